@@ -1,0 +1,112 @@
+"""Activities that reach agencies: route a referral, deliver it, deliver a notice.
+
+All I/O of the case lifecycle lives here. Each call carries an idempotency key (`referral_id`,
+`notice_id`) derived from case data, so a retry or a replay after a crash never reaches an agency twice
+as two different messages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from sinergi.adapters.base import AgencyAdapter, AgencyRejected, AgencyUnavailable, NoticeMessage, ReferralMessage
+from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.domain.delivery import DeliveryReceipt
+from sinergi.domain.intake import Intake
+from sinergi.domain.notices import Notice
+from sinergi.domain.sharing import payload_for
+
+
+class RouteRequest(BaseModel):
+    kind: str
+    province: str
+    regency: str | None = None
+    country: str | None = None
+    level: str = "office"
+
+
+class RouteResult(BaseModel):
+    office: str | None = None
+    office_name: str | None = None
+    response_seconds: int = 86400
+
+
+class DeliveryRequest(BaseModel):
+    referral_id: str
+    case_id: str
+    office: str
+    service: str
+    stage: str
+    due_by: datetime | None = None
+    mandated_by: str | None = None
+    intake: Intake  # personal data: encrypted in history by the payload codec
+
+
+class NoticeReceipt(BaseModel):
+    office: str | None
+    delivered_at: datetime | None = None
+    undeliverable: str | None = None
+
+
+class AgencyActivities:
+    """Bound activity methods sharing the registry and the process's adapters (one HTTP session)."""
+
+    def __init__(self, registry: AgencyRegistry, adapters: dict[str, AgencyAdapter], callback_base_url: str) -> None:
+        self.registry = registry
+        self.adapters = adapters
+        self.callback_base_url = callback_base_url.rstrip("/")
+
+    def _adapter(self, office: Office) -> AgencyAdapter:
+        try:
+            return self.adapters[office.adapter]
+        except KeyError:
+            raise ApplicationError(f"office {office.id} uses adapter {office.adapter!r}, which is not installed",
+                                   type="AdapterMissing") from None
+
+    @activity.defn(name="route_referral")
+    async def route(self, request: RouteRequest) -> RouteResult:
+        office = self.registry.route(request.kind, request.province, request.regency, country=request.country,
+                                     level=request.level)
+        if office is None:
+            return RouteResult()
+        return RouteResult(office=office.id, office_name=office.name, response_seconds=office.response_seconds)
+
+    @activity.defn(name="deliver_referral")
+    async def deliver_referral(self, request: DeliveryRequest) -> DeliveryReceipt:
+        office = self.registry.offices.get(request.office)
+        if office is None:
+            raise ApplicationError(f"office {request.office} is no longer in the agency registry",
+                                   type="AgencyRejected", non_retryable=True)
+        data, fields = payload_for(request.intake, office)
+        message = ReferralMessage(
+            referral_id=request.referral_id, case_id=request.case_id, service=request.service, stage=request.stage,
+            due_by=request.due_by, mandated_by=request.mandated_by, data=data,
+            callback_url=f"{self.callback_base_url}/v1/agencies/{office.id}/events",
+        )
+        await _call(self._adapter(office).deliver_referral(office, message))
+        return DeliveryReceipt(office=office.id, fields=fields, delivered_at=datetime.now(UTC))
+
+    @activity.defn(name="deliver_notice")
+    async def deliver_notice(self, notice: Notice) -> NoticeReceipt:
+        office = (self.registry.offices.get(notice.office) if notice.office else
+                  self.registry.route(notice.kind or "gugus_tugas", notice.province, notice.regency, level=notice.level))
+        if office is None:
+            return NoticeReceipt(office=None, undeliverable=f"no {notice.kind} office covers {notice.province}")
+        message = NoticeMessage(notice_id=notice.notice_id, case_id=notice.case_id, purpose=notice.purpose,
+                                text=notice.text, clock=notice.clock, source=notice.source, rung=notice.rung)
+        await _call(self._adapter(office).deliver_notice(office, message))
+        return NoticeReceipt(office=office.id, delivered_at=datetime.now(UTC))
+
+
+async def _call(delivery) -> None:
+    """Translate adapter errors into Temporal's retry semantics at this one edge."""
+    try:
+        await delivery
+    except AgencyRejected as exc:
+        raise ApplicationError(exc.reason, {"status": exc.status}, type="AgencyRejected", non_retryable=True) from exc
+    except AgencyUnavailable as exc:
+        raise ApplicationError(str(exc), type="AgencyUnavailable") from exc

@@ -1,0 +1,155 @@
+"""Client-side operations on cases, shared by the CLI, the gateway and tests.
+
+Temporal errors are translated here, once, into this small tree::
+
+    CaseError
+    ├── CaseNotFound        no case with that id
+    ├── CaseExists          a case with that id was already opened
+    ├── EventRejected       the case refused the event (reason, event types accepted now)
+    └── ServiceUnavailable  Temporal cannot be reached
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from sinergi.domain.case import CaseInput
+from sinergi.domain.events import Event, EventEnvelope
+from sinergi.domain.ids import new_case_id, workflow_id
+from sinergi.domain.intake import Intake
+from sinergi.domain.policy import Policy
+from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
+from sinergi.workflows import messages as m
+from sinergi.workflows.case import CaseWorkflow
+
+
+class CaseError(Exception):
+    """Base of client-side case errors."""
+
+
+class CaseNotFound(CaseError):
+    pass
+
+
+class CaseExists(CaseError):
+    pass
+
+
+class EventRejected(CaseError):
+    def __init__(self, reason: str, accepted: list[str]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.accepted = accepted
+
+
+class ServiceUnavailable(CaseError):
+    pass
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    case_id: str
+    workflow_id: str
+
+
+_UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+
+
+def _translate(err: RPCError, case_id: str) -> CaseError:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return CaseNotFound(f"no case {case_id}")
+    if err.status in _UNREACHABLE:
+        return ServiceUnavailable(f"Temporal is unreachable: {err.message}")
+    return CaseError(f"Temporal refused the request: {err.message}")
+
+
+class Cases:
+    """Operations on case workflows through one Temporal client."""
+
+    def __init__(self, client: Client, task_queue: str, policy: Policy) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.policy = policy
+
+    def handle(self, case_id: str) -> WorkflowHandle:
+        return self.client.get_workflow_handle(workflow_id(case_id))
+
+    async def open(self, intake: Intake, case_id: str | None = None) -> OpenedCase:
+        case_id = case_id or new_case_id(intake.province, intake.received_at.year)
+        attributes = TypedSearchAttributes([
+            SearchAttributePair(m.CASE_ID, case_id), SearchAttributePair(m.CASE_STAGE, "identification"),
+            SearchAttributePair(m.CASE_PROVINCE, intake.province),
+            SearchAttributePair(m.CASE_REGENCY, intake.regency or ""),
+            SearchAttributePair(m.CASE_CHILD, intake.is_child), SearchAttributePair(m.CASE_ESCALATED, False),
+            SearchAttributePair(m.CASE_OPENED_AT, intake.received_at),
+            SearchAttributePair(m.CASE_AGENCIES, [intake.source.agency]),
+        ])
+        try:
+            await self.client.start_workflow(
+                CaseWorkflow.run, CaseInput(case_id=case_id, intake=intake, policy=self.policy),
+                id=workflow_id(case_id), task_queue=self.task_queue, search_attributes=attributes,
+                # A case id is never reused, even after the case closed: it is the victim's file number.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Case {case_id} ({intake.province}, {intake.source.agency})",
+            )
+        except WorkflowAlreadyStartedError as exc:
+            raise CaseExists(f"case {case_id} already exists") from exc
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+        return OpenedCase(case_id=case_id, workflow_id=workflow_id(case_id))
+
+    async def send(self, event: Event) -> m.EventOutcome:
+        """Apply an event; a duplicate `event_id` comes back with `duplicate=True`."""
+        handle = self.handle(event.case_id)
+        try:
+            return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event), result_type=m.EventOutcome)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "DuplicateEvent":
+                status = await self.status(event.case_id)
+                return m.EventOutcome(case_id=event.case_id, event_id=event.event_id, stage=status.stage,
+                                      duplicate=True)
+            if isinstance(cause, ApplicationError) and cause.type == "EventRefused":
+                details = cause.details[0] if cause.details else {}
+                accepted = details.get("accepted", []) if isinstance(details, dict) else details.accepted
+                raise EventRejected(cause.message, accepted) from exc
+            raise CaseError(f"the case failed to apply the event: {cause}") from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message.lower():
+                raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
+            raise _translate(exc, event.case_id) from exc
+
+    async def _query(self, case_id: str, name: str, result_type: type):
+        try:
+            return await self.handle(case_id).query(name, result_type=result_type)
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+        except WorkflowQueryFailedError as exc:
+            raise CaseError(f"case {case_id} could not answer: {exc}") from exc
+
+    async def status(self, case_id: str) -> CaseStatus:
+        return await self._query(case_id, m.STATUS, CaseStatus)
+
+    async def timeline(self, case_id: str) -> CaseTimeline:
+        return await self._query(case_id, m.TIMELINE, CaseTimeline)
+
+    async def why(self, case_id: str) -> CaseWhy:
+        return await self._query(case_id, m.WHY, CaseWhy)
+
+    async def is_open(self, case_id: str) -> bool:
+        try:
+            description = await self.handle(case_id).describe()
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+        return description.status == WorkflowExecutionStatus.RUNNING

@@ -1,0 +1,249 @@
+"""Settings for every sinergi process: `sinergi.toml`, overlaid by `SINERGI_<SECTION>_<KEY>` env vars.
+
+Pure module (no Temporal imports) so the CLI, gateway, workers and tests can all load it cheaply.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "SINERGI_CONFIG"
+DEFAULT_FILE = "sinergi.toml"
+BUILTIN_POLICIES = frozenset({"default", "demo"})
+BUILTIN_AGENCIES = frozenset({"sandbox"})
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class ConfigError(Exception):
+    """A configuration problem; one line per problem: `<file or env var>: <dotted.key>: <expected form>`."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TemporalSettings(_Section):
+    """How to reach the Temporal server."""
+
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queue: str = "sinergi"
+    tls: bool = False
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_ca_file: Path | None = None
+    tls_server_name: str | None = None
+    api_key_env: str | None = None  # the env var's *name*: secrets never live in the config file
+
+
+class GatewaySettings(_Section):
+    """The HTTP gateway for agency systems (and the codec server for the Temporal UI)."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8080
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=65536, ge=1)
+    codec_token_env: str = "SINERGI_CODEC_TOKEN"
+    ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+
+    @property
+    def base_url(self) -> str:
+        """The URL agencies call back on: `public_url`, else derived from host and port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host  # bare IPv6 needs brackets in a URL
+        return f"http://{host}:{self.port}"
+
+
+class CodecSettings(_Section):
+    """Which payload encryption key encodes new payloads, and where the keys live."""
+
+    key_id: str = Field(default="k1", min_length=1)
+    keys_file: Path = Path(".sinergi/keys.json")
+
+
+class PolicySettings(_Section):
+    """The clock policy: a path, or `default` / `demo` for the shipped ones."""
+
+    file: str = "default"
+
+
+class AgenciesSettings(_Section):
+    """The agreement registry: a path, or `sandbox` for the shipped one."""
+
+    file: str = "sandbox"
+
+
+class DevSettings(_Section):
+    """`sinergi dev`: local Temporal server, UI and sandbox agencies."""
+
+    ui_port: Port = 8233
+    db_file: Path = Path(".sinergi/temporal.db")
+    sandbox_port: Port = 9100
+    state_dir: Path = Path(".sinergi")
+
+
+class TelemetrySettings(_Section):
+    """Tracing export and log rendering."""
+
+    otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+
+class Settings(_Section):
+    """All settings; `config_dir` is the folder relative paths were resolved against."""
+
+    temporal: TemporalSettings = TemporalSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    codec: CodecSettings = CodecSettings()
+    policy: PolicySettings = PolicySettings()
+    agencies: AgenciesSettings = AgenciesSettings()
+    dev: DevSettings = DevSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    config_dir: Path = Path(".")
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    "temporal": TemporalSettings,
+    "gateway": GatewaySettings,
+    "codec": CodecSettings,
+    "policy": PolicySettings,
+    "agencies": AgenciesSettings,
+    "dev": DevSettings,
+    "telemetry": TelemetrySettings,
+}
+
+# Readable "expected" phrases for the pydantic error types a config file can realistically hit.
+_EXPECTED = {
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), "expected an integer"),
+    **dict.fromkeys(("bool_parsing", "bool_type"), "expected true or false"),
+    **dict.fromkeys(("model_type", "dict_type"), "expected a table"),
+    "string_type": "expected a string",
+    "list_type": "expected a list of strings",
+    "path_type": "expected a path string",
+}
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from `path`, else `$SINERGI_CONFIG`, else `./sinergi.toml` if present, else defaults."""
+    env = os.environ if env is None else env
+    if path is None and env.get(CONFIG_ENV):
+        path = env[CONFIG_ENV]
+    if path is None and Path(DEFAULT_FILE).is_file():
+        path = DEFAULT_FILE
+    data: dict[str, Any] = {}
+    label = "<defaults>"
+    base = Path.cwd()
+    if path is not None:
+        label, data = str(path), _read_toml(Path(path))
+        base = Path(path).expanduser().resolve().parent
+
+    sources = _overlay_env(data, env)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(err, label, sources) for err in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    return _resolve_paths(settings, base)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.expanduser().open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message already carries "(at line N, column M)".
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    # Reject stray top-level keys here: pydantic would otherwise accept `config_dir` from the file.
+    problems = [
+        f"{path}: {key}: unknown section (expected one of: {', '.join(_SECTIONS)})"
+        for key in data
+        if key not in _SECTIONS
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return data
+
+
+def _overlay_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """Apply `SINERGI_<SECTION>_<KEY>` vars onto `data`; return which env var set which (section, key)."""
+    sources: dict[tuple[str, str], str] = {}
+    for var, raw in env.items():
+        name = var.upper()
+        if not name.startswith("SINERGI_"):
+            continue
+        section, _, key = name[len("SINERGI_") :].lower().partition("_")
+        model = _SECTIONS.get(section)
+        # Other SINERGI_* vars (codec token, agency secrets, SINERGI_CONFIG) are not settings: skip them.
+        if model is None or key not in model.model_fields:
+            continue
+        field = model.model_fields[key]
+        value: Any = raw
+        if field.annotation == list[str]:
+            value = [item.strip() for item in raw.split(",") if item.strip()]
+        elif raw == "" and not field.is_required() and field.default is None:
+            value = None  # an empty env var clears an optional setting
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):
+            target[key] = value
+            sources[(section, key)] = var
+    return sources
+
+
+def _describe(err: Mapping[str, Any], label: str, sources: Mapping[tuple[str, str], str]) -> str:
+    loc = tuple(str(part) for part in err["loc"])
+    where = sources.get((loc[0], loc[1]), label) if len(loc) >= 2 else label
+    dotted = ".".join(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _SECTIONS.get(loc[0])
+        known = f" (expected one of: {', '.join(model.model_fields)})" if model else ""
+        return f"{where}: {dotted}: unknown key{known}"
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+    elif kind == "literal_error":
+        expected = f"expected {err['ctx']['expected']}"
+    elif kind == "value_error":
+        expected = str(err["ctx"]["error"])
+    else:  # e.g. "Input should be less than or equal to 65535"
+        expected = err["msg"].replace("Input should be", "expected")
+    return f"{where}: {dotted}: {expected}, got {err['input']!r}"
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    """Make relative paths absolute against `base` so nothing depends on the process's cwd."""
+
+    def resolve(value: Path | str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+
+    updates: dict[str, Any] = {"config_dir": base}
+    for name in _SECTIONS:
+        section: _Section = getattr(settings, name)
+        changed = {k: resolve(v) for k, v in section if isinstance(v, Path)}
+        updates[name] = section.model_copy(update=changed)
+    if settings.policy.file not in BUILTIN_POLICIES:
+        updates["policy"] = PolicySettings(file=str(resolve(settings.policy.file)))
+    if settings.agencies.file not in BUILTIN_AGENCIES:
+        updates["agencies"] = AgenciesSettings(file=str(resolve(settings.agencies.file)))
+    return settings.model_copy(update=updates)

@@ -1,0 +1,139 @@
+"""The agreement registry (the MoU, SPEC `agencies.toml`): offices, jurisdictions, and what each may
+send and receive. Pure: loading a file is the only I/O, and it happens once, at start."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sinergi.domain.agency_kinds import AgencyKind
+from sinergi.domain.durations import parse_seconds
+from sinergi.domain.events import EVENT_TYPES
+from sinergi.domain.intake import shareable_fields
+
+BUILTIN_REGISTRIES = ("sandbox",)
+
+
+class Office(BaseModel):
+    """One office bound by the agreement."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    name: str = Field(min_length=1)
+    kind: AgencyKind
+    provinces: list[str] = Field(default_factory=list, description="empty: national")
+    regencies: list[str] = Field(default_factory=list, description="empty: the whole province")
+    countries: list[str] = Field(default_factory=list, description="missions abroad: the countries they cover")
+    adapter: str = "webhook"
+    response_time: str = "24h"
+    may_send: list[str] = Field(default_factory=list)
+    receives: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("response_time")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_seconds(value)
+        return value
+
+    @field_validator("may_send")
+    @classmethod
+    def _known_event_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not fnmatch.filter(EVENT_TYPES, pattern):
+                raise ValueError(f"{pattern!r} matches no event type (e.g. 'protection.*', 'referral.*')")
+        return patterns
+
+    @field_validator("receives")
+    @classmethod
+    def _known_fields(cls, patterns: list[str]) -> list[str]:
+        known = shareable_fields()
+        for pattern in patterns:
+            if not fnmatch.filter(known, pattern):
+                raise ValueError(f"{pattern!r} matches no intake field (e.g. 'person.sex', 'situation.*')")
+        return patterns
+
+    @property
+    def response_seconds(self) -> int:
+        return parse_seconds(self.response_time)
+
+    def may_send_type(self, event_type: str) -> bool:
+        return any(fnmatch.fnmatchcase(event_type, p) for p in self.may_send)
+
+    def allowed_fields(self) -> list[str]:
+        """The intake fields this office may be given, expanded from its `receives` globs."""
+        return [f for f in shareable_fields() if any(fnmatch.fnmatchcase(f, p) for p in self.receives)]
+
+    def covers(self, province: str, regency: str | None, country: str | None = None) -> bool:
+        if self.countries:
+            return country in self.countries
+        if self.provinces and province not in self.provinces:
+            return False
+        return not self.regencies or regency in self.regencies
+
+
+class AgencyRegistry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    offices: dict[str, Office]
+
+    def route(self, kind: str, province: str, regency: str | None, *, country: str | None = None,
+              level: str = "office") -> Office | None:
+        """The office of `kind` for a case: the one covering its regency, else its province, else national.
+
+        Missions abroad (`countries`) are chosen by the country the victim is in.
+        """
+        candidates = [o for o in self.offices.values() if o.kind == kind]
+        if country and any(o.countries for o in candidates):
+            found = [o for o in candidates if country in o.countries]
+            if found:
+                return found[0]
+        regency_offices = [o for o in candidates if province in o.provinces and regency and regency in o.regencies]
+        province_offices = [o for o in candidates if province in o.provinces and not o.regencies]
+        national = [o for o in candidates if not o.provinces and not o.countries]
+        order = (province_offices + national) if level == "province" else (
+            regency_offices + province_offices + national)
+        return order[0] if order else None
+
+
+class RegistryError(Exception):
+    """An agencies file that cannot be used; each line names the office and the key."""
+
+
+def load_registry(name_or_path: str | Path) -> AgencyRegistry:
+    if str(name_or_path) in BUILTIN_REGISTRIES:
+        label = f"agencies '{name_or_path}'"
+        text = resources.files("sinergi.agencies").joinpath(f"{name_or_path}.toml").read_text("utf-8")
+    else:
+        label = str(name_or_path)
+        try:
+            text = Path(name_or_path).read_text("utf-8")
+        except OSError as exc:
+            raise RegistryError(f"{label}: cannot read the agencies file ({exc.strerror})") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{label}: not valid TOML: {exc}") from exc
+    unknown = set(raw) - {"agencies"}
+    if unknown:
+        raise RegistryError(f"{label}: unknown top-level key(s) {sorted(unknown)}: expected only [agencies.<office>]")
+    errors: list[str] = []
+    offices: dict[str, Office] = {}
+    for office_id, table in raw.get("agencies", {}).items():
+        try:
+            offices[office_id] = Office.model_validate({"id": office_id, **table})
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"]) or "(table)"
+                errors.append(f"{label}: agencies.{office_id}.{key}: {err['msg']}")
+    if errors:
+        raise RegistryError("\n".join(errors))
+    if not offices:
+        raise RegistryError(f"{label}: no offices: add at least one [agencies.<office>] table")
+    return AgencyRegistry(offices=offices)

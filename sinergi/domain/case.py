@@ -1,0 +1,212 @@
+"""The state of one case, as the workflow holds it and carries across continue-as-new.
+
+Stored models are a wire protocol: fields are only ever added (with defaults), never renamed or removed.
+Nothing here names the person: the intake itself travels beside the state, never inside status views.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sinergi.domain.intake import Intake
+from sinergi.domain.notices import Notice
+from sinergi.domain.policy import Policy
+
+
+class Stage(StrEnum):
+    IDENTIFICATION = "identification"
+    PROTECTION = "protection"
+    REHABILITATION = "rehabilitation"
+    REPATRIATION = "repatriation"
+    REINTEGRATION = "reintegration"
+    CLOSED = "closed"
+
+
+ClockState = Literal["running", "stopped", "paused", "breached", "cancelled"]
+ReferralStatus = Literal[
+    "pending",  # created, not yet delivered
+    "held",  # waiting for the victim's consent
+    "sent", "acknowledged", "accepted", "declined", "completed",
+    "failed",  # the agency refused it permanently
+    "cancelled",  # its context closed (case closed, transferred, consent withdrawn)
+]
+OPEN_REFERRAL = frozenset({"pending", "held", "sent", "acknowledged", "accepted"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Facts(_Model):
+    """What the rules branch on, derived once from the intake; coarse, never identifying."""
+
+    child: bool
+    female: bool = False
+    abroad: bool
+    foreign_national: bool
+    pmi: bool = False
+    sexual_exploitation: bool = False
+    complaint: bool = False
+    urgent_medical: bool = False
+
+
+class Consent(_Model):
+    services: bool = False
+    data_sharing: bool = False
+    legal: bool = False
+
+
+class Clock(_Model):
+    key: str
+    clock_id: str
+    context: str | None = None
+    started_at: datetime
+    due_at: datetime
+    state: ClockState = "running"
+    paused_at: datetime | None = None
+    ended_at: datetime | None = None
+    breached_at: datetime | None = None
+    responsible: str | None = None
+    rungs_done: int = 0
+    # Bumped whenever the due time moves, so a waiting timer knows to re-arm.
+    generation: int = 0
+
+
+class Referral(_Model):
+    referral_id: str
+    service: str
+    kind: str
+    kinds_tried: list[str] = Field(default_factory=list)
+    office: str | None = None
+    status: ReferralStatus = "pending"
+    mandated_by: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    due_at: datetime | None = None
+    reason: str | None = None
+    last_error: str | None = None
+    stage: str
+
+
+class Breach(_Model):
+    clock: str
+    source: str
+    at: datetime
+    context: str | None = None
+    kind: Literal["breach", "warning"] = "breach"
+
+
+class Escalation(_Model):
+    clock: str
+    rung: int
+    role: str
+    agency: str
+    level: str = "office"
+    at: datetime
+    reason: str
+    source: str | None = None
+
+
+class ManualTask(_Model):
+    id: str
+    agency: str
+    reason: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+    referral_id: str | None = None
+
+
+class Delivery(_Model):
+    """Who received what about this victim, and when: the record UU 27/2022 accountability needs."""
+
+    office: str
+    purpose: str
+    ref: str
+    fields: list[str]
+    at: datetime
+    mandated_by: str | None = None
+
+
+class TimelineEntry(_Model):
+    at: datetime
+    kind: Literal["event", "stage", "referral", "clock", "breach", "escalation", "notice", "task", "consent"]
+    text: str
+    ref: str | None = None
+
+
+class CaseState(_Model):
+    case_id: str
+    province: str
+    regency: str | None = None
+    stage: Stage = Stage.IDENTIFICATION
+    closed: bool = False
+    closure_reason: str | None = None
+    opened_at: datetime
+    facts: Facts
+    consent: Consent
+    pause_reasons: list[str] = Field(default_factory=list)
+    police_report: bool = False
+    in_shelter: bool = False
+    lpsk_pending: bool = False
+    first_aid_pending: bool = False
+    services: dict[str, Literal["requested", "started", "completed"]] = Field(default_factory=dict)
+    return_unsafe: bool = False
+    risk_assessed_safe: bool | None = None
+    best_interest_ok: bool = False
+    travel_document: bool = False
+    departed: bool = False
+    plan_agreed: bool = False
+    followups_done: int = 0
+    retrafficking_risk: bool = False
+    legal_track_open: bool = False
+    contact_attempts: int = 0
+    referrals: dict[str, Referral] = Field(default_factory=dict)
+    clocks: dict[str, Clock] = Field(default_factory=dict)
+    breaches: list[Breach] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    manual_tasks: list[ManualTask] = Field(default_factory=list)
+    deliveries: list[Delivery] = Field(default_factory=list)
+    notified_offices: list[str] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    applied_event_ids: list[str] = Field(default_factory=list)
+    # Notices not yet confirmed delivered: re-sent after continue-as-new, so none is ever lost.
+    outbox: list[Notice] = Field(default_factory=list)
+    sequence: int = 0
+
+    @property
+    def escalated(self) -> bool:
+        return bool(self.escalations)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pause_reasons)
+
+    def next_id(self, prefix: str) -> str:
+        """A stable id within the case (referral and notice ids are idempotency keys: never random)."""
+        self.sequence += 1
+        return f"{self.case_id}-{prefix}{self.sequence:03d}"
+
+    def note(self, at: datetime, kind: str, text: str, ref: str | None = None) -> None:
+        self.timeline.append(TimelineEntry(at=at, kind=kind, text=text, ref=ref))  # type: ignore[arg-type]
+
+    def agencies(self) -> list[str]:
+        """Offices and kinds involved in the case, for the `CaseAgencies` search attribute."""
+        out: list[str] = []
+        for referral in self.referrals.values():
+            for name in (referral.kind, referral.office):
+                if name and name not in out:
+                    out.append(name)
+        return out
+
+
+class CaseInput(BaseModel):
+    """The workflow's one input: the intake and policy at opening, or the whole state on continue-as-new."""
+
+    case_id: str
+    intake: Intake
+    policy: Policy
+    state: CaseState | None = None

@@ -1,0 +1,78 @@
+"""What a delivery's outcome means for the case: sent, rejected, unreachable, or nowhere to send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from sinergi.domain import clocks, lifecycle, routing
+from sinergi.domain.case import CaseState, Delivery
+from sinergi.domain.notices import Effect, SendNotice
+from sinergi.domain.policy import Policy
+
+
+class DeliveryReceipt(BaseModel):
+    """What the workflow keeps of a delivery: who got it and which fields, never the agency's whole reply."""
+
+    office: str
+    fields: list[str]
+    delivered_at: datetime
+
+
+def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryReceipt,
+              now: datetime) -> list[Effect]:
+    referral = s.referrals[referral_id]
+    s.deliveries.append(Delivery(office=receipt.office, purpose=referral.service, ref=referral_id,
+                                 fields=receipt.fields, at=receipt.delivered_at, mandated_by=referral.mandated_by))
+    if referral.status != "pending":
+        # Held or cancelled while the call was in flight: the office has the data all the same, so it is
+        # recorded, and told to restrict its use.
+        s.note(now, "referral", f"{referral_id} reached {receipt.office} after it was {referral.status}", referral_id)
+        return [SendNotice(lifecycle.notice(
+            s, "restriction", None, f"referral {referral_id} was withdrawn ({referral.reason or referral.status}): "
+            "do not act on it or keep its personal data", office=receipt.office))]
+    referral.status = "sent"
+    referral.office = receipt.office
+    referral.sent_at = receipt.delivered_at
+    referral.last_error = None
+    s.note(now, "referral", f"{referral_id} delivered to {receipt.office} ({len(receipt.fields)} fields)",
+           referral_id)
+    return clocks.fire(s, policy, ["referral.sent"], [referral_id], now)
+
+
+def routed(s: CaseState, referral_id: str, office: str) -> None:
+    s.referrals[referral_id].office = office
+
+
+def rejected(s: CaseState, referral_id: str, office: str, reason: str, now: datetime) -> list[Effect]:
+    """The agency refused the referral permanently (a 4xx): fail visibly and escalate."""
+    referral = s.referrals[referral_id]
+    referral.status = "failed"
+    referral.office = office
+    referral.last_error = f"{office} rejected the referral: {reason}"
+    clocks.cancel(s, lambda c: c.context == referral_id, now, "referral failed")
+    task = lifecycle.open_manual_task(
+        s, referral.kind, f"{routing.describe(referral.service)}: {referral.last_error}. Correct it with the "
+        f"agency and refer again by phone or letter", now, referral_id)
+    return lifecycle.escalate_referral(
+        s, f"referral {referral_id} rejected by {office}: {reason}; manual task {task.id}", now)
+
+
+def unreachable(s: CaseState, referral_id: str, office: str, error: str, now: datetime) -> list[Effect]:
+    """Degraded mode: the office stayed unreachable past its agreed response time."""
+    referral = s.referrals[referral_id]
+    referral.last_error = f"{office} unreachable: {error}"
+    task = lifecycle.open_manual_task(
+        s, office, f"{office}'s system is unreachable ({error}): deliver {routing.describe(referral.service)} "
+        "by phone or paper; sinergi keeps retrying and will not send it twice", now, referral_id)
+    return lifecycle.escalate_referral(
+        s, f"{office} unreachable for referral {referral_id}; manual task {task.id}", now)
+
+
+def unroutable(s: CaseState, referral_id: str, now: datetime) -> list[Effect]:
+    """No office of the needed kind covers the case's jurisdiction: try the next kind, else a manual task."""
+    referral = s.referrals[referral_id]
+    referral.status = "failed"
+    referral.last_error = f"no {referral.kind} office covers {s.province}/{s.regency or '-'}"
+    return lifecycle.reroute(s, referral, referral.last_error, now)

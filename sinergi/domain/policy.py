@@ -1,0 +1,161 @@
+"""The policy: every clock of DOMAIN §4 with its legal source and escalation ladder.
+
+A policy is loaded from TOML once, when a case opens, and travels inside the case's workflow input:
+the rules in force when a case opened are the rules its clocks keep, whatever the file says later.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sinergi.domain.agency_kinds import AgencyKind
+from sinergi.domain.durations import Duration, parse_seconds
+
+ClockKind = Literal["statutory", "operational"]
+Tag = Literal["law", "practice", "benchmark", "default"]
+# What a clock instance is "about": one per case, one per requested service, one per referral, or a
+# series of follow-up visits.
+ClockScope = Literal["case", "service", "referral", "followup"]
+Responsible = AgencyKind | Literal["service", "referral"]
+
+BUILTIN_POLICIES = ("default", "demo")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rung(_Strict):
+    """One rung of an escalation ladder: who is told, and how long after the previous rung."""
+
+    role: str = Field(min_length=1)
+    agency: Responsible | Literal["responsible"]
+    level: Literal["office", "regency", "province"] = "office"
+    after: str = "0s"
+
+    @field_validator("after")
+    @classmethod
+    def _after_is_a_duration(cls, value: str) -> str:
+        parse_seconds(value)
+        return value
+
+    @property
+    def after_seconds(self) -> int:
+        return parse_seconds(self.after)
+
+
+class ClockRule(_Strict):
+    """A deadline or protected period: when it starts and stops, how long it runs, who is escalated to."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")
+    title: str
+    duration: str | list[str]
+    starts_on: list[str] = Field(min_length=1)
+    stops_on: list[str] = Field(default_factory=list)
+    kind: ClockKind
+    tag: Tag
+    source: str = Field(min_length=1)
+    scope: ClockScope = "case"
+    responsible: Responsible | None = None
+    when: Literal["sexual_exploitation", "complaint", "child", "abroad"] | None = None
+    victim_dependent: bool = False
+    period: bool = Field(default=False, description="a protected period: its end is not a breach")
+    escalation: list[Rung] = Field(default_factory=list)
+
+    @field_validator("duration")
+    @classmethod
+    def _durations_parse(cls, value: str | list[str]) -> str | list[str]:
+        for text in [value] if isinstance(value, str) else value:
+            Duration(text)
+        return value
+
+    @model_validator(mode="after")
+    def _stops_unless_period(self) -> ClockRule:
+        if not self.period and not self.stops_on:
+            raise ValueError(f"clock {self.id}: stops_on is empty; only a period may run to its end")
+        if isinstance(self.duration, list) and self.scope != "followup":
+            raise ValueError(f"clock {self.id}: a list of durations needs scope = 'followup'")
+        return self
+
+    @property
+    def durations(self) -> list[Duration]:
+        return [Duration(t) for t in ([self.duration] if isinstance(self.duration, str) else self.duration)]
+
+    @property
+    def label(self) -> str:
+        """`T1 UU 21/2007 Art. 52(1)`: how the clock is named to people."""
+        return f"{self.id} {self.source}"
+
+
+class ContactLostRule(_Strict):
+    """How hard we try to find a victim we lost contact with before closing the case (DOMAIN §3)."""
+
+    attempt_every: str = "72h"
+    max_attempts: int = Field(default=3, ge=1)
+    escalate_to: AgencyKind = "gugus_tugas"
+    source: str = "IOM Handbook on Direct Assistance (2007); configurable default"
+
+    @property
+    def attempt_seconds(self) -> int:
+        return parse_seconds(self.attempt_every)
+
+
+class Policy(_Strict):
+    name: str
+    clocks: list[ClockRule]
+    contact_lost: ContactLostRule = Field(default_factory=ContactLostRule)
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> Policy:
+        seen: set[str] = set()
+        for clock in self.clocks:
+            if clock.id in seen:
+                raise ValueError(f"clock {clock.id} is defined twice")
+            seen.add(clock.id)
+        return self
+
+    def clock(self, clock_id: str) -> ClockRule:
+        for clock in self.clocks:
+            if clock.id == clock_id:
+                return clock
+        raise KeyError(clock_id)
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used; the message names the file and the key."""
+
+
+def load_policy(name_or_path: str | Path) -> Policy:
+    """Load `default`, `demo`, or a policy TOML file."""
+    if str(name_or_path) in BUILTIN_POLICIES:
+        label = f"policy '{name_or_path}'"
+        text = resources.files("sinergi.policies").joinpath(f"{name_or_path}.toml").read_text("utf-8")
+        default_name = str(name_or_path)
+    else:
+        path = Path(name_or_path)
+        label = str(path)
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{label}: cannot read the policy file ({exc.strerror})") from exc
+        default_name = path.stem
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{label}: not valid TOML: {exc}") from exc
+    clocks = [{"id": key, **value} for key, value in raw.pop("clocks", {}).items()]
+    try:
+        return Policy.model_validate({"name": raw.pop("name", default_name), "clocks": clocks, **raw})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = list(err["loc"])
+            if loc[:1] == ["clocks"] and len(loc) > 1 and isinstance(loc[1], int):
+                loc = ["clocks", clocks[loc[1]]["id"], *loc[2:]]
+            lines.append(f"{label}: {'.'.join(str(p) for p in loc)}: {err['msg']}")
+        raise PolicyError("\n".join(lines)) from exc

@@ -1,0 +1,200 @@
+"""What a case shows to operators and agency systems (SPEC "JSON shapes"). No personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from sinergi.domain import clocks, lifecycle, routing
+from sinergi.domain.case import OPEN_REFERRAL, CaseState, Escalation, ManualTask, TimelineEntry
+from sinergi.domain.policy import Policy
+
+
+class ReferralView(BaseModel):
+    referral_id: str
+    agency: str
+    kind: str
+    service: str
+    status: str
+    due_at: datetime | None = None
+    mandated_by: str | None = None
+    last_error: str | None = None
+
+
+class ClockView(BaseModel):
+    id: str
+    key: str
+    context: str | None = None
+    title: str
+    kind: str
+    source: str
+    started_at: datetime
+    due_at: datetime
+    state: str
+
+
+class BreachView(BaseModel):
+    clock: str
+    source: str
+    at: datetime
+    kind: str
+    context: str | None = None
+
+
+class EscalationView(BaseModel):
+    clock: str
+    rung: int
+    agency: str
+    at: datetime
+    role: str
+    reason: str
+    source: str | None = None
+
+
+class ManualTaskView(BaseModel):
+    id: str
+    agency: str
+    reason: str
+    opened_at: datetime
+    referral_id: str | None = None
+
+
+class ConsentView(BaseModel):
+    services: bool
+    data_sharing: bool
+    legal: bool
+
+
+class DeliveryView(BaseModel):
+    office: str
+    purpose: str
+    fields: list[str]
+    at: datetime
+    mandated_by: str | None = None
+
+
+class CaseStatus(BaseModel):
+    case_id: str
+    stage: str
+    closed: bool
+    closure_reason: str | None
+    province: str
+    regency: str | None
+    is_child: bool
+    opened_at: datetime
+    referrals: list[ReferralView]
+    clocks: list[ClockView]
+    breaches: list[BreachView]
+    escalations: list[EscalationView]
+    manual_tasks: list[ManualTaskView]
+    consent: ConsentView
+    flags: list[str] = Field(default_factory=list)
+    deliveries: list[DeliveryView] = Field(default_factory=list)
+    accepted_events: list[str] = Field(default_factory=list)
+
+
+class CaseTimeline(BaseModel):
+    case_id: str
+    entries: list[TimelineEntry]
+
+
+class Deadline(BaseModel):
+    clock: str
+    title: str
+    source: str
+    kind: str
+    due_at: datetime
+    state: str
+    responsible: str | None = None
+
+
+class CaseWhy(BaseModel):
+    """`case why`: what the case waits on, and why, in words an operator understands."""
+
+    case_id: str
+    stage: str
+    closed: bool
+    waiting_on: list[str]
+    next_deadline: Deadline | None
+    last_error: str | None
+    open_manual_tasks: list[ManualTaskView]
+    accepted_events: list[str]
+
+
+def _referral_due(state: CaseState, referral_id: str) -> datetime | None:
+    live = [c.due_at for c in state.clocks.values() if c.context == referral_id and c.state in clocks.LIVE]
+    return min(live) if live else None
+
+
+def _open_tasks(tasks: list[ManualTask]) -> list[ManualTaskView]:
+    return [ManualTaskView(id=t.id, agency=t.agency, reason=t.reason, opened_at=t.opened_at,
+                           referral_id=t.referral_id) for t in tasks if t.closed_at is None]
+
+
+def _escalation_view(e: Escalation) -> EscalationView:
+    return EscalationView(clock=e.clock, rung=e.rung, agency=e.agency, at=e.at, role=e.role, reason=e.reason,
+                          source=e.source)
+
+
+def status(state: CaseState, policy: Policy) -> CaseStatus:
+    flags = [name for name in ("police_report", "in_shelter", "lpsk_pending", "first_aid_pending", "return_unsafe",
+                               "plan_agreed", "retrafficking_risk", "legal_track_open") if getattr(state, name)]
+    flags += [f"paused:{reason}" for reason in state.pause_reasons]
+    flags += [name for name in ("abroad", "foreign_national", "pmi", "sexual_exploitation") if getattr(state.facts, name)]
+    return CaseStatus(
+        case_id=state.case_id, stage=str(state.stage), closed=state.closed, closure_reason=state.closure_reason,
+        province=state.province, regency=state.regency, is_child=state.facts.child, opened_at=state.opened_at,
+        referrals=[ReferralView(referral_id=r.referral_id, agency=r.office or r.kind, kind=r.kind, service=r.service,
+                                status=r.status, due_at=_referral_due(state, r.referral_id), mandated_by=r.mandated_by,
+                                last_error=r.last_error) for r in state.referrals.values()],
+        clocks=[ClockView(id=c.clock_id, key=c.key, context=c.context, title=policy.clock(c.clock_id).title,
+                          kind=policy.clock(c.clock_id).kind, source=policy.clock(c.clock_id).source,
+                          started_at=c.started_at, due_at=c.due_at, state=c.state) for c in state.clocks.values()],
+        breaches=[BreachView(clock=b.clock, source=b.source, at=b.at, kind=b.kind, context=b.context)
+                  for b in state.breaches],
+        escalations=[_escalation_view(e) for e in state.escalations],
+        manual_tasks=_open_tasks(state.manual_tasks),
+        consent=ConsentView(**state.consent.model_dump()),
+        flags=flags,
+        deliveries=[DeliveryView(office=d.office, purpose=d.purpose, fields=d.fields, at=d.at,
+                                 mandated_by=d.mandated_by) for d in state.deliveries],
+        accepted_events=lifecycle.accepted_now(state),
+    )
+
+
+def timeline(state: CaseState) -> CaseTimeline:
+    return CaseTimeline(case_id=state.case_id, entries=sorted(state.timeline, key=lambda e: e.at))
+
+
+def why(state: CaseState, policy: Policy) -> CaseWhy:
+    waiting: list[str] = []
+    for r in state.referrals.values():
+        if r.status not in OPEN_REFERRAL:
+            continue
+        who = r.office or f"a {r.kind} office"
+        step = {"pending": f"delivery of the referral to {who}",
+                "held": "the victim's consent to share data (consent.recorded)",
+                "sent": "referral.acknowledged", "acknowledged": "referral.accepted or referral.declined",
+                "accepted": "referral.completed"}[r.status]
+        waiting.append(f"{who}: {step} for {r.referral_id} ({routing.describe(r.service)})")
+    for c in state.clocks.values():
+        if c.state in ("running", "breached") and c.context not in state.referrals:
+            rule = policy.clock(c.clock_id)
+            if rule.stops_on:
+                waiting.append(f"{c.responsible or 'the case team'}: {' or '.join(rule.stops_on)} "
+                               f"({rule.id}: {rule.title}{f', {c.context}' if c.context else ''})")
+    if state.pause_reasons:
+        waiting.append(f"deadlines paused: {', '.join(state.pause_reasons)}")
+    live = sorted((c for c in state.clocks.values() if c.state in ("running", "breached")), key=lambda c: c.due_at)
+    next_deadline = None
+    if live:
+        c = live[0]
+        rule = policy.clock(c.clock_id)
+        next_deadline = Deadline(clock=rule.id, title=rule.title + (f" ({c.context})" if c.context else ""),
+                                 source=rule.source, kind=rule.kind, due_at=c.due_at, state=c.state,
+                                 responsible=c.responsible)
+    errors = [r.last_error for r in state.referrals.values() if r.last_error]
+    return CaseWhy(case_id=state.case_id, stage=str(state.stage), closed=state.closed, waiting_on=waiting,
+                   next_deadline=next_deadline, last_error=errors[-1] if errors else None,
+                   open_manual_tasks=_open_tasks(state.manual_tasks), accepted_events=lifecycle.accepted_now(state))

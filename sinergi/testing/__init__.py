@@ -1,0 +1,1 @@
+"""Test doubles and fixtures shipped with sinergi, for our tests and for plugin authors'."""

@@ -1,0 +1,101 @@
+"""Building blocks for tests: sample intakes and events, and a harness running real workers."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from sinergi.activities.agencies import AgencyActivities
+from sinergi.adapters.base import AdapterContext
+from sinergi.adapters.sandbox import Ledger, SandboxAdapter
+from sinergi.cases import Cases
+from sinergi.codec import EncryptionCodec, data_converter
+from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.domain.events import parse_event
+from sinergi.domain.intake import Intake
+from sinergi.domain.policy import Policy, load_policy
+from sinergi.worker import build_workers, run_workers
+
+SAMPLE_NAME = "Siti Rahmawati Contoh"
+SAMPLE_PHONE = "+62 812 5550 1234"
+SAMPLE_DOB = "2001-03-14"
+
+
+def intake(**overrides: Any) -> Intake:
+    """A valid intake of an adult Indonesian PMI woman back from Malaysia; override any section."""
+    raw: dict[str, Any] = {
+        "province": "KALSEL", "regency": "Kabupaten Banjar", "received_at": "2026-11-27T08:00:00+08:00",
+        "source": {"agency": "bp3mi", "channel": "debarkation"},
+        "person": {"full_name": SAMPLE_NAME, "sex": "F", "date_of_birth": SAMPLE_DOB, "nationality": "ID",
+                   "phone": SAMPLE_PHONE, "home_regency": "Kabupaten Banjar"},
+        "situation": {"location_country": "MY", "exploitation": ["forced_labour"], "sector": "domestic_work",
+                      "means_of_control": ["withholds_documents"], "is_pmi": True, "procedural": False},
+        "consent": {"services": True, "data_sharing": True, "legal": True, "recorded_by": "officer-17"},
+        "flags": {"sexual_exploitation": False},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    return Intake.model_validate(raw)
+
+
+def event(case_id: str, type_: str, event_id: str | None = None, source: str | None = None, **data: Any):
+    raw = {"event_id": event_id or f"evt-{uuid.uuid4().hex[:12]}", "case_id": case_id, "type": type_,
+           "occurred_at": datetime.now(UTC).isoformat(), "data": data}
+    if source:
+        raw["source"] = source
+    return parse_event(raw)
+
+
+def sample_codec() -> EncryptionCodec:
+    return EncryptionCodec({"test": base64.b64decode(base64.b64encode(os.urandom(32)))}, "test")
+
+
+TEST_CONVERTER = data_converter(sample_codec())
+
+
+class Harness:
+    """Real workers on a fresh task queue, with an in-process sandbox ledger to inspect."""
+
+    def __init__(self, client: Client, policy: Policy, registry: AgencyRegistry, ledger: Ledger) -> None:
+        self.client = client
+        self.task_queue = f"test-{uuid.uuid4().hex[:8]}"
+        self.policy = policy
+        self.registry = registry
+        self.ledger = ledger
+        self.cases = Cases(client, self.task_queue, policy)
+
+    async def open(self, **overrides: Any) -> str:
+        case_id = f"T-{uuid.uuid4().hex[:10].upper()}"
+        await self.cases.open(intake(**overrides), case_id=case_id)
+        return case_id
+
+    async def send(self, case_id: str, type_: str, **data: Any):
+        return await self.cases.send(event(case_id, type_, **data))
+
+
+@asynccontextmanager
+async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None):
+    import asyncio
+
+    ledger = Ledger()
+    registry = registry or load_registry("sandbox")
+    policy = load_policy(policy) if isinstance(policy, str) else policy
+    h = Harness(client, policy, registry, ledger)
+    adapters = {"sandbox": SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)}
+    activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities), stop))
+    try:
+        yield h
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,72 @@
+"""The worker: the case workflow on the main task queue, agency deliveries on one queue per agency kind.
+
+This is the composition root for Temporal code: it builds the registry, the adapters (sharing one HTTP
+session) and the activities, and hands them to the workers. Tests call `build_workers` with their own
+pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+
+import aiohttp
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from sinergi.activities.agencies import AgencyActivities
+from sinergi.adapters.base import AdapterContext, AgencyAdapter
+from sinergi.adapters.registry import build_adapters
+from sinergi.config import Settings
+from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.domain.agency_kinds import AGENCY_KINDS
+from sinergi.workflows.case import CaseWorkflow, agency_task_queue
+
+WORKFLOWS = [CaseWorkflow]
+
+
+def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
+                  rate_limit: float | None = None) -> list[Worker]:
+    """The main worker and one worker per agency kind, all on one client."""
+    main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
+                  activities=[activities.route, activities.deliver_notice, activities.deliver_referral])
+    per_kind = [
+        Worker(client, task_queue=agency_task_queue(task_queue, kind),
+               activities=[activities.deliver_referral, activities.deliver_notice],
+               max_task_queue_activities_per_second=rate_limit)
+        for kind in AGENCY_KINDS
+    ]
+    return [main, *per_kind]
+
+
+@asynccontextmanager
+async def agency_activities(settings: Settings, registry: AgencyRegistry | None = None,
+                            adapters: dict[str, AgencyAdapter] | None = None):
+    """The activities with their adapters; the process's one aiohttp session is closed on exit."""
+    registry = registry or load_registry(settings.agencies.file)
+    async with aiohttp.ClientSession() as session:
+        if adapters is None:
+            context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session)
+            adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
+        try:
+            yield AgencyActivities(registry, adapters, settings.gateway.base_url)
+        finally:
+            for adapter in adapters.values():
+                await adapter.close()
+
+
+async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    """Run the workers until `stop` is set, then shut them down gracefully."""
+    async with _all(workers):
+        await stop.wait()
+
+
+@asynccontextmanager
+async def _all(workers: Sequence[Worker]):
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

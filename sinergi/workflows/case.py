@@ -1,0 +1,299 @@
+"""`CaseWorkflow`: one durable workflow per victim, id `case-<case id>`.
+
+The lifecycle rules live in `sinergi.domain`; this class only carries out their effects: durable
+timers for clocks and escalation ladders, activities for deliveries and notices, search attributes and
+UI details. Events enter as an update with a validator, so a refused event never reaches history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, RouteRequest
+    from sinergi.domain import clocks, delivery, lifecycle, routing, views
+    from sinergi.domain.case import CaseInput, CaseState
+    from sinergi.domain.events import EventEnvelope
+    from sinergi.domain.notices import Deliver, Effect, Notice, SendNotice, StartClock, StartContactSearch
+    from sinergi.workflows import messages as m
+
+ROUTE_TIMEOUT = timedelta(seconds=30)
+CALL_TIMEOUT = timedelta(seconds=30)
+# Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
+# manual task meanwhile). Only a permanent rejection stops the retries.
+DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                             maximum_interval=timedelta(minutes=5), non_retryable_error_types=["AgencyRejected"])
+
+
+def agency_task_queue(base: str, kind: str) -> str:
+    """One task queue per agency kind, so a slow or down agency never delays another."""
+    return f"{base}-agency-{kind}"
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self._case = case
+        self._policy = case.policy
+        self._pending: list[Effect] = []
+        if case.state is not None:
+            self._state: CaseState = case.state
+        else:
+            self._state, self._pending = lifecycle.open_case(case, workflow.now())
+        self._applied = set(self._state.applied_event_ids)
+        self._deliveries: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._published: dict[str, object] = {}
+
+    # --- run ---------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, case: CaseInput) -> m.CaseResult:
+        if case.state is None:
+            self._execute(self._pending)
+        else:
+            self._resume()
+        self._publish()
+        while True:
+            await workflow.wait_condition(lambda: self._finished() or workflow.info().is_continue_as_new_suggested())
+            # Handlers first: an update in flight must finish before the run ends or continues.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._finished():
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(m_input(self._case, self._state))
+        await workflow.wait_condition(lambda: not self._state.outbox)
+        return m.CaseResult(case_id=self._state.case_id, closure_reason=self._state.closure_reason,
+                            stage=str(self._state.stage))
+
+    def _finished(self) -> bool:
+        s = self._state
+        return s.closed and not s.legal_track_open and not any(c.state in clocks.LIVE for c in s.clocks.values())
+
+    def _resume(self) -> None:
+        """After continue-as-new: re-arm every live clock, undelivered referral and unsent notice."""
+        s = self._state
+        effects: list[Effect] = [StartClock(k) for k, c in s.clocks.items() if c.state in clocks.LIVE]
+        effects += [Deliver(r.referral_id) for r in s.referrals.values() if r.status == "pending"]
+        outbox, s.outbox = list(s.outbox), []
+        effects += [SendNotice(n) for n in outbox]
+        if "contact_lost" in s.pause_reasons:
+            effects.append(StartContactSearch(workflow.now()))
+        self._execute(effects)
+
+    # --- events ------------------------------------------------------------------------------------
+
+    @workflow.update(name=m.APPLY_EVENT)
+    async def apply_event(self, envelope: EventEnvelope) -> m.EventOutcome:
+        event = envelope.event
+        if event.event_id in self._applied:
+            # Two copies validated in the same task: the second is a duplicate, applied once.
+            return m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id, stage=self._state.stage,
+                                  duplicate=True)
+        self._applied.add(event.event_id)
+        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now()))
+        self._publish()
+        return m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id, stage=self._state.stage,
+                              duplicate=False)
+
+    @apply_event.validator
+    def _validate_event(self, envelope: EventEnvelope) -> None:
+        # A validator, so a refused or duplicate event never reaches history. It must not change state.
+        event = envelope.event
+        if event.event_id in self._applied:
+            raise ApplicationError(f"event {event.event_id} was already applied", type="DuplicateEvent",
+                                   non_retryable=True)
+        try:
+            lifecycle.check(self._state, event)
+        except lifecycle.EventRefused as refused:
+            raise ApplicationError(refused.reason, m.EventRefusal(reason=refused.reason, accepted=refused.accepted),
+                                   type="EventRefused", non_retryable=True) from None
+
+    @workflow.query(name=m.STATUS)
+    def status(self) -> views.CaseStatus:
+        return views.status(self._state, self._policy)
+
+    @workflow.query(name=m.TIMELINE)
+    def timeline(self) -> views.CaseTimeline:
+        return views.timeline(self._state)
+
+    @workflow.query(name=m.WHY)
+    def why(self) -> views.CaseWhy:
+        return views.why(self._state, self._policy)
+
+    # --- effects -----------------------------------------------------------------------------------
+
+    def _execute(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, StartClock):
+                self._spawn(self._run_clock(effect.key))
+            elif isinstance(effect, Deliver):
+                if effect.referral_id not in self._deliveries or self._deliveries[effect.referral_id].done():
+                    self._deliveries[effect.referral_id] = asyncio.create_task(self._deliver(effect.referral_id))
+            elif isinstance(effect, SendNotice):
+                self._state.outbox.append(effect.notice)
+                self._spawn(self._send_notice(effect.notice))
+            elif isinstance(effect, StartContactSearch):
+                self._spawn(self._contact_search())
+            # StopDelivery needs no action here: the delivery coroutine watches its referral's status.
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _changed(self, effects: list[Effect]) -> None:
+        self._execute(effects)
+        self._publish()
+
+    async def _run_clock(self, key: str) -> None:
+        clock = self._state.clocks[key]
+        rule = self._policy.clock(clock.clock_id)
+        while True:
+            generation = clock.generation
+            if clock.state == "paused":
+                await workflow.wait_condition(lambda: clock.generation != generation or clock.state != "paused")
+            elif clock.state == "running":
+                if await self._wait_until(clock.due_at, lambda: clock.state != "running" or
+                                          clock.generation != generation, clocks.summary(self._policy, clock)):
+                    self._changed(clocks.expired(self._state, self._policy, key, workflow.now()))
+            elif clock.state == "breached":
+                step = clocks.next_rung_due(self._policy, clock)
+                if step is None:
+                    return
+                _, rung, due = step
+                summary = f"{rule.id} {rule.source}: escalate to {rung.role}"
+                if await self._wait_until(due, lambda: clock.state != "breached", summary):
+                    self._changed(clocks.escalate(self._state, self._policy, key, workflow.now()))
+            else:
+                return
+
+    async def _wait_until(self, due, interrupted, summary: str) -> bool:
+        """Sleep durably until `due`; False if `interrupted()` became true first."""
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(interrupted, timeout=remaining, timeout_summary=summary)
+                return False
+            except TimeoutError:
+                pass
+        return not interrupted()
+
+    async def _deliver(self, referral_id: str) -> None:
+        s = self._state
+        referral = s.referrals[referral_id]
+        label = f"Referral to {referral.kind}: {routing.describe(referral.service)}"
+        route = await workflow.execute_activity_method(
+            AgencyActivities.route,
+            RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
+                         country=self._case.intake.situation.location_country if s.facts.abroad else None),
+            start_to_close_timeout=ROUTE_TIMEOUT, summary=f"Route: {label}")
+        if referral.status != "pending":
+            return
+        if route.office is None:
+            self._changed(delivery.unroutable(s, referral_id, workflow.now()))
+            return
+        delivery.routed(s, referral_id, route.office)
+        due = next((c.due_at for c in s.clocks.values() if c.state in clocks.LIVE and c.responsible == referral.kind),
+                   None)
+        handle = workflow.start_activity_method(
+            AgencyActivities.deliver_referral,
+            DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,
+                            stage=str(referral.stage), due_by=due, mandated_by=referral.mandated_by,
+                            intake=self._case.intake),
+            task_queue=agency_task_queue(workflow.info().task_queue, referral.kind),
+            start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            summary=f"Referral to {route.office_name}: {routing.describe(referral.service)}")
+        withdrawn = lambda: referral.status != "pending"  # noqa: E731
+        try:
+            await workflow.wait_condition(lambda: handle.done() or withdrawn(), timeout=route.response_seconds,
+                                          timeout_summary=f"{route.office} response time ({label})")
+        except TimeoutError:
+            # Degraded mode: the office stayed unreachable past its agreed response time.
+            self._changed(delivery.unreachable(s, referral_id, route.office, "no delivery within its response time",
+                                               workflow.now()))
+            await workflow.wait_condition(lambda: handle.done() or withdrawn())
+        if not handle.done():
+            handle.cancel()
+            return
+        try:
+            receipt = await handle
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
+                self._changed(delivery.rejected(s, referral_id, route.office, cause.message, workflow.now()))
+                return
+            raise
+        self._changed(delivery.delivered(s, self._policy, referral_id, receipt, workflow.now()))
+
+    async def _send_notice(self, notice: Notice) -> None:
+        try:
+            receipt = await workflow.execute_activity_method(
+                AgencyActivities.deliver_notice, notice,
+                task_queue=agency_task_queue(workflow.info().task_queue, notice.kind) if notice.kind else None,
+                start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
+                summary=f"Notice ({notice.purpose}) to {notice.office or notice.kind}"
+                        f"{f': {notice.clock} {notice.source}' if notice.clock else ''}")
+            text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
+                    else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
+        except ActivityError as err:
+            text = f"notice {notice.notice_id} ({notice.purpose}) refused: {err.cause or err}"
+        self._state.note(workflow.now(), "notice", text, notice.notice_id)
+        self._state.outbox = [n for n in self._state.outbox if n.notice_id != notice.notice_id]
+
+    async def _contact_search(self) -> None:
+        s = self._state
+        rule = self._policy.contact_lost
+        while "contact_lost" in s.pause_reasons and not s.closed:
+            try:
+                await workflow.wait_condition(lambda: "contact_lost" not in s.pause_reasons or s.closed,
+                                              timeout=rule.attempt_seconds,
+                                              timeout_summary=f"contact attempt {s.contact_attempts + 1}")
+            except TimeoutError:
+                self._changed(lifecycle.contact_attempt_failed(s, self._policy, workflow.now()))
+
+    # --- visibility --------------------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        """Keep search attributes and the UI's current details in step with the case. No personal data."""
+        s = self._state
+        values = {"stage": str(s.stage), "regency": s.regency or "", "province": s.province,
+                  "agencies": s.agencies(), "escalated": s.escalated}
+        updates = []
+        keys = {"stage": m.CASE_STAGE, "regency": m.CASE_REGENCY, "province": m.CASE_PROVINCE,
+                "agencies": m.CASE_AGENCIES, "escalated": m.CASE_ESCALATED}
+        for name, value in values.items():
+            if self._published.get(name) != value:
+                self._published[name] = value
+                updates.append(keys[name].value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(_details(s, self._policy))
+
+
+def m_input(case: CaseInput, state: CaseState) -> CaseInput:
+    return CaseInput(case_id=case.case_id, intake=case.intake, policy=case.policy, state=state)
+
+
+def _details(s: CaseState, policy) -> str:
+    lines = [f"**Stage:** {s.stage}" + (f" — closed: {s.closure_reason}" if s.closed else "")]
+    open_refs = [r for r in s.referrals.values() if r.status in ("pending", "held", "sent", "acknowledged", "accepted")]
+    if open_refs:
+        lines.append("\n**Open referrals**")
+        lines += [f"- {r.referral_id}: {routing.describe(r.service)} → {r.office or r.kind} ({r.status})"
+                  for r in open_refs]
+    live = sorted((c for c in s.clocks.values() if c.state in ("running", "breached")), key=lambda c: c.due_at)
+    if live:
+        c = live[0]
+        rule = policy.clock(c.clock_id)
+        lines.append(f"\n**Next deadline:** {rule.id} ({rule.source}) {rule.title}"
+                     f"{f' ({c.context})' if c.context else ''} — due {c.due_at.isoformat()} [{c.state}]")
+    if s.escalations:
+        lines.append(f"\n**Escalations:** {len(s.escalations)}")
+    return "\n".join(lines)
