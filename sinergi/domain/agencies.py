@@ -125,7 +125,12 @@ def load_registry(name_or_path: str | Path) -> AgencyRegistry:
         raise RegistryError(f"{label}: unknown top-level key(s) {sorted(unknown)}: expected only [agencies.<office>]")
     errors: list[str] = []
     offices: dict[str, Office] = {}
-    for office_id, table in raw.get("agencies", {}).items():
+    tables = raw.get("agencies", {})
+    for office_id, table in tables.items() if isinstance(tables, dict) else [("", tables)]:
+        if not isinstance(table, dict) or table.get("id", office_id) != office_id:
+            errors.append(f"{label}: agencies{office_id and '.' + office_id}: expected an "
+                          f"[agencies.{office_id or '<office>'}] table (its id is the table key)")
+            continue
         try:
             offices[office_id] = Office.model_validate({"id": office_id, **table})
         except ValidationError as exc:

@@ -58,6 +58,8 @@ class Consent(_Model):
     services: bool = False
     data_sharing: bool = False
     legal: bool = False
+    # Offices or agency kinds the victim withdrew consent for (`consent.withdrawn` with `agency`).
+    withheld_from: list[str] = Field(default_factory=list)
 
 
 class Clock(_Model):

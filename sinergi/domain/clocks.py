@@ -35,6 +35,12 @@ def fire(state: CaseState, policy: Policy, triggers: Sequence[str], contexts: Se
          now: datetime) -> list[Effect]:
     """Stop the clocks these triggers stop, then start the clocks they start."""
     stop_matching(state, policy, triggers, contexts, now)
+    return start_matching(state, policy, triggers, contexts, now)
+
+
+def start_matching(state: CaseState, policy: Policy, triggers: Sequence[str], contexts: Sequence[str | None],
+                   now: datetime) -> list[Effect]:
+    """Start the clocks these triggers start (their conditions permitting)."""
     effects: list[Effect] = []
     for rule in policy.clocks:
         if not set(triggers) & set(rule.starts_on) or not _condition_holds(state, rule):

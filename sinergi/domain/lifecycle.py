@@ -248,18 +248,19 @@ def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect
     """Apply an accepted event (call `check` first). Returns the effects to carry out."""
     state.applied_event_ids.append(event.event_id)
     state.note(now, "event", _describe(event), ref=event.event_id)
-    handler = _HANDLERS.get(event.type)
-    effects = handler(state, policy, event, now) if handler else []
     triggers = [event.type]
     qualifier = getattr(event.data, "outcome", None) or getattr(event.data, "wellbeing", None) \
         or getattr(event.data, "decision", None)
     if qualifier:
         triggers.append(f"{event.type}:{qualifier}")
     contexts = _contexts(event)
+    # The deadlines this event meets stop first: an event that also closes the case (screening
+    # `not_victim`, hand-over) met them, it did not cancel them.
+    clocks.stop_matching(state, policy, triggers, contexts, now)
+    handler = _HANDLERS.get(event.type)
+    effects = handler(state, policy, event, now) if handler else []
     if not (state.closed and event.type not in ("legal.judgment_final", "case.data_breach_discovered")):
-        effects += clocks.fire(state, policy, triggers, contexts, now)
-    else:
-        clocks.stop_matching(state, policy, triggers, contexts, now)
+        effects += clocks.start_matching(state, policy, triggers, contexts, now)
     return effects
 
 
@@ -489,6 +490,8 @@ def escalate_referral(s: CaseState, text: str, now: datetime) -> list[Effect]:
 
 def _consent_recorded(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     setattr(s.consent, e.data.scope, True)
+    if e.data.agency in s.consent.withheld_from:
+        s.consent.withheld_from.remove(e.data.agency)
     s.note(now, "consent", f"consent recorded: {e.data.scope}")
     effects: list[Effect] = []
     if e.data.scope == "services" and "consent_withdrawn" in s.pause_reasons:
@@ -506,6 +509,8 @@ def _consent_withdrawn(s: CaseState, p: Policy, e, now: datetime) -> list[Effect
     scope, agency = e.data.scope, e.data.agency
     if agency is None:
         setattr(s.consent, scope, False)
+    elif agency not in s.consent.withheld_from:
+        s.consent.withheld_from.append(agency)  # later referrals to it stay held too
     s.note(now, "consent", f"consent withdrawn: {scope}" + (f" for {agency}" if agency else ""))
     effects: list[Effect] = []
     if scope == "legal":

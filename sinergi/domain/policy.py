@@ -9,12 +9,13 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sinergi.domain.agency_kinds import AgencyKind
 from sinergi.domain.durations import Duration, parse_seconds
+from sinergi.domain.events import EVENT_TYPES
 
 ClockKind = Literal["statutory", "operational"]
 Tag = Literal["law", "practice", "benchmark", "default"]
@@ -24,6 +25,15 @@ ClockScope = Literal["case", "service", "referral", "followup"]
 Responsible = AgencyKind | Literal["service", "referral"]
 
 BUILTIN_POLICIES = ("default", "demo")
+# Triggers sinergi fires itself besides event types (a referral delivered: `delivery.delivered`).
+INTERNAL_TRIGGERS = ("referral.sent",)
+
+
+def _qualifiers(event_type: str) -> list[str]:
+    """The values `type:qualifier` triggers may name: an event's outcome, wellbeing or decision."""
+    fields = EVENT_TYPES[event_type][1].model_fields
+    return [value for name in ("outcome", "wellbeing", "decision") if name in fields
+            for value in get_args(fields[name].annotation)]
 
 
 class _Strict(BaseModel):
@@ -67,6 +77,20 @@ class ClockRule(_Strict):
     period: bool = Field(default=False, description="a protected period: its end is not a breach")
     escalation: list[Rung] = Field(default_factory=list)
 
+    @field_validator("starts_on", "stops_on")
+    @classmethod
+    def _known_triggers(cls, triggers: list[str]) -> list[str]:
+        # A misspelt trigger would silently keep a clock from ever starting or stopping.
+        for trigger in triggers:
+            base, _, qualifier = trigger.partition(":")
+            if base in INTERNAL_TRIGGERS and not qualifier:
+                continue
+            if base not in EVENT_TYPES:
+                raise ValueError(f"{trigger!r} is not an event type (e.g. 'rehabilitation.request_filed')")
+            if qualifier and qualifier not in _qualifiers(base):
+                raise ValueError(f"{trigger!r}: expected {base}:<one of {_qualifiers(base)}>")
+        return triggers
+
     @field_validator("duration")
     @classmethod
     def _durations_parse(cls, value: str | list[str]) -> str | list[str]:
@@ -99,6 +123,12 @@ class ContactLostRule(_Strict):
     max_attempts: int = Field(default=3, ge=1)
     escalate_to: AgencyKind = "gugus_tugas"
     source: str = "IOM Handbook on Direct Assistance (2007); configurable default"
+
+    @field_validator("attempt_every")
+    @classmethod
+    def _attempt_is_a_duration(cls, value: str) -> str:
+        parse_seconds(value)
+        return value
 
     @property
     def attempt_seconds(self) -> int:
@@ -148,7 +178,12 @@ def load_policy(name_or_path: str | Path) -> Policy:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{label}: not valid TOML: {exc}") from exc
-    clocks = [{"id": key, **value} for key, value in raw.pop("clocks", {}).items()]
+    tables = raw.pop("clocks", {})
+    for key, value in tables.items() if isinstance(tables, dict) else [("", tables)]:
+        if not isinstance(value, dict) or value.get("id", key) != key:
+            raise PolicyError(f"{label}: clocks{key and '.' + key}: expected a [clocks.{key or '<ID>'}] table "
+                              "(its id is the table key)")
+    clocks = [{"id": key, **value} for key, value in tables.items()]
     try:
         return Policy.model_validate({"name": raw.pop("name", default_name), "clocks": clocks, **raw})
     except ValidationError as exc:

@@ -19,6 +19,8 @@ def may_share(consent: Consent, referral: Referral) -> bool:
     """Outbound data needs consent for the purpose and for sharing; the law's own mandates excepted."""
     if referral.mandated_by:
         return True
+    if {referral.kind, referral.office} & set(consent.withheld_from):
+        return False
     purpose_ok = consent.legal if referral.service in LEGAL_SERVICES else consent.services
     return purpose_ok and consent.data_sharing
 

@@ -1,0 +1,179 @@
+"""`sinergi case ...`: open and steer cases."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from pydantic import ValidationError
+
+from sinergi.cli import App, common, run
+from sinergi.commands import views
+from sinergi.commands.session import cases_for
+from sinergi.console import BAD_INPUT, UserError, print_json, validation_lines
+from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
+from sinergi.domain.ids import check_case_id
+from sinergi.domain.intake import Intake
+from sinergi.logs import remember_names
+
+
+@click.group()
+def case() -> None:
+    """Open, inspect and steer cases."""
+
+
+def read_intake(path: Path) -> Intake:
+    """Parse an intake file (JSON or YAML) with messages that name the file, the field and the fix."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text") from exc
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected an object with province, received_at, source, person, consent")
+    try:
+        return Intake.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError(f"{path}: invalid intake:\n  " + "\n  ".join(validation_lines(exc)),
+                        hint="see examples/ for a valid intake file") from exc
+
+
+@case.command("open")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "case_id", help="Use this case id instead of a generated one (A-Z, 0-9 and '-').")
+@common
+def open_case(app: App, file: Path, case_id: str | None) -> None:
+    """Open a case from an intake FILE (JSON or YAML); prints the case id.
+
+    \b
+    Examples:
+      sinergi case open examples/intake-pmi-malaysia.json
+      sinergi case open intake.yaml --id KALSEL-2026-DEMO0001 --json
+    """
+    intake = read_intake(file)
+    remember_names(intake.person.full_name)
+    if case_id is not None:
+        try:
+            check_case_id(case_id)
+        except ValueError as exc:
+            raise UserError(f"--id: {exc}") from exc
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.open(intake, case_id=case_id)
+
+    opened = run(go())
+    if app.as_json:
+        print_json({"case_id": opened.case_id, "workflow_id": opened.workflow_id})
+    else:
+        click.echo(opened.case_id)
+        click.echo(f"opened; follow it with `sinergi case status {opened.case_id}`", err=True)
+
+
+@case.command("status")
+@click.argument("case_id")
+@common
+def status(app: App, case_id: str) -> None:
+    """Stage, referrals, clocks and their due times, consent and flags of a case.
+
+    \b
+    Example:
+      sinergi case status KALSEL-2026-7Q2M9XKD
+    """
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.status(case_id)
+
+    result = run(go())
+    if app.as_json:
+        print_json(result)
+    else:
+        click.echo(views.status_text(result))
+
+
+def _event_data(data: str | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    where = "--data"
+    if data.startswith("@"):
+        where = data[1:]
+        try:
+            data = Path(where).read_text("utf-8")
+        except OSError as exc:
+            raise UserError(f"--data {where}: cannot read ({exc.strerror})") from exc
+    try:
+        parsed = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                        hint='e.g. --data \'{"outcome": "presumed_victim"}\'') from exc
+    if not isinstance(parsed, dict):
+        raise UserError(f"{where}: expected a JSON object, e.g. {{\"service\": \"health\"}}")
+    return parsed
+
+
+def build_event(case_id: str, type_: str, data: dict[str, Any], source: str, event_id: str | None):
+    if type_ not in EVENT_TYPES or type_ in INTERNAL_EVENT_TYPES:
+        public = [t for t in EVENT_TYPES if t not in INTERNAL_EVENT_TYPES]
+        close = [t for t in public if t.split(".")[0] == type_.split(".")[0]] or public
+        raise UserError(f"unknown event type {type_!r}", hint="known types: " + ", ".join(close))
+    raw = {"event_id": event_id or f"op-{uuid.uuid4().hex}", "case_id": case_id, "type": type_,
+           "occurred_at": datetime.now(UTC).isoformat(), "source": source, "data": data}
+    try:
+        return parse_event(raw)
+    except ValidationError as exc:
+        raise UserError(f"invalid {type_} event:\n  " + "\n  ".join(validation_lines(exc)), BAD_INPUT) from exc
+
+
+@case.command("event")
+@click.argument("case_id")
+@click.argument("type_", metavar="TYPE")
+@click.option("--data", help="The event's data: JSON, or @FILE holding JSON.")
+@click.option("--as", "as_office", metavar="OFFICE", help="Enter it as this office, under its agreement.")
+@click.option("--event-id", help="Idempotency key (default: a fresh one). The same id twice is applied once.")
+@common
+def event(app: App, case_id: str, type_: str, data: str | None, as_office: str | None, event_id: str | None) -> None:
+    """Enter an event on a case, as an operator or on behalf of an office.
+
+    \b
+    Examples:
+      sinergi case event KALSEL-2026-7Q2M9XKD identification.screening_completed \\
+          --data '{"outcome": "presumed_victim"}'
+      sinergi case event KALSEL-2026-7Q2M9XKD protection.shelter_admitted \\
+          --data '{"facility": "RPTC Banjarbaru"}' --as dinsos_kalsel
+    """
+    source = as_office or f"operator:{getpass.getuser()}"
+    if as_office is not None:
+        from sinergi.domain.agencies import load_registry
+
+        registry = load_registry(app.settings.agencies.file)
+        office = registry.offices.get(as_office)
+        if office is None:
+            raise UserError(f"--as: no office {as_office!r} in the agency registry",
+                            hint="see `sinergi agencies list`")
+        if not office.may_send_type(type_):
+            raise UserError(f"{as_office} may not send {type_}: its agreement allows {', '.join(office.may_send)}",
+                            exit_code=1)
+    built = build_event(case_id, type_, _event_data(data), source, event_id)
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.send(built)
+
+    outcome = run(go())
+    if app.as_json:
+        print_json(outcome)
+    else:
+        note = " (already applied: nothing changed)" if outcome.duplicate else ""
+        click.echo(f"{outcome.case_id}: {type_} applied{note}; stage {outcome.stage}")

@@ -1,0 +1,75 @@
+"""`sinergi policy show` and `sinergi agencies list`: the rules and the agreement in force."""
+
+from __future__ import annotations
+
+import click
+
+from sinergi.cli import App, common
+from sinergi.console import print_json, table
+from sinergi.domain.agencies import load_registry
+from sinergi.domain.policy import load_policy
+
+
+@click.group()
+def policy() -> None:
+    """The clocks in force: durations, triggers, legal sources."""
+
+
+@policy.command("show")
+@click.option("--policy", "policy_name", help="A policy file, or `default` / `demo` (default: from config).")
+@common
+def show(app: App, policy_name: str | None) -> None:
+    """Every clock: duration, start and stop events, source, tag, escalation ladder.
+
+    \b
+    Examples:
+      sinergi policy show
+      sinergi policy show --policy demo --json
+    """
+    loaded = load_policy(policy_name or app.settings.policy.file)
+    rows = []
+    for c in loaded.clocks:
+        rows.append({
+            "id": c.id, "title": c.title,
+            "duration_seconds": c.durations[0].seconds,
+            "durations_seconds": [d.seconds for d in c.durations],
+            "duration": c.duration, "starts_on": c.starts_on, "stops_on": c.stops_on, "kind": c.kind, "tag": c.tag,
+            "source": c.source, "victim_dependent": c.victim_dependent, "period": c.period,
+            "escalation": [{"role": r.role, "agency": r.agency, "level": r.level, "after": r.after,
+                            "after_seconds": r.after_seconds} for r in c.escalation],
+        })
+    if app.as_json:
+        print_json(rows)
+        return
+    click.echo(f"policy {loaded.name}")
+    click.echo(table(
+        ["id", "duration", "kind", "source", "starts on", "stops on", "escalation"],
+        [[r["id"], r["duration"] if isinstance(r["duration"], str) else ", ".join(r["duration"]), r["kind"],
+          r["source"], ", ".join(r["starts_on"]), ", ".join(r["stops_on"]) or "(period)",
+          " → ".join(f"{e['role']}+{e['after']}" for e in r["escalation"]) or "-"] for r in rows]))
+
+
+@click.group()
+def agencies() -> None:
+    """The agency registry: the MoU as configuration."""
+
+
+@agencies.command("list")
+@common
+def list_agencies(app: App) -> None:
+    """Every office: kind, jurisdiction, adapter, response time, events it may send, fields it receives.
+
+    \b
+    Examples:
+      sinergi agencies list
+      sinergi agencies list --json
+    """
+    registry = load_registry(app.settings.agencies.file)
+    offices = [o.model_dump(exclude={"settings"}) | {"settings": sorted(o.settings)} for o in registry.offices.values()]
+    if app.as_json:
+        print_json(offices)
+        return
+    click.echo(table(
+        ["office", "kind", "jurisdiction", "adapter", "response", "may send", "receives"],
+        [[o["id"], o["kind"], ",".join(o["countries"] or o["regencies"] or o["provinces"]) or "national",
+          o["adapter"], o["response_time"], ", ".join(o["may_send"]), ", ".join(o["receives"])] for o in offices]))
