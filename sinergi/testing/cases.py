@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -55,8 +54,14 @@ def event(case_id: str, type_: str, event_id: str | None = None, source: str | N
     return parse_event(raw)
 
 
+# A fixed, public, test-only key: histories recorded by tests (tests/replay/) must stay decodable. Never
+# use it for real cases; real keys live in a keys file created by `sinergi dev` or by the operator.
+TEST_KEY_ID = "test-only"
+TEST_KEY = base64.b64decode("c2luZXJnaS10ZXN0LW9ubHkta2V5LW5vdC1zZWNyZXQ=")
+
+
 def sample_codec() -> EncryptionCodec:
-    return EncryptionCodec({"test": base64.b64decode(base64.b64encode(os.urandom(32)))}, "test")
+    return EncryptionCodec({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID)
 
 
 TEST_CONVERTER = data_converter(sample_codec())
@@ -90,7 +95,10 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     registry = registry or load_registry("sandbox")
     policy = load_policy(policy) if isinstance(policy, str) else policy
     h = Harness(client, policy, registry, ledger)
-    adapters = {"sandbox": SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)}
+    # The in-process sandbox stands in for every adapter the registry names (the shipped registry says
+    # `webhook`): workflow tests inspect its ledger; tests over real HTTP use `sinergi.testing.live`.
+    stand_in = SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)
+    adapters = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
     activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1")
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities), stop))

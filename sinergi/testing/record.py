@@ -1,0 +1,110 @@
+"""Record the histories kept in tests/replay/histories (run by hand when the workflow gains a shape
+worth protecting; see README "Safe upgrades").
+
+    python -m sinergi.testing.record tests/replay/histories
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from sinergi.binaries import temporal_test_server
+from sinergi.temporal import ensure_search_attributes
+from sinergi.testing.cases import TEST_CONVERTER, Harness, harness
+
+Scenario = Callable[[Harness, WorkflowEnvironment], Awaitable[str]]
+
+
+async def _referral(h: Harness, case_id: str, service: str) -> str:
+    status = await h.cases.status(case_id)
+    return next(r.referral_id for r in status.referrals if r.service == service and r.status != "cancelled")
+
+
+async def full_lifecycle_abroad(h: Harness, env: WorkflowEnvironment) -> str:
+    case_id = await h.open()
+    await env.sleep(timedelta(hours=1))
+    steps: list[tuple[str, dict]] = [
+        ("identification.screening_completed", {"outcome": "presumed_victim"}),
+        ("identification.police_report_filed", {"report_number": "LP/B/1/XI/2026"}),
+        ("protection.shelter_admitted", {"facility": "KBRI shelter"}),
+        ("protection.safe_placement_confirmed", {}),
+        ("rehabilitation.request_filed", {"services": ["health", "social"], "filed_by": "social_worker"}),
+        ("rehabilitation.service_started", {"service": "health"}),
+        ("rehabilitation.service_started", {"service": "social"}),
+        ("rehabilitation.completed", {"needs_repatriation": True, "return_to": "Kabupaten Banjar"}),
+        ("repatriation.risk_assessed", {"safe": True}),
+        ("repatriation.travel_document_issued", {}),
+        ("repatriation.departed", {"port": "Kuala Lumpur"}),
+        ("repatriation.arrived_port_of_entry", {"port": "Banjarmasin"}),
+        ("repatriation.arrived_home", {"regency": "Kabupaten Banjar"}),
+        ("reintegration.plan_agreed", {}),
+        ("reintegration.followup_completed", {"wellbeing": "stable"}),
+        ("reintegration.completed", {}),
+    ]
+    shelter_acked = False
+    for type_, data in steps:
+        await h.send(case_id, type_, **data)
+        await env.sleep(timedelta(hours=6))
+        if not shelter_acked and type_ == "identification.screening_completed":
+            await h.send(case_id, "referral.acknowledged", referral_id=await _referral(h, case_id, "shelter"))
+            shelter_acked = True
+    return case_id
+
+
+async def breach_and_ladder(h: Harness, env: WorkflowEnvironment) -> str:
+    case_id = await h.open()
+    await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
+    await h.send(case_id, "identification.police_report_filed", report_number="LP/2")
+    await h.send(case_id, "rehabilitation.request_filed", services=["social"], filed_by="victim")
+    await env.sleep(timedelta(days=9))
+    await h.send(case_id, "rehabilitation.service_started", service="social")
+    return case_id
+
+
+async def contact_lost_and_declined(h: Harness, env: WorkflowEnvironment) -> str:
+    case_id = await h.open(situation={"location_country": "ID"})
+    await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
+    await env.sleep(timedelta(minutes=5))
+    shelter = await _referral(h, case_id, "shelter")
+    await h.send(case_id, "referral.declined", referral_id=shelter, reason="full")
+    await h.send(case_id, "case.contact_lost")
+    await env.sleep(timedelta(days=2))
+    await h.send(case_id, "case.contact_restored")
+    await h.send(case_id, "consent.withdrawn", scope="data_sharing")
+    await h.send(case_id, "case.closed", reason="recorded for replay")
+    return case_id
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "full_lifecycle_abroad": full_lifecycle_abroad,
+    "breach_and_ladder": breach_and_ladder,
+    "contact_lost_and_declined": contact_lost_and_declined,
+}
+
+
+async def record(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(),
+                                                        data_converter=TEST_CONVERTER)
+    try:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        async with harness(env.client) as h:
+            for name, scenario in SCENARIOS.items():
+                case_id = await scenario(h, env)
+                history = await h.cases.handle(case_id).fetch_history()
+                (folder / f"{name}.json").write_text(json.dumps(
+                    {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}, indent=1))
+                print(f"recorded {name}: {len(history.events)} events")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/replay/histories")))
