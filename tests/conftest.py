@@ -7,11 +7,20 @@ collide (TEMPORAL.md).
 from __future__ import annotations
 
 import pytest
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.binaries import temporal_cli, temporal_test_server
 from sinergi.temporal import ensure_search_attributes, search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER
+
+
+# The SDK core warns once per worker that the time-skipping server is old; errors are what tests need to see.
+Runtime.set_default(
+    Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR",
+                                                                                   other_level="ERROR")))),
+    error_if_already_set=False,
+)
 
 
 @pytest.fixture(scope="session")
