@@ -430,8 +430,7 @@ def _followup(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     s.retrafficking_risk = True
     s.plan_agreed = False
     clocks.cancel(s, lambda c: c.clock_id == "T23", now, "protection re-opened")
-    effects = _enter(s, Stage.PROTECTION, now, "crisis at follow-up: protection re-opened")
-    return effects + _refer(s, "shelter", now)
+    return _enter(s, Stage.PROTECTION, now, "crisis at follow-up: protection re-opened")  # refers to shelter
 
 
 def _reintegration_completed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
@@ -556,6 +555,7 @@ def _consent_withdrawn(s: CaseState, p: Policy, e, now: datetime) -> list[Effect
 def _contact_lost(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     s.contact_attempts = 0
     effects = clocks.pause(s, p, "contact_lost", now)
+    _escalate_contact(s, p, 1, "regency", "contact with the victim lost", now)
     effects.append(SendNotice(_notice(s, "contact_search", p.contact_lost.escalate_to,
                                       "contact with the victim lost: victim-dependent deadlines paused; "
                                       "please help re-establish contact", level="regency")))
@@ -573,9 +573,18 @@ def contact_attempt_failed(s: CaseState, p: Policy, now: datetime) -> list[Effec
     s.note(now, "escalation", f"contact attempt {s.contact_attempts} of {rule.max_attempts} failed")
     if s.contact_attempts >= rule.max_attempts:
         return close(s, p, f"contact lost after {rule.max_attempts} attempts ({rule.source})", now)
+    _escalate_contact(s, p, s.contact_attempts + 1, "province",
+                      f"contact attempt {s.contact_attempts} of {rule.max_attempts} failed", now)
     return [SendNotice(_notice(s, "contact_search", rule.escalate_to,
                                f"contact attempt {s.contact_attempts} of {rule.max_attempts} failed",
                                level="province"))]
+
+
+def _escalate_contact(s: CaseState, p: Policy, rung: int, level: str, reason: str, now: datetime) -> None:
+    """Record the search for a lost victim as an escalation, so the case shows as escalated (status, search)."""
+    s.escalations.append(Escalation(clock="contact_lost", rung=rung, role=f"{level} task force",
+                                    agency=p.contact_lost.escalate_to, level=level, at=now, reason=reason,
+                                    source=p.contact_lost.source))
 
 
 def _deceased(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
