@@ -12,7 +12,9 @@ Temporal errors are translated here, once, into this small tree::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -57,10 +59,33 @@ class ServiceUnavailable(CaseError):
     pass
 
 
+class CaseSummary(BaseModel):
+    """SPEC: one row of `case list --json`."""
+
+    case_id: str
+    stage: str
+    province: str
+    regency: str | None = None
+    opened_at: datetime | None
+    escalated: bool
+    open: bool
+
+
 @dataclass(frozen=True)
 class OpenedCase:
     case_id: str
     workflow_id: str
+
+
+@dataclass(frozen=True)
+class CaseParties:
+    """Where a case is and which offices it was referred to (offices and agency kinds, as published)."""
+
+    case_id: str
+    province: str
+    regency: str | None
+    agencies: tuple[str, ...]
+    open: bool
 
 
 _UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
@@ -146,6 +171,42 @@ class Cases:
 
     async def why(self, case_id: str) -> CaseWhy:
         return await self._query(case_id, m.WHY, CaseWhy)
+
+    async def parties(self, case_id: str, timeout: timedelta | None = None) -> CaseParties:
+        """Who takes part in the case, from its search attributes.
+
+        Answered by the server alone (describe), not by a worker: several times cheaper than the
+        `status` query, which is why the gateway authorizes every event with it.
+        """
+        try:
+            description = await self.handle(case_id).describe(rpc_timeout=timeout)
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+        attributes = description.typed_search_attributes
+        return CaseParties(
+            case_id=case_id, province=attributes.get(m.CASE_PROVINCE) or "",
+            regency=attributes.get(m.CASE_REGENCY) or None,
+            agencies=tuple(attributes.get(m.CASE_AGENCIES) or ()),
+            open=description.status == WorkflowExecutionStatus.RUNNING,
+        )
+
+    async def list(self, query: str, limit: int = 200) -> list[CaseSummary]:
+        """Cases matching a visibility query, newest first. Visibility lags writes by a second or two."""
+        rows: list[CaseSummary] = []
+        try:
+            async for execution in self.client.list_workflows(query, limit=limit):
+                attrs = execution.typed_search_attributes
+                rows.append(CaseSummary(
+                    case_id=attrs.get(m.CASE_ID) or execution.id.removeprefix("case-"),
+                    stage=attrs.get(m.CASE_STAGE) or "?", province=attrs.get(m.CASE_PROVINCE) or "?",
+                    regency=attrs.get(m.CASE_REGENCY) or None, opened_at=attrs.get(m.CASE_OPENED_AT),
+                    escalated=bool(attrs.get(m.CASE_ESCALATED)),
+                    open=execution.status == WorkflowExecutionStatus.RUNNING))
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise CaseError(f"the case list filter was refused: {exc.message}") from exc
+            raise _translate(exc, "(list)") from exc
+        return rows
 
     async def is_open(self, case_id: str) -> bool:
         try:

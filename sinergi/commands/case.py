@@ -177,3 +177,104 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
     else:
         note = " (already applied: nothing changed)" if outcome.duplicate else ""
         click.echo(f"{outcome.case_id}: {type_} applied{note}; stage {outcome.stage}")
+
+
+@case.command("timeline")
+@click.argument("case_id")
+@common
+def timeline(app: App, case_id: str) -> None:
+    """Every event, referral, clock, breach and escalation of a case, in time order.
+
+    \b
+    Example:
+      sinergi case timeline KALSEL-2026-7Q2M9XKD
+    """
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.status(case_id), await cases.timeline(case_id)
+
+    status_, result = run(go())
+    if app.as_json:
+        print_json(result)
+    else:
+        click.echo(views.timeline_text(result, status_.province))
+
+
+@case.command("why")
+@click.argument("case_id")
+@common
+def why(app: App, case_id: str) -> None:
+    """What the case waits on, the next deadline and the law behind it, the last error, what is accepted now.
+
+    \b
+    Example:
+      sinergi case why KALSEL-2026-7Q2M9XKD
+    """
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.status(case_id), await cases.why(case_id)
+
+    status_, result = run(go())
+    if app.as_json:
+        print_json(result)
+    else:
+        click.echo(views.why_text(result, status_.province))
+
+
+@case.command("close")
+@click.argument("case_id")
+@click.option("--reason", required=True, help="Why the case is closed (kept in its timeline).")
+@common
+def close(app: App, case_id: str, reason: str) -> None:
+    """Close a case by hand; its legal track (if open) continues.
+
+    \b
+    Example:
+      sinergi case close KALSEL-2026-7Q2M9XKD --reason "victim moved abroad, declined further assistance"
+    """
+    built = build_event(case_id, "case.closed", {"reason": reason}, f"operator:{getpass.getuser()}", None)
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.send(built)
+
+    outcome = run(go())
+    if app.as_json:
+        print_json(outcome)
+    else:
+        click.echo(f"{outcome.case_id}: closed ({reason})")
+
+
+@case.command("list")
+@click.option("--stage", type=click.Choice(["identification", "protection", "rehabilitation", "repatriation",
+                                            "reintegration", "closed"]), help="Only cases in this stage.")
+@click.option("--province", help="Only cases of this province (e.g. KALSEL).")
+@click.option("--agency", help="Only cases involving this office or agency kind.")
+@click.option("--escalated", is_flag=True, help="Only cases with an escalation.")
+@click.option("--open/--closed", "is_open", default=None, help="Only open, or only closed, cases.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@common
+def list_cases(app: App, stage: str | None, province: str | None, agency: str | None, escalated: bool,
+               is_open: bool | None, limit: int) -> None:
+    """Cases matching the filters, newest first (a visibility query on the case search attributes).
+
+    \b
+    Examples:
+      sinergi case list --province KALSEL --escalated
+      sinergi case list --stage protection --agency uptd_ppa_banjar --json
+    """
+    from sinergi.commands.listing import list_query
+
+    query = list_query(stage=stage, province=province, agency=agency, escalated=escalated, is_open=is_open)
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            return await cases.list(query, limit)
+
+    rows = run(go())
+    if app.as_json:
+        print_json(rows)
+    else:
+        click.echo(views.list_text(rows) if rows else "no cases match")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sinergi.console import local_time, state_colour, table
-from sinergi.domain.views import CaseStatus
+from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 
 
 def status_text(s: CaseStatus) -> str:
@@ -41,3 +41,32 @@ def status_text(s: CaseStatus) -> str:
         parts.append("MANUAL TASKS\n" + table(["id", "agency", "what to do"],
                                               [[m.id, m.agency, m.reason] for m in s.manual_tasks]))
     return "\n\n".join(parts)
+
+
+def timeline_text(t: CaseTimeline, province: str) -> str:
+    return table(["at", "what", "entry"], [[local_time(e.at, province), e.kind, e.text] for e in t.entries])
+
+
+def why_text(w: CaseWhy, province: str) -> str:
+    lines = [f"{click.style(w.case_id, bold=True)} is in {w.stage}" + (" (closed)" if w.closed else "")]
+    lines.append("\nWaiting on:")
+    lines += [f"  - {item}" for item in w.waiting_on] or ["  nothing: the case is not waiting on anyone"]
+    if w.next_deadline:
+        d = w.next_deadline
+        kind = "statutory deadline" if d.kind == "statutory" else "service standard"
+        overdue = click.style(" — MISSED", fg="red", bold=True) if d.state == "breached" else ""
+        lines.append(f"\nNext deadline: {d.clock}, {d.title}, due {local_time(d.due_at, province)}{overdue}")
+        lines.append(f"  a {kind} set by {d.source}" + (f"; owed by {d.responsible}" if d.responsible else ""))
+    if w.last_error:
+        lines.append(f"\nLast delivery error: {click.style(w.last_error, fg='red')}")
+    if w.open_manual_tasks:
+        lines.append("\nManual tasks for you:")
+        lines += [f"  - {t.id} ({t.agency}): {t.reason}" for t in w.open_manual_tasks]
+    lines.append("\nEvents accepted now: " + (", ".join(w.accepted_events) or "none"))
+    return "\n".join(lines)
+
+
+def list_text(rows) -> str:
+    return table(["case", "stage", "province", "regency", "opened", "escalated", "open"],
+                 [[r.case_id, r.stage, r.province, r.regency or "-", local_time(r.opened_at, r.province),
+                   "yes" if r.escalated else "", "yes" if r.open else "no"] for r in rows])

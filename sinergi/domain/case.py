@@ -52,6 +52,7 @@ class Facts(_Model):
     sexual_exploitation: bool = False
     complaint: bool = False
     urgent_medical: bool = False
+    first_contact: str = "uptd_ppa"  # the agency kind that took the intake and screens the person
 
 
 class Consent(_Model):

@@ -218,7 +218,7 @@ def open_case(case: CaseInput, now: datetime) -> tuple[CaseState, list[Effect]]:
         child=intake.is_child, female=intake.person.sex == "F", abroad=intake.abroad,
         foreign_national=intake.foreign_national, pmi=intake.situation.is_pmi,
         sexual_exploitation=intake.flags.sexual_exploitation, complaint=intake.source.channel == "complaint",
-        urgent_medical=intake.flags.urgent_medical,
+        urgent_medical=intake.flags.urgent_medical, first_contact=intake.source.agency,
     )
     state = CaseState(
         case_id=case.case_id, province=intake.province, regency=intake.regency, opened_at=now, facts=facts,
@@ -227,6 +227,7 @@ def open_case(case: CaseInput, now: datetime) -> tuple[CaseState, list[Effect]]:
     )
     state.note(now, "event", f"case opened ({intake.source.agency}, {intake.source.channel})")
     effects: list[Effect] = clocks.fire(state, case.policy, ["case.opened"], [None], now)
+    effects += _refer(state, "screening", now)
     if facts.abroad:
         effects += _refer(state, "protection_abroad", now)
     if facts.child:
@@ -292,7 +293,7 @@ def _screening(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     outcome = e.data.outcome
     if outcome == "presumed_victim":
         effects = _enter(s, Stage.PROTECTION, now)
-        if s.consent.legal and not _has_service(s, "police_report"):
+        if s.consent.legal and not s.police_report and not _has_service(s, "police_report"):
             effects += _refer(s, "police_report", now)
         return effects
     if outcome == "not_victim":

@@ -25,6 +25,8 @@ def _social(facts: Facts) -> list[str]:
 
 SERVICES: dict[str, tuple[str, ServiceRoute]] = {
     # service: (what the agency is asked to do, kinds in order of preference)
+    "screening": ("identification screening (victim or not, legal elements, ILO indicators)",
+                  lambda f: list(dict.fromkeys([f.first_contact, "uptd_ppa"]))),
     "protection_abroad": ("protection abroad and victim-or-perpetrator screening", lambda f: ["kbri"]),
     "child_protection": ("child victim: companion and case management", lambda f: ["uptd_ppa"]),
     "police_report": ("police report and investigation", lambda f: ["polri"]),

