@@ -52,15 +52,25 @@ def read_intake(path: Path) -> Intake:
 @case.command("open")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "case_id", help="Use this case id instead of a generated one (A-Z, 0-9 and '-').")
+@click.option("--bulk", is_flag=True, help="FILE is JSON Lines: one intake per line (a mass rescue).")
 @common
-def open_case(app: App, file: Path, case_id: str | None) -> None:
+def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
     """Open a case from an intake FILE (JSON or YAML); prints the case id.
+
+    With --bulk, FILE holds one intake per line: a progress bar, then a summary of the opened cases and
+    of the rejected lines with their numbers and reasons. Running the same file again opens nothing twice.
 
     \b
     Examples:
       sinergi case open examples/intake-pmi-malaysia.json
       sinergi case open intake.yaml --id KALSEL-2026-DEMO0001 --json
+      sinergi case open --bulk examples/mass-rescue.jsonl
     """
+    if bulk:
+        if case_id:
+            raise UserError("--id cannot be used with --bulk: each line gets its own id")
+        _open_bulk(app, file)
+        return
     intake = read_intake(file)
     remember_names(intake.person.full_name)
     if case_id is not None:
@@ -278,3 +288,37 @@ def list_cases(app: App, stage: str | None, province: str | None, agency: str | 
         print_json(rows)
     else:
         click.echo(views.list_text(rows) if rows else "no cases match")
+
+
+def _open_bulk(app: App, file: Path) -> None:
+    from sinergi.bulk import open_all, parse_lines
+    from sinergi.codec import load_keys
+
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{file}: cannot read as UTF-8 text ({exc})") from exc
+    items, rejected = parse_lines(text)
+    for _, _, intake in items:
+        remember_names(intake.person.full_name)
+    key = load_keys(app.settings.codec.keys_file)[app.settings.codec.key_id]
+
+    async def go():
+        async with cases_for(app.settings) as cases:
+            with click.progressbar(length=len(items), label="opening cases", file=click.get_text_stream("stderr"),
+                                   show_pos=True) as bar:
+                return await open_all(cases, items, key, progress=bar.update)
+
+    result = run(go())
+    result.rejected = sorted(rejected + result.rejected, key=lambda r: r["line"])
+    if app.as_json:
+        print_json({"opened": result.opened, "existing": result.existing, "rejected": result.rejected})
+    else:
+        click.echo(f"opened {len(result.opened)} case(s), {len(result.existing)} already open, "
+                   f"{len(result.rejected)} line(s) rejected")
+        for case_id in result.opened:
+            click.echo(f"  opened   {case_id}")
+        for row in result.rejected:
+            click.echo(f"  line {row['line']}: {row['error']}")
+    if result.rejected and not result.opened and not result.existing:
+        raise UserError("no line could be opened", BAD_INPUT)
