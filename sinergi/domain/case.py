@@ -87,6 +87,7 @@ class Referral(_Model):
     office: str | None = None
     status: ReferralStatus = "pending"
     mandated_by: str | None = None
+    returns_to_source: bool = False  # the first screening, back to the agency that took the intake
     created_at: datetime
     sent_at: datetime | None = None
     due_at: datetime | None = None

@@ -227,7 +227,7 @@ def open_case(case: CaseInput, now: datetime) -> tuple[CaseState, list[Effect]]:
     )
     state.note(now, "event", f"case opened ({intake.source.agency}, {intake.source.channel})")
     effects: list[Effect] = clocks.fire(state, case.policy, ["case.opened"], [None], now)
-    effects += _refer(state, "screening", now)
+    effects += _refer(state, "screening", now, returns_to_source=True)
     if facts.abroad:
         effects += _refer(state, "protection_abroad", now)
     if facts.child:
@@ -700,10 +700,12 @@ def _may_share(s: CaseState, referral: Referral) -> bool:
 
 
 def _refer(s: CaseState, service: str, now: datetime, *, mandated_by: str | None = None,
-           kind: str | None = None, kinds_tried: list[str] | None = None) -> list[Effect]:
+           kind: str | None = None, kinds_tried: list[str] | None = None,
+           returns_to_source: bool = False) -> list[Effect]:
     referral = Referral(
         referral_id=s.next_id("R"), service=service, kind=kind or routing.kinds_for(service, s.facts)[0],
         kinds_tried=kinds_tried or [], mandated_by=mandated_by, created_at=now, stage=s.stage,
+        returns_to_source=returns_to_source,
     )
     s.referrals[referral.referral_id] = referral
     label = f"{referral.referral_id}: {routing.describe(service)} → {referral.kind}"

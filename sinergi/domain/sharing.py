@@ -19,12 +19,12 @@ def may_share(consent: Consent, referral: Referral) -> bool:
     """Outbound data needs consent for the purpose and for sharing; the law's own mandates excepted."""
     if referral.mandated_by:
         return True
-    if referral.service == "screening":
-        # Screening goes back to the first-contact agency that took the intake: the data came from it, so
-        # nothing new is disclosed; without screening no one could even decide to offer assistance.
-        return True
     if {referral.kind, referral.office} & set(consent.withheld_from):
         return False
+    if referral.returns_to_source:
+        # The first screening goes back to the first-contact agency that took the intake: the data came
+        # from it, so nothing new is disclosed. A re-routed or transferred screening is a new disclosure.
+        return True
     purpose_ok = consent.legal if referral.service in LEGAL_SERVICES else consent.services
     return purpose_ok and consent.data_sharing
 

@@ -17,20 +17,23 @@ from sinergi.testing.cases import SAMPLE_DOB, SAMPLE_NAME, SAMPLE_PHONE, event
 
 @pytest.mark.branch("abroad")
 @pytest.mark.rule("S1")
-def test_a_case_abroad_opens_in_identification_with_a_kbri_referral_and_the_screening_clock() -> None:
+def test_a_case_abroad_opens_in_identification_with_screening_and_kbri_referrals_and_the_screening_clock() -> None:
     case = Case()
     assert case.s.stage == Stage.IDENTIFICATION and not case.s.closed
-    assert case.services() == [("protection_abroad", "kbri", "pending")]
+    assert case.services() == [("screening", "bp3mi", "pending"), ("protection_abroad", "kbri", "pending")]
     assert started(case.opening_effects) == ["S1"]
-    assert delivered_ids(case.opening_effects) == [case.referral("protection_abroad").referral_id]
+    assert delivered_ids(case.opening_effects) == [case.referral("screening").referral_id,
+                                                   case.referral("protection_abroad").referral_id]
+    assert case.deliver() == ["bp3mi_kalsel", "kbri_kuala_lumpur"]
     assert case.clock("S1").due_at == T0 + timedelta(days=3)
     assert case.clock("S1").responsible == "uptd_ppa"
 
 
 @pytest.mark.branch("domestic")
-def test_a_domestic_adult_case_opens_with_no_referral_until_screening() -> None:
+def test_a_domestic_adult_case_opens_with_only_the_screening_referral_to_the_first_contact_agency() -> None:
     case = Case(**DOMESTIC)
-    assert case.services() == []
+    assert case.services() == [("screening", "bp3mi", "pending")]
+    assert delivered_ids(case.opening_effects) == [case.referral("screening").referral_id]
     assert started(case.opening_effects) == ["S1"]
 
 
@@ -38,8 +41,8 @@ def test_a_domestic_adult_case_opens_with_no_referral_until_screening() -> None:
 def test_a_child_case_notifies_uptd_ppa_at_once() -> None:
     case = Case(**DOMESTIC, person={"date_of_birth": CHILD_DOB})
     assert case.s.facts.child
-    assert case.services() == [("child_protection", "uptd_ppa", "pending")]
-    assert case.deliver() == ["uptd_ppa_banjar"]
+    assert case.services() == [("screening", "bp3mi", "pending"), ("child_protection", "uptd_ppa", "pending")]
+    assert case.deliver() == ["bp3mi_kalsel", "uptd_ppa_banjar"]
 
 
 @pytest.mark.branch("child")
@@ -52,7 +55,7 @@ def test_a_person_of_unknown_age_is_handled_as_a_child() -> None:
 def test_a_foreign_national_in_indonesia_is_referred_to_immigration_for_their_mission() -> None:
     case = Case(**DOMESTIC, person={"nationality": "VN"})
     assert case.s.facts.foreign_national and not case.s.facts.abroad
-    assert case.services() == [("foreign_victim", "imigrasi", "pending")]
+    assert case.services() == [("screening", "bp3mi", "pending"), ("foreign_victim", "imigrasi", "pending")]
 
 
 @pytest.mark.rule("T11")
@@ -71,21 +74,54 @@ def test_the_mandated_police_report_goes_even_without_any_consent() -> None:
     case = Case(**DOMESTIC, **NO_CONSENT, flags={"sexual_exploitation": True}, person={"date_of_birth": CHILD_DOB})
     assert case.referral("police_report").status == "pending"
     assert case.referral("child_protection").status == "held"
-    assert delivered_ids(case.opening_effects) == [case.referral("police_report").referral_id]
+    assert case.referral("screening").status == "pending" and case.referral("screening").mandated_by is None
+    assert delivered_ids(case.opening_effects) == [case.referral("screening").referral_id,
+                                                   case.referral("police_report").referral_id]
 
 
 @pytest.mark.rule("T2")
 def test_an_urgent_medical_case_requests_first_aid_at_once_and_starts_t2() -> None:
     case = Case(**DOMESTIC, flags={"urgent_medical": True})
     assert case.s.first_aid_pending
-    assert case.services() == [("urgent_first_aid", "dinkes", "pending")]
+    assert case.services() == [("screening", "bp3mi", "pending"), ("urgent_first_aid", "dinkes", "pending")]
     assert case.clock("T2").due_at == T0 + timedelta(days=7)
 
 
-def test_without_consent_every_referral_is_held_and_nothing_is_delivered() -> None:
+def test_without_consent_every_referral_but_screening_is_held_and_only_screening_is_delivered() -> None:
     case = Case(**NO_CONSENT, person={"date_of_birth": CHILD_DOB})
-    assert {status for _, _, status in case.services()} == {"held"}
-    assert delivered_ids(case.opening_effects) == []
+    assert case.services() == [("screening", "bp3mi", "pending"), ("protection_abroad", "kbri", "held"),
+                               ("child_protection", "uptd_ppa", "held")]
+    assert delivered_ids(case.opening_effects) == [case.referral("screening").referral_id]
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "office"),
+    [({"agency": "bp3mi", "channel": "debarkation"}, "bp3mi", "bp3mi_kalsel"),
+     ({"agency": "uptd_ppa", "channel": "complaint"}, "uptd_ppa", "uptd_ppa_banjar")],
+)
+def test_the_screening_referral_goes_back_to_the_agency_kind_that_took_the_intake(source: dict, kind: str,
+                                                                                   office: str) -> None:
+    case = Case(**DOMESTIC, source=source)
+    assert case.s.facts.first_contact == kind
+    screening = case.referral("screening")
+    assert (screening.kind, screening.status, screening.stage) == (kind, "pending", Stage.IDENTIFICATION)
+    assert case.deliver() == [office]
+    assert screening.office == office and screening.status == "sent"
+
+
+@pytest.mark.branch("consent_withdrawn")
+def test_the_screening_referral_is_delivered_without_consent_while_everything_else_is_held() -> None:
+    case = Case(**NO_CONSENT, person={"date_of_birth": CHILD_DOB, "nationality": "VN"},
+                flags={"urgent_medical": True})
+    screening = case.referral("screening")
+    assert screening.mandated_by is None, "not a legal mandate: it returns the data to the agency that gave it"
+    held = [(service, kind) for service, kind, status in case.services() if status == "held"]
+    assert held == [("protection_abroad", "kbri"), ("child_protection", "uptd_ppa"),
+                    ("foreign_victim", "imigrasi"), ("urgent_first_aid", "dinkes")]
+    assert [r.referral_id for r in case.s.referrals.values() if r.status != "held"] == [screening.referral_id]
+    assert delivered_ids(case.opening_effects) == [screening.referral_id]
+    assert case.deliver() == ["bp3mi_kalsel"]
+    assert screening.status == "sent"
 
 
 @pytest.mark.rule("T15")
@@ -98,7 +134,9 @@ def test_a_complaint_starts_the_uptd_ppa_follow_up_clock_in_working_days() -> No
 
 def test_referral_ids_are_stable_within_the_case_and_carry_no_personal_data() -> None:
     first, again = Case(person={"date_of_birth": CHILD_DOB}), Case(person={"date_of_birth": CHILD_DOB})
-    assert list(first.s.referrals) == list(again.s.referrals) == [f"{CASE_ID}-R001", f"{CASE_ID}-R002"]
+    assert list(first.s.referrals) == list(again.s.referrals) == [f"{CASE_ID}-R001", f"{CASE_ID}-R002",
+                                                                  f"{CASE_ID}-R003"]
+    assert [r.service for r in first.s.referrals.values()] == ["screening", "protection_abroad", "child_protection"]
 
 
 def test_the_case_state_holds_no_personal_data() -> None:
@@ -227,7 +265,9 @@ def test_a_presumed_victim_moves_to_protection_with_shelter_police_and_reflectio
     case = Case(**DOMESTIC)
     effects = case.send("identification.screening_completed", outcome="presumed_victim")
     assert case.s.stage == Stage.PROTECTION
-    assert case.services() == [("shelter", "uptd_ppa", "pending"), ("police_report", "polri", "pending")]
+    assert case.services() == [("screening", "bp3mi", "pending"), ("shelter", "uptd_ppa", "pending"),
+                               ("police_report", "polri", "pending")]
+    assert delivered_ids(effects) == [case.referral("shelter").referral_id, case.referral("police_report").referral_id]
     assert case.referral("police_report").mandated_by is None, "with legal consent, not by mandate"
     assert started(effects) == ["T17", "S2"]
     assert case.clock("S1").state == "stopped"
@@ -249,7 +289,17 @@ def test_an_adult_man_at_home_is_sheltered_by_social_affairs() -> None:
 
 def test_without_legal_consent_no_police_referral_is_made_at_screening() -> None:
     case = Case(**DOMESTIC, consent={"legal": False}).to_protection()
-    assert [s for s, _, _ in case.services()] == ["shelter"]
+    assert [s for s, _, _ in case.services()] == ["screening", "shelter"]
+
+
+@pytest.mark.branch("legal_track")
+def test_no_police_referral_is_made_at_screening_when_a_police_report_was_already_filed() -> None:
+    case = Case(**DOMESTIC)
+    case.send("identification.police_report_filed", report_number="LP/7")
+    effects = case.send("identification.screening_completed", outcome="presumed_victim")
+    assert case.s.stage == Stage.PROTECTION
+    assert [s for s, _, _ in case.services()] == ["screening", "shelter"]
+    assert delivered_ids(effects) == [case.referral("shelter").referral_id]
 
 
 def test_a_not_victim_outcome_closes_the_case_saying_where_the_person_was_referred() -> None:
@@ -477,7 +527,7 @@ def test_the_referral_handshake_runs_sent_acknowledged_accepted_completed_with_i
     case = Case(person={"date_of_birth": CHILD_DOB})
     rid = case.referral("protection_abroad").referral_id
     assert "no referral of this case is sent" in case.refused("referral.acknowledged", referral_id=rid).reason
-    assert case.deliver() == ["kbri_kuala_lumpur", "uptd_ppa_banjar"]
+    assert case.deliver() == ["bp3mi_kalsel", "kbri_kuala_lumpur", "uptd_ppa_banjar"]
     case.send("referral.accepted", referral_id=case.referral("child_protection").referral_id)
     assert case.s.referrals[rid].status == "sent" and case.s.referrals[rid].sent_at == case.now
     assert case.clock(f"S3:{rid}").due_at == case.now + timedelta(hours=24)
@@ -561,7 +611,8 @@ def test_a_mission_declining_has_no_alternative_and_goes_straight_to_a_manual_ta
     rid = case.referral("protection_abroad").referral_id
     case.send("referral.declined", referral_id=rid, reason="not our jurisdiction")
     assert [t.referral_id for t in case.s.manual_tasks] == [rid]
-    assert len(case.s.referrals) == 1
+    assert [(r.service, r.status) for r in case.s.referrals.values()] == [("screening", "sent"),
+                                                                          ("protection_abroad", "declined")]
 
 
 def test_a_rejected_delivery_fails_visibly_with_a_manual_task_and_escalation() -> None:
@@ -589,16 +640,21 @@ def test_an_unroutable_referral_tries_the_next_kind() -> None:
 @pytest.mark.branch("consent_withdrawn")
 def test_withdrawing_consent_holds_and_cancels_referrals_and_restricts_only_offices_that_received_data() -> None:
     case = Case(**DOMESTIC, person={"date_of_birth": CHILD_DOB}, flags={"sexual_exploitation": True})
-    case.deliver()  # child_protection -> uptd_ppa_banjar; mandated police -> polda_kalsel
+    # screening -> bp3mi_kalsel; child_protection -> uptd_ppa_banjar; mandated police -> polda_kalsel
+    assert case.deliver() == ["bp3mi_kalsel", "uptd_ppa_banjar", "polda_kalsel"]
     case.send("identification.screening_completed", outcome="presumed_victim")  # shelter: pending, not delivered
     shelter = case.referral("shelter")
     child = case.referral("child_protection")
+    screening = case.referral("screening")
     effects = case.send("consent.withdrawn", scope="services")
     assert shelter.status == "held" and StopDelivery(shelter.referral_id) in effects
     assert child.status == "cancelled" and child.reason == "consent withdrawn (services)"
     assert case.clock(f"S3:{child.referral_id}").state == "cancelled"
+    assert screening.status == "cancelled" and screening.reason == "consent withdrawn (services)"
+    assert case.referral("police_report").status == "sent", "the mandated report is untouched"
     restricted = notices(effects, "restriction")
-    assert [n.office for n in restricted] == ["uptd_ppa_banjar"], "only offices that received data, mandated aside"
+    assert [n.office for n in restricted] == ["bp3mi_kalsel", "uptd_ppa_banjar"], \
+        "only offices that received data, mandated aside"
     assert "except where the law requires it" in restricted[0].text
     assert not case.s.consent.services
 
@@ -643,7 +699,8 @@ def test_withdrawing_legal_consent_touches_only_police_and_legal_aid_referrals()
     case = Case(**DOMESTIC).to_rehabilitation()
     effects = case.send("consent.withdrawn", scope="legal")
     statuses = {s: st for s, _, st in case.services()}
-    assert statuses == {"shelter": "sent", "police_report": "cancelled", "legal_aid": "cancelled"}
+    assert statuses == {"screening": "pending", "shelter": "sent", "police_report": "cancelled",
+                        "legal_aid": "cancelled"}
     assert sorted(n.office for n in notices(effects, "restriction")) == ["ngo_kalsel", "polda_kalsel"]
     assert case.s.consent.services and not case.s.consent.legal
 
@@ -720,16 +777,21 @@ def test_a_transfer_cancels_open_referrals_and_makes_them_again_in_the_new_juris
     fresh = [r for r in case.s.referrals.values() if r.status == "pending"]
     assert sorted(r.service for r in fresh) == sorted(before.values())
     assert case.referral("child_protection", status="completed"), "finished referrals stay as they were"
-    assert sorted(case.deliver()) == ["polda_jatim", "uptd_ppa_jatim"]
+    assert "screening" in before.values(), "the screening referral moves with the case too"
+    assert sorted(case.deliver()) == ["bp3mi_jatim", "polda_jatim", "uptd_ppa_jatim"]
     assert case.clock(f"S3:{next(iter(before))}").state == "cancelled"
 
 
 @pytest.mark.branch("transfer")
 def test_a_held_referral_stays_held_after_a_transfer() -> None:
     case = Case(**NO_CONSENT)
+    old_screening = case.referral("screening")
     effects = case.send("case.transferred", province="JATIM", regency=None)
-    assert delivered_ids(effects) == []
     assert case.referral("protection_abroad", status="held")
+    assert old_screening.status == "cancelled" and StopDelivery(old_screening.referral_id) in effects
+    new_screening = case.referral("screening", status="held")
+    assert not new_screening.returns_to_source, "a transferred screening goes to a new office: a disclosure"
+    assert delivered_ids(effects) == [], "without consent nothing is sent to the new jurisdiction"
 
 
 @pytest.mark.branch("contact_lost")

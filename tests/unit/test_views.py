@@ -63,7 +63,8 @@ def test_status_values_read_as_the_spec_says() -> None:
 
 def test_a_referral_not_yet_routed_shows_its_agency_kind() -> None:
     status = status_json(Case())
-    assert [(r["agency"], r["status"], r["due_at"]) for r in status["referrals"]] == [("kbri", "pending", None)]
+    assert [(r["service"], r["agency"], r["status"], r["due_at"]) for r in status["referrals"]] == [
+        ("screening", "bp3mi", "pending", None), ("protection_abroad", "kbri", "pending", None)]
 
 
 @pytest.mark.branch("child")
