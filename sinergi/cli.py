@@ -104,12 +104,11 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register() -> None:
-    from sinergi.commands import case, processes, registry
+    # Imported here: the command modules import `App`, `common` and `run` from this module.
+    from sinergi.commands import admin, case, gateway, processes, registry, sandbox
 
-    cli.add_command(case.case)
-    cli.add_command(registry.policy)
-    cli.add_command(registry.agencies)
-    for command in processes.COMMANDS:
+    for command in (case.case, registry.policy, registry.agencies, *processes.COMMANDS, gateway.gateway,
+                    sandbox.sandbox, admin.admin):
         cli.add_command(command)
 
 

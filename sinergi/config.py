@@ -42,6 +42,9 @@ class TemporalSettings(_Section):
     tls_ca_file: Path | None = None
     tls_server_name: str | None = None
     api_key_env: str | None = None  # the env var's *name*: secrets never live in the config file
+    # Deliveries per second on each agency kind's task queue, enforced by the server (None: no limit),
+    # so a burst of cases never floods one agency's system.
+    agency_rate_limit: float | None = Field(default=None, gt=0)
 
 
 class GatewaySettings(_Section):
@@ -53,6 +56,18 @@ class GatewaySettings(_Section):
     max_body_bytes: int = Field(default=65536, ge=1)
     codec_token_env: str = "SINERGI_CODEC_TOKEN"
     ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+    # Payloads of a whole history page can be large; events are small, so each has its own limit.
+    codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
+    # A client that has not sent its whole body by then gets 408: slow clients must not hold workers.
+    read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long an event may wait for its case (no worker, busy server) before 503 and "retry later".
+    apply_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Events in flight per case from this process. Temporal aborts updates beyond 10 in flight on one
+    # workflow (clients then back off for seconds); 2 keeps up to 5 gateway replicas under that limit.
+    case_concurrency: int = Field(default=2, ge=1, le=10)
+    # How long a confirmed "this office is part of this case" is trusted before asking Temporal again
+    # (0: ask every time). Refusals are never remembered, so a new referral counts at once.
+    party_cache_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def base_url(self) -> str:

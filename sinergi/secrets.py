@@ -18,6 +18,7 @@ from typing import Literal
 from sinergi.domain.agencies import Office
 
 Direction = Literal["inbound", "outbound"]
+DEV_SECRETS = "agency-secrets.json"  # under `[dev] state_dir`
 
 
 class MissingSecret(Exception):

@@ -4,7 +4,8 @@ test environment and replayer, and the search attributes the case workflow publi
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -30,29 +31,52 @@ def converter_for(settings: Settings) -> DataConverter:
     return data_converter(codec_from_settings(settings.codec))
 
 
-def _tls(settings: Settings) -> TLSConfig | bool:
+def tls_config(settings: Settings, environ: Mapping[str, str] | None = None) -> TLSConfig | bool:
+    """The TLS to connect with, from `[temporal] tls*`: False (plaintext), True (system roots) or a TLSConfig.
+
+    Any CA, client certificate or server name turns TLS on; so does an API key, which must never
+    travel in plaintext (Temporal Cloud refuses it). mTLS needs the certificate and its key together.
+    """
     t = settings.temporal
-    if not (t.tls or t.tls_cert_file or t.tls_ca_file):
+    if bool(t.tls_cert_file) != bool(t.tls_key_file):
+        raise ConfigError("temporal.tls_cert_file and temporal.tls_key_file: mTLS needs both, the client "
+                          "certificate and its private key")
+    if not (t.tls or t.tls_cert_file or t.tls_ca_file or t.tls_server_name or api_key(settings, environ)):
         return False
+    if not (t.tls_cert_file or t.tls_ca_file or t.tls_server_name):
+        return True  # the system's trusted roots, as Temporal Cloud with an API key expects
+    return TLSConfig(server_root_ca_cert=_read(t.tls_ca_file, "tls_ca_file"),
+                     client_cert=_read(t.tls_cert_file, "tls_cert_file"),
+                     client_private_key=_read(t.tls_key_file, "tls_key_file"), domain=t.tls_server_name)
 
-    def read(path) -> bytes | None:
-        if path is None:
-            return None
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"temporal TLS file {path}: {exc.strerror}") from exc
 
-    return TLSConfig(server_root_ca_cert=read(t.tls_ca_file), client_cert=read(t.tls_cert_file),
-                     client_private_key=read(t.tls_key_file), domain=t.tls_server_name)
+def api_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """The API key from the env var named by `temporal.api_key_env` (the key itself is never in a file)."""
+    name = settings.temporal.api_key_env
+    if not name:
+        return None
+    value = (os.environ if environ is None else environ).get(name)
+    if not value:
+        # Failing here beats an "unauthenticated" from the server that never names the missing variable.
+        raise ConfigError(f"temporal.api_key_env: the environment variable {name} is not set")
+    return value
+
+
+def _read(path: Path | None, key: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"temporal.{key}: cannot read {path}: {exc.strerror}") from exc
 
 
 async def connect(settings: Settings, interceptors: Sequence[Interceptor] = ()) -> Client:
-    """A client for the configured cluster, with the encrypting converter."""
-    api_key = os.environ.get(settings.temporal.api_key_env) if settings.temporal.api_key_env else None
+    """A client for the configured cluster (TLS, mTLS or API key per `[temporal]`), with the encrypting
+    converter."""
     return await Client.connect(settings.temporal.address, namespace=settings.temporal.namespace,
-                                data_converter=converter_for(settings), tls=_tls(settings), api_key=api_key,
-                                interceptors=list(interceptors))
+                                data_converter=converter_for(settings), tls=tls_config(settings),
+                                api_key=api_key(settings), interceptors=list(interceptors))
 
 
 def search_attribute_flags() -> list[str]:

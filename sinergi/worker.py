@@ -18,9 +18,11 @@ from temporalio.worker import Worker
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext, AgencyAdapter
 from sinergi.adapters.registry import build_adapters
-from sinergi.config import Settings
-from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.config import BUILTIN_AGENCIES, Settings
+from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.agency_kinds import AGENCY_KINDS
+from sinergi.sandbox.runner import registry_for
+from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
 from sinergi.workflows.case import CaseWorkflow, agency_task_queue
 
 WORKFLOWS = [CaseWorkflow]
@@ -28,7 +30,10 @@ WORKFLOWS = [CaseWorkflow]
 
 def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
                   rate_limit: float | None = None) -> list[Worker]:
-    """The main worker and one worker per agency kind, all on one client."""
+    """The main worker and one worker per agency kind, all on one client.
+
+    `rate_limit` caps deliveries per second on each agency kind's queue (`[temporal] agency_rate_limit`).
+    """
     main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                   activities=[activities.route, activities.deliver_notice, activities.deliver_referral])
     per_kind = [
@@ -44,10 +49,16 @@ def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
 async def agency_activities(settings: Settings, registry: AgencyRegistry | None = None,
                             adapters: dict[str, AgencyAdapter] | None = None):
     """The activities with their adapters; the process's one aiohttp session is closed on exit."""
-    registry = registry or load_registry(settings.agencies.file)
+    # The shipped registry's offices are the sandbox agencies, wherever `[dev] sandbox_port` puts them.
+    registry = registry or registry_for(settings)
+    secrets_file = settings.dev.state_dir / DEV_SECRETS
+    if settings.agencies.file in BUILTIN_AGENCIES:
+        # The shipped (sandbox) registry: share generated office secrets with the sandbox and gateway.
+        ensure_dev_secrets(secrets_file, registry.offices.values())
     async with aiohttp.ClientSession() as session:
         if adapters is None:
-            context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session)
+            context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
+                                     secrets_file=secrets_file)
             adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
         try:
             yield AgencyActivities(registry, adapters, settings.gateway.base_url)

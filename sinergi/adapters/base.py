@@ -10,6 +10,7 @@ Error tree (translated at this boundary, never leaked as aiohttp or library erro
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -97,3 +98,5 @@ class AdapterContext(BaseModel):
     callback_base_url: str
     session: Any = None  # the process's one aiohttp.ClientSession
     environ: dict[str, str] = Field(default_factory=dict)
+    # `sinergi dev`'s generated office secrets (`<state_dir>/agency-secrets.json`); env vars win over it.
+    secrets_file: Path | None = None

@@ -41,7 +41,8 @@ def worker(app: App) -> None:
         except RuntimeError as exc:
             raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}", UNREACHABLE) from exc
         async with agency_activities(settings) as activities:
-            await run_workers(build_workers(client, settings.temporal.task_queue, activities), stop)
+            await run_workers(build_workers(client, settings.temporal.task_queue, activities,
+                                            rate_limit=settings.temporal.agency_rate_limit), stop)
 
     asyncio.run(go())
 

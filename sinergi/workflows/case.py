@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, RouteRequest
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from sinergi.domain.notices import Deliver, Effect, Notice, SendNotice, StartClock, StartContactSearch
     from sinergi.workflows import messages as m
 
+PATCH_SETTLE_CANCELLED_DELIVERY = "settle-cancelled-delivery"
 ROUTE_TIMEOUT = timedelta(seconds=30)
 CALL_TIMEOUT = timedelta(seconds=30)
 # Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
@@ -202,6 +204,10 @@ class CaseWorkflow:
         delivery.routed(s, referral_id, route.office)
         due = next((c.due_at for c in s.clocks.values() if c.state in clocks.LIVE and c.responsible == referral.kind),
                    None)
+        # A delivery cancelled in flight may still have reached the agency: wait for the activity to settle
+        # so such a delivery is recorded and its office told to restrict the data (patched: older histories
+        # gave up at once).
+        settle = workflow.patched(PATCH_SETTLE_CANCELLED_DELIVERY)
         handle = workflow.start_activity_method(
             AgencyActivities.deliver_referral,
             DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,
@@ -209,6 +215,8 @@ class CaseWorkflow:
                             intake=self._case.intake),
             task_queue=agency_task_queue(workflow.info().task_queue, referral.kind),
             start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED if settle
+            else ActivityCancellationType.TRY_CANCEL,
             summary=f"Referral to {route.office_name}: {routing.describe(referral.service)}")
         withdrawn = lambda: referral.status != "pending"  # noqa: E731
         try:
@@ -221,11 +229,14 @@ class CaseWorkflow:
             await workflow.wait_condition(lambda: handle.done() or withdrawn())
         if not handle.done():
             handle.cancel()
-            return
+            if not settle:
+                return
         try:
             receipt = await handle
         except ActivityError as err:
             cause = err.cause
+            if isinstance(cause, CancelledError):
+                return  # withdrawn before it reached the agency
             if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
                 self._changed(delivery.rejected(s, referral_id, route.office, cause.message, workflow.now()))
                 return

@@ -1,0 +1,183 @@
+"""Benchmark (run by hand): events through the gateway (signed, over HTTP) vs direct `Cases.send`.
+
+One in-memory dev server and one worker; the same kind of cases for both paths (fresh cases per run,
+so neither path meets longer histories than the other). Two measures per path:
+
+- throughput: a closed loop of `--concurrency` senders for `--seconds`, spread over `--cases` cases;
+- latency: an open loop at `--rate` events/s for `--seconds` (request sent to event applied).
+
+    .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
+    .venv/bin/python bench/gateway.py --seconds 30 --rate 80
+    .venv/bin/python bench/gateway.py --party-cache 0    # ask Temporal who is part of the case on every event
+
+The gateway runs in this process, as in `sinergi dev`, and logs its line per event (to /dev/null).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+from temporalio.testing import WorkflowEnvironment
+
+from sinergi.binaries import temporal_cli
+from sinergi.config import GatewaySettings
+from sinergi.domain.agencies import load_registry
+from sinergi.domain.events import parse_event
+from sinergi.gateway import Resources, TemporalLink, create_app
+from sinergi.gateway.auth import Verifiers
+from sinergi.logs import configure
+from sinergi.secrets import new_secret
+from sinergi.signing import signed_headers
+from sinergi.temporal import search_attribute_flags
+from sinergi.testing.cases import TEST_CONVERTER, Harness, harness, sample_codec
+
+OFFICE = "uptd_ppa_kalsel"  # covers the sample cases' province and may send consent.*
+
+Send = Callable[[str], Awaitable[None]]
+
+
+def envelope(case_id: str) -> dict:
+    # consent.recorded is accepted in every open stage and changes nothing else: repeatable at will.
+    return {"event_id": f"b-{uuid.uuid4().hex[:16]}", "case_id": case_id, "type": "consent.recorded",
+            "occurred_at": datetime.now(UTC).isoformat(), "data": {"scope": "services"}}
+
+
+async def closed_loop(send: Send, cases: list[str], senders: int, seconds: float) -> tuple[float, list[float]]:
+    """Events/s with `senders` always busy, and their latencies."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def sender(index: int) -> None:
+        n = index
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await send(cases[n % len(cases)])
+            latencies.append(time.perf_counter() - started)
+            n += senders
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender(i) for i in range(senders)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+async def open_loop(send: Send, cases: list[str], rate: float, seconds: float) -> tuple[float, list[float]]:
+    """Events sent at a fixed rate whatever the replies; achieved events/s and latencies."""
+    latencies: list[float] = []
+
+    async def one(case_id: str) -> None:
+        started = time.perf_counter()
+        await send(case_id)
+        latencies.append(time.perf_counter() - started)
+
+    tasks = []
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(cases[n % len(cases)])))
+    await asyncio.gather(*tasks)
+    return len(latencies) / (time.perf_counter() - start), latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+async def open_cases(h: Harness, count: int) -> list[str]:
+    cases = [await h.open() for _ in range(count)]
+    await asyncio.sleep(2)  # let the first deliveries of each case finish before measuring
+    return cases
+
+
+async def main(args: argparse.Namespace) -> None:
+    configure("INFO", "json", stream=open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
+        dev_server_extra_args=[*search_attribute_flags(), "--headless"])
+    registry = load_registry("sandbox")
+    secrets = {office_id: new_secret() for office_id in registry.offices}
+    try:
+        async with harness(env.client, registry=registry) as h:
+            resources = Resources(verifiers=Verifiers(registry, lambda office: secrets[office.id]),
+                                  temporal=TemporalLink.to(h.cases), codec=sample_codec(), codec_token=None,
+                                  namespace=env.client.namespace)
+            settings = GatewaySettings(party_cache_seconds=args.party_cache)
+            runner = web.AppRunner(create_app(settings, lambda: nullcontext(resources)), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/agencies/{OFFICE}/events"
+            async with aiohttp.ClientSession() as session:
+
+                async def direct(case_id: str) -> None:
+                    outcome = await h.cases.send(parse_event(envelope(case_id)))
+                    assert not outcome.duplicate
+
+                async def gateway(case_id: str) -> None:
+                    event = envelope(case_id)
+                    body = json.dumps(event).encode()
+                    headers = {"Content-Type": "application/json",
+                               **signed_headers(secrets[OFFICE], event["event_id"], body)}
+                    async with session.post(url, data=body, headers=headers) as response:
+                        assert response.status == 202, (response.status, await response.text())
+
+                results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
+                # Rounds alternate the paths, so a change in the machine's load weighs on both alike.
+                for _ in range(args.rounds):
+                    for name, send in (("direct", direct), ("gateway", gateway)):
+                        cases = await open_cases(h, args.cases)
+                        await closed_loop(send, cases, 4, 1.0)  # warm up: sticky caches, connections
+                        results.setdefault((name, "throughput"), []).append(
+                            await closed_loop(send, cases, args.concurrency, args.seconds))
+                        results.setdefault((name, "latency"), []).append(
+                            await open_loop(send, cases, args.rate, args.seconds))
+            await runner.cleanup()
+    finally:
+        await env.shutdown()
+    report(results, args)
+
+
+def report(results: dict, args: argparse.Namespace) -> None:
+    def merged(name: str, measure: str) -> tuple[float, list[float]]:
+        runs = results[name, measure]
+        return statistics.mean(rate for rate, _ in runs), [x for _, latencies in runs for x in latencies]
+
+    print(f"\n{args.cases} cases per path and round, {args.rounds} round(s) of {args.seconds:g} s per measure, "
+          f"{args.concurrency} senders, one worker, in-memory dev server, party cache {args.party_cache:g} s, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'path':<8} {'max ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | at {args.rate:g} ev/s: "
+          f"{'ev/s':>5} {'p50 ms':>7} {'p99 ms':>7}")
+    for name in ("direct", "gateway"):
+        rate, closed = merged(name, "throughput")
+        achieved, opened = merged(name, "latency")
+        print(f"{name:<8} {rate:>9.1f} {percentile(closed, 50):>7.1f} {percentile(closed, 99):>7.1f} | "
+              f"{'':>{len(f'at {args.rate:g} ev/s: ')}}{achieved:>5.1f} {percentile(opened, 50):>7.1f} "
+              f"{percentile(opened, 99):>7.1f}")
+    ratio = merged("gateway", "throughput")[0] / merged("direct", "throughput")[0]
+    print(f"throughput ratio gateway/direct: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--party-cache", type=float, default=GatewaySettings().party_cache_seconds,
+                        help="gateway.party_cache_seconds (0: a Temporal lookup per event)")
+    asyncio.run(main(parser.parse_args()))
+    # A process that used the Temporal client can abort at interpreter exit (TEMPORAL.md).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -1,0 +1,69 @@
+"""The work behind `sinergi admin`: registering search attributes and replaying histories, kept apart
+from the click layer so tests (and other tools) can call it with their own workflows or converter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from google.protobuf.json_format import Error as ProtobufJSONError
+from temporalio.client import WorkflowHistory
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+from sinergi.config import Settings
+from sinergi.console import BAD_INPUT, UserError
+from sinergi.replay import DEFAULT_QUERY, ReplayReport, load_history, namespace_histories, replay
+from sinergi.temporal import connect, converter_for, ensure_search_attributes
+from sinergi.workflows.messages import SEARCH_ATTRIBUTES
+
+
+async def register_search_attributes(settings: Settings) -> tuple[list[str], list[str]]:
+    """Register the missing case search attributes; return (added, already present)."""
+    client = await connect(settings)
+    added = await ensure_search_attributes(client, settings.temporal.namespace)
+    present = sorted(k.name for k in SEARCH_ATTRIBUTES if k.name not in added)
+    return added, present
+
+
+def read_histories(files: Sequence[Path]) -> list[WorkflowHistory]:
+    """Parse saved history files; a missing, unreadable or malformed file is bad input naming the file."""
+    histories = []
+    for path in files:
+        try:
+            histories.append(load_history(path))
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read ({exc.strerror})", BAD_INPUT) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: not a JSON history: {exc}", BAD_INPUT) from exc
+        except (ProtobufJSONError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Valid JSON, but not the protobuf JSON form of a Temporal history.
+            raise UserError(f"{path}: not a Temporal history ({type(exc).__name__}: {exc})", BAD_INPUT,
+                            hint="save one with `temporal workflow show -w ID --output json`") from exc
+    return histories
+
+
+async def replay_histories(settings: Settings, histories: Sequence[WorkflowHistory], from_namespace: bool,
+                           query: str | None = None, limit: int = 100,
+                           workflows: list[type] | None = None) -> ReplayReport:
+    """Replay `histories`, then (with `from_namespace`) the newest `limit` executions matching `query`.
+
+    The converter comes from the settings: the same codec keys the workers use decode the payloads.
+    """
+    converter = converter_for(settings)
+    runtime = _quiet_runtime()
+    report = await replay(histories, converter, workflows, runtime)
+    if from_namespace:
+        client = await connect(settings)
+        live = await replay(namespace_histories(client, query or DEFAULT_QUERY, limit), converter, workflows,
+                            runtime)
+        report.replayed += live.replayed
+        report.failures.update(live.failures)
+    return report
+
+
+def _quiet_runtime() -> Runtime:
+    # The SDK core logs each failing replay as a warning on stdout; the report already says it, and
+    # stdout must hold only the report (`--json`).
+    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))

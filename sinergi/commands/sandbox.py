@@ -1,0 +1,76 @@
+"""`sinergi sandbox`: the simulated agency systems alone (SPEC "Processes")."""
+
+from __future__ import annotations
+
+import click
+
+from sinergi.cli import App, common
+from sinergi.console import BAD_INPUT, UserError
+from sinergi.logs import configure
+
+
+def _pairs(parse, values: tuple[str, ...], option: str) -> list:
+    try:
+        return [parse(v) for v in values]
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}", BAD_INPUT) from exc
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Loopback port for every office (default: [dev] sandbox_port, 9100).")
+@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds before each step an agency takes.")
+@click.option("--jitter", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              help="Up to this many seconds added at random to each delay.")
+@click.option("--decline-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of referrals the agencies decline.")
+@click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of deliveries answered with a 500 (the adapter retries them).")
+@click.option("--outage", "outages", multiple=True, metavar="OFFICE=START-END",
+              help="An office (or '*') down between START and END seconds after start; repeatable.")
+@click.option("--reject", "rejects", multiple=True, metavar="OFFICE=REASON",
+              help="An office refusing every delivery with a 422 and this reason; repeatable.")
+@click.option("--gateway", "gateway_url", default=None, metavar="URL",
+              help="Where agencies send events (default: each referral's callback_url).")
+@click.option("--seed", type=int, default=None, help="Seed for the decline and failure draws.")
+@common
+def sandbox(app: App, port: int | None, delay: float, jitter: float, decline_rate: float, failure_rate: float,
+            outages: tuple[str, ...], rejects: tuple[str, ...], gateway_url: str | None, seed: int | None) -> None:
+    """Run the simulated agency systems on loopback until Ctrl-C.
+
+    Every office of the agencies file is served at http://127.0.0.1:PORT/OFFICE (referrals, notices);
+    GET /ledger shows what each office received and how often.
+
+    \b
+    Examples:
+      sinergi sandbox
+      sinergi sandbox --delay 0.2 --decline-rate 0.1 --failure-rate 0.05
+      sinergi sandbox --outage kbri_kuala_lumpur=30-300 --reject polda_kalsel='report form incomplete'
+    """
+    import asyncio
+
+    from sinergi.commands.processes import _stop_on_signals
+    from sinergi.sandbox import SandboxOptions, parse_outage, parse_reject, serve
+
+    settings = app.settings
+    configure(settings.telemetry.log_level, settings.telemetry.log_format)
+    windows: dict[str, list] = {}
+    for office, window in _pairs(parse_outage, outages, "--outage"):
+        windows.setdefault(office, []).append(window)
+    options = SandboxOptions(delay=delay, jitter=jitter, decline_rate=decline_rate, failure_rate=failure_rate,
+                             outages=windows, reject=dict(_pairs(parse_reject, rejects, "--reject")),
+                             gateway_url=gateway_url, seed=seed)
+    where = port if port is not None else settings.dev.sandbox_port
+    click.echo(f"sandbox agencies on http://127.0.0.1:{where} (ledger: /ledger); Ctrl-C to stop", err=True)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        try:
+            await serve(settings, options, stop, port)
+        except OSError as exc:
+            raise UserError(f"cannot listen on 127.0.0.1:{where}: {exc.strerror}", BAD_INPUT,
+                            hint="is another sandbox running? choose another --port") from exc
+
+    asyncio.run(go())

@@ -1,0 +1,57 @@
+"""The gateway's aiohttp application: routes, middleware, and the resources opened for its lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from aiohttp import web
+
+from sinergi.config import GatewaySettings
+from sinergi.gateway.auth import PartyCheck
+from sinergi.gateway.codec_server import codec_app
+from sinergi.gateway.errors import json_errors
+from sinergi.gateway.events import post_event
+from sinergi.gateway.health import healthz, readyz
+from sinergi.gateway.openapi import openapi_document, serve_openapi
+from sinergi.gateway.resources import LANES, OPENAPI, PARTIES, RESOURCES, SETTINGS, CaseLanes, Resources
+
+OpenResources = Callable[[], AbstractAsyncContextManager[Resources]]
+
+
+def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.Application:
+    """The gateway for `settings`; `open_resources` is entered when the app starts and left when it stops.
+
+    Production passes `sinergi.gateway.serve.open_resources(settings)`; tests pass their own (a
+    registry, secrets and a `TemporalLink.to(cases)` of their harness).
+    """
+    # client_max_size guards aiohttp's own readers; our handlers also read with an explicit cap.
+    app = web.Application(middlewares=[json_errors], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[OPENAPI] = openapi_document(settings.base_url)
+    app[LANES] = CaseLanes(settings.case_concurrency)
+    app[PARTIES] = PartyCheck(settings.party_cache_seconds)
+    app.cleanup_ctx.append(_resources(open_resources))
+    app.router.add_post("/v1/agencies/{office}/events", post_event)
+    app.router.add_get("/v1/openapi.json", serve_openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.add_subapp("/codec", codec_app())
+    return app
+
+
+def _resources(open_resources: OpenResources) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async with open_resources() as resources:
+            app[RESOURCES] = resources
+            connecting = asyncio.create_task(resources.temporal.keep_connecting())
+            try:
+                yield
+            finally:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
+
+    return context

@@ -1,0 +1,126 @@
+"""Who is calling and what they may do: Standard Webhooks signatures, event types, case membership.
+
+An unknown office is answered exactly like a known office with a bad signature (401, same body,
+an HMAC computed all the same), so the gateway never tells a stranger which office ids exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from standardwebhooks.webhooks import Webhook
+
+from sinergi.cases import CaseParties
+from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.domain.events import INTERNAL_EVENT_TYPES
+from sinergi.gateway.errors import Forbidden, Unauthorized
+from sinergi.secrets import MissingSecret
+from sinergi.signing import BadSignature, verify
+
+log = structlog.get_logger("sinergi.gateway")
+
+InboundSecret = Callable[[Office], str]
+
+
+class Verifiers:
+    """Checks each office's Standard Webhooks signatures with its inbound secret (looked up once)."""
+
+    def __init__(self, registry: AgencyRegistry, inbound_secret: InboundSecret) -> None:
+        self._registry = registry
+        self._inbound_secret = inbound_secret
+        self._secrets: dict[str, str] = {}
+        self._reported: set[str] = set()  # offices whose unusable secret was logged: once, not per request
+        # A key nobody holds: stands in for unknown offices, so they cost the same HMAC and get the same 401.
+        self._nobody = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+    def _secret(self, office: Office | None) -> str:
+        if office is None:
+            return self._nobody
+        secret = self._secrets.get(office.id)
+        if secret is None:
+            try:
+                secret = self._inbound_secret(office)
+                Webhook(secret)  # fails on a secret that is empty or not base64
+            except MissingSecret as exc:
+                self._report(office, "inbound_secret_missing", str(exc))
+                return self._nobody
+            except Exception:  # noqa: BLE001 - whatever the library raises, the secret is unusable
+                # Never the exception text: it may quote the secret.
+                self._report(office, "inbound_secret_invalid", "not a whsec_ base64 secret")
+                return self._nobody
+            self._secrets[office.id] = secret
+        return secret
+
+    def _report(self, office: Office, event: str, problem: str) -> None:
+        if office.id not in self._reported:
+            self._reported.add(office.id)
+            log.error(event, office=office.id, problem=problem, effect="its events are refused with 401")
+
+    def verify(self, office_id: str, body: bytes, headers: Mapping[str, str]) -> Office:
+        """The office whose secret signed `body`; 401 for anything else, alike for every office id."""
+        office = self._registry.offices.get(office_id)
+        try:
+            verify(self._secret(office), body, headers)
+        except BadSignature as exc:
+            raise Unauthorized(_reason(str(exc))) from None
+        if office is None:  # unreachable in practice: nobody holds the stand-in's key
+            raise Unauthorized(_reason(""))
+        return office
+
+
+def _reason(problem: str) -> str:
+    """Our wording of the library's reasons (which never quote a secret); unknown ones stay generic."""
+    if problem.startswith("malformed"):
+        return "malformed webhook-signature header"
+    return {
+        "Missing required headers": "missing webhook-id, webhook-timestamp or webhook-signature header",
+        "Message timestamp too old": "webhook-timestamp is more than 5 minutes old",
+        "Message timestamp too new": "webhook-timestamp is more than 5 minutes in the future",
+        "Invalid Signature Headers": "webhook-timestamp is not a Unix timestamp",
+    }.get(problem, "no matching signature")
+
+
+def authorize_type(office: Office, event_type: str) -> None:
+    """403 unless the agreement lets this office send this event type."""
+    if event_type in INTERNAL_EVENT_TYPES or not office.may_send_type(event_type):
+        raise Forbidden(f"office {office.id} may not send {event_type} events", code="event_type_not_allowed",
+                        details={"may_send": office.may_send})
+
+
+def is_party(office: Office, parties: CaseParties) -> bool:
+    """Whether the office was referred the case, or its jurisdiction covers the case."""
+    return office.id in parties.agencies or office.covers(parties.province, parties.regency)
+
+
+class PartyCheck:
+    """403 unless the office is part of the case; a confirmed answer is reused for `ttl` seconds.
+
+    Membership only grows (referrals stay on the case) except by a transfer, so reusing a yes briefly
+    risks little, and saves a Temporal round trip per event when agencies send bursts. A no is never
+    reused; a transfer applied through this gateway forgets the case at once.
+    """
+
+    def __init__(self, ttl: float, max_cases: int = 10_000) -> None:
+        self._ttl = ttl
+        self._max_cases = max_cases
+        self._known: dict[str, tuple[CaseParties, float]] = {}
+
+    async def check(self, office: Office, case_id: str, lookup: Callable[[], Awaitable[CaseParties]]) -> None:
+        known = self._known.get(case_id)
+        if known and time.monotonic() - known[1] < self._ttl and is_party(office, known[0]):
+            return
+        parties = await lookup()
+        if self._ttl > 0:
+            self._known.pop(case_id, None)
+            self._known[case_id] = (parties, time.monotonic())
+            if len(self._known) > self._max_cases:
+                del self._known[next(iter(self._known))]  # the least recently looked-up case
+        if not is_party(office, parties):
+            raise Forbidden(f"office {office.id} is not part of case {case_id}", code="not_a_party")
+
+    def forget(self, case_id: str) -> None:
+        self._known.pop(case_id, None)

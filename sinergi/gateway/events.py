@@ -1,0 +1,111 @@
+"""`POST /v1/agencies/{office}/events`: one signed event envelope from an agency system.
+
+Checks run cheapest and least revealing first — content type, size, UTF-8, signature — so a caller
+without the office's secret learns nothing. Only then is the body parsed, validated, authorized and
+handed to the case as one Temporal update, which the case applies whole or refuses whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from sinergi.cases import CaseError
+from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, Event
+from sinergi.gateway.auth import authorize_type
+from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
+from sinergi.gateway.errors import ApiError, BadRequest, FieldError, Unavailable, from_case_error
+from sinergi.gateway.resources import LANES, PARTIES, RESOURCES, SETTINGS
+
+log = structlog.get_logger("sinergi.gateway")
+
+# Describe is one server round trip; if it takes longer, Temporal is in trouble and 503 is the answer.
+# (An asyncio timeout, because the SDK's rpc_timeout bounds each retry, not all of them.)
+LOOKUP_SECONDS = 3.0
+
+T = TypeVar("T")
+
+
+async def post_event(request: web.Request) -> web.Response:
+    """Authenticate, validate, authorize and apply one event; see `errors.EVENT_STATUSES`."""
+    started = time.perf_counter()
+    office_id = request.match_info["office"]
+    outcome: dict[str, object] = {"office": office_id}
+    try:
+        response = await _apply(request, office_id, outcome)
+        outcome["status"] = response.status
+        return response
+    except ApiError as err:
+        outcome.update(status=err.status, error=err.code)
+        raise
+    except CaseError as exc:
+        translated = from_case_error(exc)
+        outcome.update(status=translated.status, error=translated.code)
+        raise translated from exc
+    finally:
+        # One line per request: ids and codes only, never the body, headers or secrets.
+        log.info("gateway_event", duration_ms=round((time.perf_counter() - started) * 1000, 1), **outcome)
+
+
+async def _apply(request: web.Request, office_id: str, outcome: dict[str, object]) -> web.Response:
+    settings = request.config_dict[SETTINGS]
+    resources = request.config_dict[RESOURCES]
+    require_json(request)
+    body = await read_capped(request, settings.max_body_bytes, settings.read_timeout_seconds)
+    text = decode_utf8(body)
+    office = resources.verifiers.verify(office_id, body, request.headers)
+
+    raw = parse_object(text)
+    if raw.get("event_id") != request.headers["webhook-id"]:
+        raise BadRequest("webhook-id must equal the body's event_id", code="webhook_id_mismatch")
+    # The signature proves who sent it: the office's own id is the source, whatever the body claims.
+    raw["source"] = office.id
+    event = _validate(raw)
+    outcome.update(case_id=event.case_id, event_id=event.event_id, type=event.type)
+
+    authorize_type(office, event.type)
+    cases = resources.temporal.cases
+    parties = request.config_dict[PARTIES]
+    async with request.config_dict[LANES].hold(event.case_id):
+        await parties.check(office, event.case_id, lambda: _within(LOOKUP_SECONDS, cases.parties(event.case_id)))
+        # If this times out the update may still be applied later; a retry is then a 200 duplicate.
+        result = await _within(settings.apply_timeout_seconds, cases.send(event))
+    if event.type == "case.transferred":
+        parties.forget(event.case_id)  # the jurisdiction changed: ask Temporal next time
+    outcome["duplicate"] = result.duplicate
+    return web.json_response(result.model_dump(mode="json"), status=200 if result.duplicate else 202)
+
+
+async def _within(seconds: float, work: Awaitable[T]) -> T:
+    try:
+        async with asyncio.timeout(seconds):
+            return await work
+    except TimeoutError:
+        raise Unavailable(f"the case did not answer within {seconds:g} s; retry later",
+                          code="case_unavailable") from None
+
+
+def _validate(raw: dict) -> Event:
+    try:
+        return EVENT_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        problems = [_field_error(err, raw.get("type")) for err in exc.errors(include_url=False, include_input=False)]
+        raise BadRequest(f"invalid event: {len(problems)} bad field(s)", code="invalid_event",
+                         details=[p.model_dump() for p in problems]) from None
+
+
+def _field_error(err, event_type: object) -> FieldError:
+    loc = list(err["loc"])
+    if loc and loc[0] == event_type and event_type in EVENT_CLASSES:
+        loc = loc[1:]  # the discriminated union prefixes every location with the event type
+    if err["type"] == "union_tag_invalid":
+        return FieldError(field="type", message="unknown event type (see GET /v1/openapi.json)", type=err["type"])
+    if err["type"] == "union_tag_not_found":
+        return FieldError(field="type", message="Field required", type="missing")
+    return FieldError(field=".".join(str(p) for p in loc) or "(body)", message=err["msg"], type=err["type"])

@@ -1,0 +1,139 @@
+"""Plays a storyline: posts each event to the gateway as the agency would, signed with its inbound secret.
+
+`POST {gateway}/v1/agencies/{office}/events`, `webhook-id` = `event_id` (stable across tries, so the
+gateway applies a retried event once). 5xx, 429, connection errors and 409 (the case is not there yet:
+another agency's event must come first) are retried a bounded number of times with doubling waits; a
+409 because the case is closed, and any other 4xx, end the storyline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import structlog
+
+from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.sandbox.memory import CaseFacts, Memory
+from sinergi.sandbox.options import SandboxOptions
+from sinergi.sandbox.storylines import Step, storyline
+from sinergi.secrets import MissingSecret, office_secret
+from sinergi.signing import signed_headers
+
+log = structlog.get_logger(__name__)
+TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5)
+
+
+class GaveUp(Exception):
+    """The gateway refused an event for good, or kept failing past the retry budget."""
+
+
+class Player:
+    """Runs one task per referral; a restriction notice stops the office's tasks for that case."""
+
+    def __init__(self, registry: AgencyRegistry, options: SandboxOptions, memory: Memory,
+                 session: aiohttp.ClientSession, *, secrets_file: Path | None = None,
+                 environ: dict[str, str] | None = None) -> None:
+        self.registry, self.options, self.memory, self.session = registry, options, memory, session
+        # Separate draws for declines and for pacing, so a seeded run declines the same referrals
+        # however the steps of concurrent storylines interleave.
+        seed = options.seed
+        self.declines = random.Random(seed)
+        self.pace = random.Random(None if seed is None else seed + 1)
+        self.secrets_file, self.environ = secrets_file, environ
+        self.tasks: dict[tuple[str, str], set[asyncio.Task[None]]] = {}
+
+    def start(self, office: Office, referral: dict[str, Any]) -> None:
+        declined = "no capacity this week (sandbox decline)" if self.declines.random() < self.options.decline_rate \
+            else None
+        steps = storyline(referral["service"], referral["referral_id"], declined=declined,
+                          followups=self.options.followups)
+        key = (referral["case_id"], office.id)
+        task = asyncio.create_task(self._play(office, referral, steps))
+        self.tasks.setdefault(key, set()).add(task)
+        task.add_done_callback(self.tasks[key].discard)
+
+    def stop(self, case_id: str, office: str) -> int:
+        """The office was told to restrict its use of the case's data: it stops acting on it."""
+        running = list(self.tasks.get((case_id, office), ()))
+        for task in running:
+            task.cancel()
+        return len(running)
+
+    async def close(self) -> None:
+        running = [t for tasks in self.tasks.values() for t in tasks]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def _play(self, office: Office, referral: dict[str, Any], steps: list[Step]) -> None:
+        facts = self.memory.facts(referral["case_id"])
+        for index, step in enumerate(steps):
+            await asyncio.sleep(self.options.delay + self.pace.uniform(0, self.options.jitter))
+            if step.ready and not await self.memory.wait_until(facts.case_id, step.ready, self.options.wait_timeout):
+                log.info("sandbox_step_not_ready", office=office.id, event_type=step.type, case_id=facts.case_id)
+            if step.only_if and not step.only_if(facts):
+                continue
+            actor = self._actor(office, step, facts)
+            if actor is None:
+                continue
+            data = step.payload(facts)
+            try:
+                await self._post(actor, facts, f"sbx.{referral['referral_id']}.{index:02d}", step.type, data)
+            except GaveUp as exc:
+                log.warning("sandbox_storyline_ended", office=actor.id, case_id=facts.case_id,
+                            event_type=step.type, reason=str(exc))
+                return
+
+    def _actor(self, office: Office, step: Step, facts: CaseFacts) -> Office | None:
+        if step.actor_kind is None or step.actor_kind == office.kind:
+            return office
+        other = facts.offices.get(step.actor_kind)
+        return self.registry.offices.get(other) if other else None
+
+    async def _post(self, office: Office, facts: CaseFacts, event_id: str, event_type: str,
+                    data: dict[str, Any]) -> None:
+        if not facts.gateway:
+            raise GaveUp("no gateway to send events to")
+        body = json.dumps({"event_id": event_id, "case_id": facts.case_id, "type": event_type,
+                           "occurred_at": datetime.now(UTC).isoformat(), "data": data}).encode()
+        url = f"{facts.gateway}/v1/agencies/{office.id}/events"
+        wait = self.options.retry_interval
+        status, reason = 0, ""
+        for attempt in range(1, self.options.retry_attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.options.retry_max_interval)
+            try:
+                secret = office_secret(office, "inbound", self.environ, self.secrets_file)
+            except MissingSecret as exc:
+                raise GaveUp(str(exc)) from exc
+            headers = {**signed_headers(secret, event_id, body), "Content-Type": "application/json"}
+            try:
+                async with self.session.post(url, data=body, headers=headers, timeout=TIMEOUT) as response:
+                    status, reason = response.status, _message(await response.text())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                status, reason = 0, f"{type(exc).__name__}: {exc}"
+                continue
+            if status < 300:
+                await self.memory.record(facts.case_id, event_type, data)
+                return
+            if status == 409 and "the case is closed" in reason:
+                break
+            if status not in (409, 429) and status < 500:
+                break
+        raise GaveUp(f"{event_type} → {status or 'no answer'}: {reason}")
+
+
+def _message(text: str) -> str:
+    """The `message` of a SPEC error body (its `details` list event types, `case.closed` among them)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text[:300]
+    return str(body.get("message", text))[:300] if isinstance(body, dict) else text[:300]

@@ -1,0 +1,95 @@
+"""The sandbox agencies' HTTP side: one aiohttp app serving every office of the registry.
+
+`POST /{office}/referrals` and `POST /{office}/notices` take the webhook adapter's messages; `GET /ledger`
+shows what arrived (counts and field names, `?case_id=` to filter); `GET /healthz`. A request is checked
+in the order a careful agency would: known office (404), signature with the office's outbound secret
+(401), outage (503), failure rate (500), repeat of an idempotency key (200, not re-applied),
+configured refusal (422), valid message (400); then it is applied (202) and the office's storyline starts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from sinergi.adapters.base import NoticeMessage, ReferralMessage
+from sinergi.sandbox.ledger import Kind
+from sinergi.secrets import MissingSecret, office_secret
+from sinergi.signing import BadSignature, verify
+
+if TYPE_CHECKING:
+    from sinergi.sandbox.runner import Sandbox
+
+SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox")
+MAX_BODY = 256 * 1024
+MESSAGES: dict[Kind, type[ReferralMessage] | type[NoticeMessage]] = {"referral": ReferralMessage,
+                                                                      "notice": NoticeMessage}
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "message": message, **extra}, status=status)
+
+
+async def _receive(request: web.Request, kind: Kind) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    office = sandbox.registry.offices.get(request.match_info["office"])
+    if office is None:
+        return _error(404, "unknown_office", f"no office {request.match_info['office']} in this sandbox")
+    body = await request.read()
+    try:
+        secret = office_secret(office, "outbound", sandbox.environ, sandbox.secrets_file)
+        verify(secret, body, request.headers)
+    except (BadSignature, MissingSecret) as exc:
+        return _error(401, "bad_signature", f"{office.id}: {exc}")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return _error(400, "missing_idempotency_key", "an Idempotency-Key header is required")
+    entry = sandbox.ledger.attempt(office.id, kind, key)
+    if sandbox.down(office.id):
+        entry.refused += 1
+        return _error(503, "unavailable", f"{office.id} is down (sandbox outage window)")
+    if sandbox.rng.random() < sandbox.options.failure_rate:
+        entry.refused += 1
+        return _error(500, "internal_error", f"{office.id} failed (sandbox failure rate)")
+    if entry.applied:
+        sandbox.ledger.apply(entry, {})  # counted as a duplicate, not re-applied
+        return web.json_response({"status": "duplicate", "key": key}, status=200)
+    if office.id in sandbox.rejecting:
+        return _error(422, "rejected", sandbox.rejecting[office.id])
+    try:
+        message = MESSAGES[kind].model_validate_json(body)
+    except ValidationError as exc:
+        return _error(400, "invalid", f"not a valid {kind}", details=json.loads(exc.json(include_url=False)))
+    payload = message.model_dump(mode="json")
+    sandbox.ledger.apply(entry, payload)
+    sandbox.act(office, kind, payload)
+    return web.json_response({"status": "accepted", "key": key}, status=202)
+
+
+async def receive_referral(request: web.Request) -> web.Response:
+    return await _receive(request, "referral")
+
+
+async def receive_notice(request: web.Request) -> web.Response:
+    return await _receive(request, "notice")
+
+
+async def ledger(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SANDBOX].ledger.snapshot(request.query.get("case_id")))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "offices": len(request.app[SANDBOX].registry.offices)})
+
+
+def build_app(sandbox: Sandbox) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SANDBOX] = sandbox
+    app.router.add_post("/{office}/referrals", receive_referral)
+    app.router.add_post("/{office}/notices", receive_notice)
+    app.router.add_get("/ledger", ledger)
+    app.router.add_get("/healthz", healthz)
+    return app

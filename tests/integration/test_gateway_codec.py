@@ -1,0 +1,122 @@
+"""The codec endpoints for the Temporal UI: round trips, real history payloads, token, CORS, decode log."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from gateway_kit import CODEC_TOKEN, UI_ORIGIN, gateway_for
+from google.protobuf import json_format
+from structlog.testing import capture_logs
+from temporalio.api.common.v1 import Payloads
+
+from sinergi.testing.cases import SAMPLE_NAME
+
+AUTH = {"Authorization": f"Bearer {CODEC_TOKEN}"}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+PLAIN = {"payloads": [{"metadata": {"encoding": b64("json/plain")}, "data": b64('{"hello": "world"}')},
+                      {"metadata": {"encoding": b64("binary/null")}}]}
+
+
+@pytest.fixture(scope="module")
+async def kit(dev_env, tmp_path_factory):
+    async with gateway_for(dev_env, tmp_path_factory.mktemp("gateway-codec")) as kit:
+        yield kit
+
+
+async def codec(kit, action: str, body, headers=None):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return await kit.client.post(f"/codec/{action}", data=data,
+                                 headers={"Content-Type": "application/json", **AUTH, **(headers or {})})
+
+
+async def test_encode_then_decode_gives_back_the_payloads(kit):
+    encoded = await codec(kit, "encode", PLAIN)
+    assert encoded.status == 200
+    sealed = await encoded.json()
+    assert all(base64.b64decode(p["metadata"]["encoding"]) == b"binary/encrypted" for p in sealed["payloads"])
+    assert b"world" not in json.dumps(sealed).encode()
+    decoded = await codec(kit, "decode", sealed)
+    assert decoded.status == 200
+    assert await decoded.json() == PLAIN
+
+
+async def test_a_real_history_payload_decodes_and_the_decode_is_logged_without_its_content(kit):
+    case_id = await kit.harness.open()
+    handle = kit.harness.cases.handle(case_id)
+    started = [e async for e in handle.fetch_history_events()][0].workflow_execution_started_event_attributes
+    body = json_format.MessageToDict(started.input)
+    assert SAMPLE_NAME.encode() not in json.dumps(body).encode()  # encrypted in history
+    referer = f"{UI_ORIGIN}/namespaces/default/workflows/{handle.id}/run-1/history"
+    with capture_logs() as logs:
+        response = await codec(kit, "decode", body, {"Origin": UI_ORIGIN, "X-Namespace": "default",
+                                                      "Referer": referer})
+    assert response.status == 200
+    decoded = json_format.ParseDict(await response.json(), Payloads())
+    assert SAMPLE_NAME.encode() in decoded.payloads[0].data
+    [line] = [line for line in logs if line["event"] == "codec_decode"]
+    assert line["workflow_id"] == handle.id and line["namespace"] == "default" and line["count"] == 1
+    assert SAMPLE_NAME not in json.dumps(logs, default=str)
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:8233", "http://127.0.0.1:8233"])
+async def test_the_cors_preflight_from_the_ui_origin_is_allowed(kit, origin):
+    response = await kit.client.options("/codec/decode", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,x-namespace"})
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "x-namespace"} <= allowed
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+async def test_the_cors_preflight_from_another_origin_is_refused(kit):
+    response = await kit.client.options("/codec/decode", headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert response.status == 403
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_a_request_from_another_origin_is_refused_even_with_the_token(kit):
+    response = await codec(kit, "decode", PLAIN, {"Origin": "http://localhost:9999"})
+    assert response.status == 403
+    assert (await response.json())["error"] == "origin_not_allowed"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": CODEC_TOKEN},
+                                     {"Authorization": f"Basic {CODEC_TOKEN}"}])
+async def test_a_request_without_the_token_is_refused_with_401(kit, headers):
+    response = await kit.client.post("/codec/decode", data=json.dumps(PLAIN),
+                                     headers={"Content-Type": "application/json", "Origin": UI_ORIGIN, **headers})
+    assert response.status == 401
+    assert (await response.json())["error"] == "unauthorized"
+    # The UI may read the refusal: the allowed origin still gets its CORS header.
+    assert response.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
+    assert CODEC_TOKEN not in await response.text()
+
+
+async def test_another_namespace_is_refused(kit):
+    response = await codec(kit, "decode", PLAIN, {"X-Namespace": "someone-else"})
+    assert response.status == 403
+
+
+@pytest.mark.parametrize("body, status, error", [
+    (b'{"payloads": "nope"}', 400, "invalid_body"),
+    (b"[1]", 400, "invalid_body"),
+    (b"\xff", 400, "invalid_body"),
+    (json.dumps({"payloads": [{"metadata": {"encoding": b64("binary/encrypted"), "encryption-key-id": b64("k9")},
+                               "data": b64("junk")}]}).encode(), 400, "cannot_decode"),
+    (json.dumps({"payloads": [{"metadata": {"encoding": b64("binary/encrypted")}, "data": b64("x")}]}).encode(),
+     400, "cannot_decode"),
+])
+async def test_bad_codec_bodies_are_4xx(kit, body, status, error):
+    response = await codec(kit, "decode", body)
+    assert response.status == status
+    assert (await response.json())["error"] == error

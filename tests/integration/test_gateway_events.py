@@ -1,0 +1,297 @@
+"""`POST /v1/agencies/{office}/events` on loopback against the real dev server: every status it answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from gateway_kit import (
+    OTHER_PROVINCE,
+    OTHER_REGENCY,
+    POLICE,
+    PROVINCE_OFFICE,
+    REFERRED_ABROAD,
+    TEST_SETTINGS,
+    envelope,
+    gateway_for,
+    minutes_ago,
+)
+from structlog.testing import capture_logs
+
+CONSENT = {"scope": "services"}
+
+
+@pytest.fixture(scope="module")
+async def kit(dev_env, tmp_path_factory):
+    async with gateway_for(dev_env, tmp_path_factory.mktemp("gateway-events")) as kit:
+        yield kit
+
+
+@pytest.fixture(scope="module")
+async def case_id(kit):
+    return await kit.open_case()
+
+
+async def assert_refused(kit, case_id, response, status: int, error: str) -> dict:
+    body = await response.json()
+    assert response.status == status, body
+    assert body["error"] == error, body
+    assert set(body) == {"error", "message", "details"}
+    return body
+
+
+# --- applied, duplicate, refused ------------------------------------------------------------------
+
+
+async def test_a_signed_event_from_a_party_is_applied_with_202_and_its_outcome(kit, case_id):
+    before = await kit.history_length(case_id)
+    event = envelope(case_id, "consent.recorded", CONSENT)
+    response = await kit.post(PROVINCE_OFFICE, event)
+    assert response.status == 202
+    assert await response.json() == {"case_id": case_id, "event_id": event["event_id"], "stage": "identification",
+                                     "duplicate": False}
+    assert await kit.settle(case_id) > before
+
+
+async def test_a_replayed_event_with_a_fresh_timestamp_is_a_200_duplicate_applied_once(kit, case_id):
+    event = envelope(case_id, "consent.recorded", CONSENT)
+    assert (await kit.post(PROVINCE_OFFICE, event)).status == 202
+    after_first = await kit.settle(case_id)
+    # Same webhook-id and body, signed again a moment later: what a retrying agency system sends.
+    replay = await kit.post(PROVINCE_OFFICE, event)
+    assert replay.status == 200
+    assert (await replay.json())["duplicate"] is True
+    # The identical request (same timestamp too), as an eavesdropper would replay it.
+    headers = kit.sign(PROVINCE_OFFICE, json.dumps(event).encode(), event["event_id"], at=minutes_ago(1))
+    again = await kit.post(PROVINCE_OFFICE, event, headers=headers)
+    assert again.status == 200
+    assert await kit.history_length(case_id) == after_first
+
+
+async def test_an_event_the_case_does_not_accept_now_is_409_with_the_reason_and_accepted_types(kit, case_id):
+    before = await kit.history_length(case_id)
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "protection.safe_placement_confirmed"))
+    body = await assert_refused(kit, case_id, response, 409, "event_refused")
+    assert "safe_placement_confirmed" in body["details"]["reason"]
+    assert "consent.recorded" in body["details"]["accepted"]
+    assert await kit.history_length(case_id) == before
+
+
+async def test_an_event_for_an_unknown_case_is_404(kit):
+    response = await kit.post(PROVINCE_OFFICE, envelope("T-NOSUCHCASE", "consent.recorded", CONSENT))
+    await assert_refused(kit, None, response, 404, "case_not_found")
+
+
+async def test_the_signing_office_is_the_source_whatever_the_body_claims(kit, case_id):
+    event = envelope(case_id, "consent.recorded", {"scope": "legal"}, source="lpsk")
+    assert (await kit.post(PROVINCE_OFFICE, event)).status == 202
+    timeline = await kit.harness.cases.timeline(case_id)
+    text = " ".join(entry.text for entry in timeline.entries)
+    assert PROVINCE_OFFICE in text and "lpsk" not in text
+
+
+# --- authorization --------------------------------------------------------------------------------
+
+
+async def test_an_office_sending_an_event_type_outside_its_agreement_is_403(kit, case_id):
+    before = await kit.history_length(case_id)
+    response = await kit.post(POLICE, envelope(case_id, "consent.recorded", CONSENT))
+    body = await assert_refused(kit, case_id, response, 403, "event_type_not_allowed")
+    assert "consent.recorded" in body["message"]
+    assert await kit.history_length(case_id) == before
+
+
+async def test_no_office_may_send_an_internal_event_type(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "case.opened"))
+    await assert_refused(kit, case_id, response, 403, "event_type_not_allowed")
+
+
+@pytest.mark.parametrize("office", [OTHER_PROVINCE, OTHER_REGENCY])
+async def test_an_office_not_part_of_the_case_is_403(kit, case_id, office):
+    before = await kit.history_length(case_id)
+    response = await kit.post(office, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, response, 403, "not_a_party")
+    assert await kit.history_length(case_id) == before
+
+
+async def test_an_office_the_case_was_referred_to_is_a_party_outside_any_province(kit, case_id):
+    response = await kit.post(REFERRED_ABROAD, envelope(case_id, "consent.recorded", CONSENT))
+    assert response.status == 202
+
+
+async def test_after_a_transfer_the_old_provinces_office_is_refused_and_the_new_ones_accepted(kit):
+    case_id = await kit.open_case()
+    assert (await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+    moved = await kit.post("bp3mi_kalsel", envelope(case_id, "case.transferred", {"province": "JATIM"}))
+    assert moved.status == 202
+    refused = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, refused, 403, "not_a_party")
+    assert (await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+
+async def test_a_forged_signature_is_401(kit, case_id):
+    event = envelope(case_id, "consent.recorded", CONSENT)
+    response = await kit.post(PROVINCE_OFFICE, event, secret_of="nobody-knows-this-office")
+    body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
+    assert body["message"] == "no matching signature"
+
+
+async def test_another_offices_valid_signature_is_401(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), secret_of=POLICE)
+    await assert_refused(kit, case_id, response, 401, "invalid_signature")
+
+
+async def test_a_signature_older_than_five_minutes_is_401(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(6))
+    body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
+    assert "5 minutes" in body["message"]
+
+
+async def test_a_signature_from_the_future_is_401(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(-6))
+    await assert_refused(kit, case_id, response, 401, "invalid_signature")
+
+
+async def test_missing_signature_headers_are_401(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), signed=False)
+    body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
+    assert "missing" in body["message"]
+
+
+@pytest.mark.parametrize("garbled", ["v1", "v1,!!!notbase64", "v1,a,b", "v2,abc"])
+async def test_a_garbled_signature_header_is_401(kit, case_id, garbled):
+    event = envelope(case_id, "consent.recorded", CONSENT)
+    response = await kit.post(PROVINCE_OFFICE, event, headers={"webhook-signature": garbled})
+    await assert_refused(kit, case_id, response, 401, "invalid_signature")
+
+
+async def test_an_unknown_office_is_answered_exactly_like_a_bad_signature(kit, case_id):
+    event = envelope(case_id, "consent.recorded", CONSENT)
+    unknown = await kit.post("no_such_office", event)
+    forged = await kit.post(PROVINCE_OFFICE, event, secret_of="no_such_office")
+    assert unknown.status == forged.status == 401
+    assert await unknown.json() == await forged.json()
+
+
+# --- malformed requests ---------------------------------------------------------------------------
+
+
+async def test_an_invalid_event_is_400_naming_each_bad_field(kit, case_id):
+    event = envelope(case_id, "identification.screening_completed", {"outcome": "maybe", "colour": "red"},
+                     occurred_at="yesterday")
+    response = await kit.post(PROVINCE_OFFICE, event)
+    body = await assert_refused(kit, case_id, response, 400, "invalid_event")
+    fields = {problem["field"] for problem in body["details"]}
+    assert fields == {"occurred_at", "data.outcome", "data.colour"}
+
+
+async def test_an_unknown_event_type_is_400_on_the_type_field(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "case.teleported"))
+    body = await assert_refused(kit, case_id, response, 400, "invalid_event")
+    assert [p["field"] for p in body["details"]] == ["type"]
+
+
+async def test_a_webhook_id_other_than_the_event_id_is_400(kit, case_id):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), msg_id="msg-other")
+    await assert_refused(kit, case_id, response, 400, "webhook_id_mismatch")
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b'{"event_id": "\xff\xfe"}', "UTF-8"),
+    (b"[" * 2000 + b"]" * 2000, "nested"),
+    (b'{"a":' * 40 + b"1" + b"}" * 40, "nested"),
+    (b'["an", "array"]', "object"),
+    (b"{not json", "JSON"),
+    (b'{"event_id": NaN}', "JSON"),
+    (b"", "JSON"),
+])
+async def test_a_malformed_body_is_400_even_when_signed(kit, case_id, body, problem):
+    headers = kit.sign(PROVINCE_OFFICE, body.decode("utf-8", "replace").encode(), "msg-1")
+    response = await kit.post(PROVINCE_OFFICE, body, headers=headers, signed=False)
+    result = await assert_refused(kit, case_id, response, 400, "invalid_body")
+    assert problem in result["message"]
+
+
+async def test_a_body_over_max_body_bytes_is_413(kit, case_id):
+    event = envelope(case_id, "consent.recorded", CONSENT, padding="x" * TEST_SETTINGS.max_body_bytes)
+    response = await kit.post(PROVINCE_OFFICE, event)
+    await assert_refused(kit, case_id, response, 413, "payload_too_large")
+
+
+async def test_a_chunked_body_over_max_body_bytes_is_413(kit, case_id):
+    async def chunks():
+        for _ in range(10):
+            yield b" " * 1024
+
+    response = await kit.client.post(f"/v1/agencies/{PROVINCE_OFFICE}/events", data=chunks(),
+                                     headers={"Content-Type": "application/json"})
+    await assert_refused(kit, case_id, response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/json; charset=latin-1", ""])
+async def test_a_body_that_is_not_utf8_json_by_its_content_type_is_415(kit, case_id, content_type):
+    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT),
+                              content_type=content_type)
+    await assert_refused(kit, case_id, response, 415, "unsupported_media_type")
+
+
+async def test_a_client_too_slow_to_send_its_body_gets_408(kit):
+    server = kit.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(f"POST /v1/agencies/{PROVINCE_OFFICE}/events HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"event_id\":".encode())
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 408")
+
+
+async def test_unknown_routes_and_methods_answer_json_errors(kit):
+    missing = await kit.client.get("/v1/nothing")
+    assert missing.status == 404 and (await missing.json())["error"] == "not_found"
+    wrong = await kit.client.get(f"/v1/agencies/{PROVINCE_OFFICE}/events")
+    assert wrong.status == 405 and (await wrong.json())["error"] == "method_not_allowed"
+
+
+# --- under load, and what never leaks --------------------------------------------------------------
+
+
+async def test_concurrent_deliveries_of_the_same_events_apply_each_exactly_once(kit, case_id):
+    events = [envelope(case_id, "consent.recorded", CONSENT) for _ in range(8)]
+    responses = await asyncio.gather(*(kit.post(PROVINCE_OFFICE, e) for e in events for _ in range(3)))
+    by_event: dict[str, list[int]] = {}
+    for response in responses:
+        body = await response.json()
+        by_event.setdefault(body["event_id"], []).append(response.status)
+    assert {eid: sorted(statuses) for eid, statuses in by_event.items()} == {
+        e["event_id"]: [200, 200, 202] for e in events}
+
+
+async def test_secrets_never_reach_logs_or_error_bodies(kit, case_id):
+    secret = kit.secrets[PROVINCE_OFFICE]
+    bodies = []
+    with capture_logs() as logs:
+        for kwargs in ({"secret_of": POLICE}, {"at": minutes_ago(10)}, {"msg_id": "other"}, {}):
+            response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), **kwargs)
+            bodies.append(await response.text())
+        await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))
+    text = json.dumps(logs, default=str) + "".join(bodies)
+    for office_secret in kit.secrets.values():
+        assert office_secret not in text and office_secret.removeprefix("whsec_") not in text
+    assert secret not in text
+    assert any(line["event"] == "gateway_event" and line["status"] == 401 for line in logs)
+
+
+async def test_one_event_id_sent_to_two_cases_is_applied_to_each(kit, case_id):
+    # One id for two different cases: each case dedupes its own events, so both apply.
+    other = await kit.open_case()
+    event_id = f"gw-{uuid.uuid4().hex[:12]}"
+    first = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT, event_id=event_id))
+    second = await kit.post(PROVINCE_OFFICE, envelope(other, "consent.recorded", CONSENT, event_id=event_id))
+    assert (first.status, second.status) == (202, 202)
