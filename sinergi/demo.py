@@ -7,6 +7,7 @@ prints a progress line per second until every case is closed (or the user stops 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import Counter
 from datetime import UTC, datetime
@@ -65,7 +66,5 @@ async def run_demo(cases: Cases, count: int, stop: asyncio.Event) -> None:
         if stages[Stage.CLOSED.value] == len(ids):
             click.echo("demo: every case is closed. `sinergi case timeline <id>` tells each story.")
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=5)
-        except TimeoutError:
-            pass

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -104,11 +105,26 @@ async def _wait_for_temporal(settings: Settings, process: subprocess.Popen, dead
     raise UserError(f"the Temporal dev server did not answer within 30 s: {last}", UNREACHABLE)
 
 
+def ensure_codec_token(settings: Settings) -> str:
+    """The bearer token of the codec endpoint: from its env var, else generated once under the state folder."""
+    name = settings.gateway.codec_token_env
+    if os.environ.get(name):
+        return os.environ[name]
+    path = settings.dev.state_dir / "codec-token"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32), "utf-8")
+        path.chmod(0o600)
+    token = path.read_text("utf-8").strip()
+    os.environ[name] = token  # the in-process gateway reads it from here
+    return token
+
+
 def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
     state = settings.dev.state_dir
     lock = DevLock(state)  # held (open) until this function returns
     lock.acquire()
     ensure_keys_file(settings.codec.keys_file, settings.codec.key_id)
+    ensure_codec_token(settings)
     process = start_temporal(settings, state / "temporal.log")
     try:
         asyncio.run(_serve(settings, process, sandbox=sandbox, demo=demo))
@@ -119,6 +135,12 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
 
 
 async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int) -> None:
+    from sinergi.cases import Cases
+    from sinergi.demo import run_demo
+    from sinergi.domain.policy import load_policy
+    from sinergi.gateway.serve import serve as serve_gateway
+    from sinergi.sandbox import SandboxOptions
+    from sinergi.sandbox import serve as serve_sandbox
     from sinergi.worker import agency_activities, build_workers, run_workers
 
     stop = asyncio.Event()
@@ -127,19 +149,33 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
         loop.add_signal_handler(sig, stop.set)
     client = await _wait_for_temporal(settings, process, time.monotonic() + 30)
     await ensure_search_attributes(client, settings.temporal.namespace)
+    cases = Cases(client, settings.temporal.task_queue, load_policy(settings.policy.file))
     async with agency_activities(settings) as activities:
-        workers = asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities),
-                                                  stop))
+        tasks = [
+            asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities,
+                                                          rate_limit=settings.temporal.agency_rate_limit), stop)),
+            asyncio.create_task(serve_gateway(settings, stop, cases)),
+        ]
+        if sandbox:
+            tasks.append(asyncio.create_task(serve_sandbox(settings, SandboxOptions(), stop)))
+        tasks.append(asyncio.create_task(_watch(process, stop)))
+        await asyncio.sleep(0.5)  # let the gateway and sandbox bind before saying where they are
         _banner(settings, sandbox)
-        watcher = asyncio.create_task(_watch(process, stop))
+        if demo:
+            tasks.append(asyncio.create_task(
+                run_demo(Cases(client, settings.temporal.task_queue, load_policy("demo")), demo, stop)))
         await stop.wait()
-        watcher.cancel()
-        await workers
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("dev_component_failed", error=repr(result))
 
 
 async def _watch(process: subprocess.Popen, stop: asyncio.Event) -> None:
     while process.poll() is None:
-        await asyncio.sleep(1)
+        if stop.is_set():
+            return
+        await asyncio.sleep(0.5)
     click.echo(f"the Temporal dev server exited (code {process.returncode}); stopping.", err=True)
     stop.set()
 
@@ -151,8 +187,11 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         f"  Temporal UI   http://{host}:{settings.dev.ui_port}/namespaces/{settings.temporal.namespace}/workflows",
         f"  Temporal      {settings.temporal.address} (namespace {settings.temporal.namespace}, "
         f"data in {settings.dev.db_file})",
-        f"  Gateway       {settings.gateway.base_url}",
-        f"  Agencies      {'sandbox (simulated agencies)' if sandbox else settings.agencies.file}",
+        f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "
+        "OpenAPI: /v1/openapi.json)",
+        f"  Agencies      {f'sandbox agencies on 127.0.0.1:{settings.dev.sandbox_port}' if sandbox else 'configured adapters'}"
+        f" ({settings.agencies.file})",
+        f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
         "  Open a case   sinergi case open examples/intake-pmi-malaysia.json",
         "  Stop          Ctrl-C",
     ]
