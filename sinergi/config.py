@@ -103,7 +103,15 @@ class DevSettings(_Section):
     ui_port: Port = 8233
     db_file: Path = Path(".sinergi/temporal.db")
     sandbox_port: Port = 9100
+    # Where the sandbox listens, and the address the shipped registry sends referrals to; in a container
+    # the sandbox binds 0.0.0.0 and the workers reach it by its service name.
+    sandbox_host: str = "127.0.0.1"
+    sandbox_url: str | None = None
     state_dir: Path = Path(".sinergi")
+
+    @property
+    def sandbox_base_url(self) -> str:
+        return (self.sandbox_url or f"http://{self.sandbox_host}:{self.sandbox_port}").rstrip("/")
 
 
 class TelemetrySettings(_Section):

@@ -44,7 +44,7 @@ def registry_for(settings: Settings) -> AgencyRegistry:
     """The agencies file in force; the shipped sandbox registry pointed at `[dev] sandbox_port`."""
     registry = load_registry(settings.agencies.file)
     if settings.agencies.file in BUILTIN_AGENCIES:
-        registry = point_at(registry, f"http://{LOOPBACK}:{settings.dev.sandbox_port}")
+        registry = point_at(registry, settings.dev.sandbox_base_url)
     return registry
 
 
@@ -147,7 +147,7 @@ async def serve(settings: Settings, options: SandboxOptions, stop: asyncio.Event
     # Shared with the worker (outbound) and the gateway (inbound) through this file, so dev needs no setup.
     ensure_dev_secrets(secrets_file, registry.offices.values())
     sandbox = Sandbox(registry, options, secrets_file=secrets_file)
-    url = await sandbox.start(LOOPBACK, settings.dev.sandbox_port if port is None else port)
+    url = await sandbox.start(settings.dev.sandbox_host, settings.dev.sandbox_port if port is None else port)
     elsewhere = [o.id for o in registry.offices.values()
                  if o.adapter == "webhook" and not str(o.settings.get("base_url", "")).startswith(url)]
     if elsewhere:

@@ -193,9 +193,12 @@ def test_the_ui_decodes_through_the_gateway_from_an_origin_the_gateway_allows():
     assert ui["TEMPORAL_DEFAULT_NAMESPACE"] == gateway["SINERGI_TEMPORAL_NAMESPACE"]
 
 
-def test_sandbox_is_optional_and_the_overlay_joins_workers_to_it():
+def test_sandbox_is_optional_and_the_overlay_points_every_service_at_it():
     assert SERVICES["sandbox"]["profiles"] == ["sandbox"]
     overlay = load(SANDBOX_OVERLAY)["services"]
-    assert overlay["worker"]["network_mode"] == "service:sandbox"
-    assert all(environment(svc)["SINERGI_AGENCIES_FILE"] == "sandbox" for svc in overlay.values())
+    assert "network_mode" not in overlay["worker"], "scaled workers must reach the sandbox over the network"
+    assert environment(overlay["sandbox"])["SINERGI_DEV_SANDBOX_HOST"] == "0.0.0.0"
+    for name in ("worker", "gateway"):
+        assert environment(overlay[name])["SINERGI_DEV_SANDBOX_URL"] == "http://sandbox:9100"
+    assert all(environment(svc).get("SINERGI_AGENCIES_FILE", "sandbox") == "sandbox" for svc in overlay.values())
     assert all(is_sinergi(SERVICES[name]) for name in overlay)
