@@ -95,8 +95,15 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def open_cases(h: Harness, count: int) -> list[str]:
+    """Fresh cases, once their first referrals are delivered (no activity pending), so that work does
+    not overlap the measure."""
     cases = [await h.open() for _ in range(count)]
-    await asyncio.sleep(2)  # let the first deliveries of each case finish before measuring
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        descriptions = await asyncio.gather(*(h.cases.handle(c).describe() for c in cases))
+        if not any(d.raw_description.pending_activities for d in descriptions):
+            break
+        await asyncio.sleep(0.2)
     return cases
 
 
@@ -132,9 +139,11 @@ async def main(args: argparse.Namespace) -> None:
                         assert response.status == 202, (response.status, await response.text())
 
                 results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
-                # Rounds alternate the paths, so a change in the machine's load weighs on both alike.
-                for _ in range(args.rounds):
-                    for name, send in (("direct", direct), ("gateway", gateway)):
+                # The path measured second runs slower (the server holds more history by then), so the
+                # rounds swap the order: each path goes first as often as the other.
+                paths = [("direct", direct), ("gateway", gateway)]
+                for round_ in range(args.rounds):
+                    for name, send in paths if round_ % 2 == 0 else paths[::-1]:
                         cases = await open_cases(h, args.cases)
                         await closed_loop(send, cases, 4, 1.0)  # warm up: sticky caches, connections
                         results.setdefault((name, "throughput"), []).append(

@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from sinergi.gateway.errors import BadRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
@@ -39,6 +39,9 @@ async def read_capped(request: web.Request, limit: int, timeout: float) -> bytes
                 chunks.append(chunk)
     except TimeoutError:
         raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
+    except (ConnectionError, ClientPayloadError):
+        # The client hung up mid-body (or sent a broken chunked body): its problem, not a gateway bug.
+        raise BadRequest("the body was cut short", code="incomplete_body") from None
     return b"".join(chunks)
 
 

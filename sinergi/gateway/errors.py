@@ -169,7 +169,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         if exc.status == 405:
             translated.headers["Allow"] = exc.headers.get("Allow", "")
         return error_response(translated)
-    except Exception:
-        log.exception("gateway_bug", method=request.method, path=request.path)
+    except Exception as exc:
+        log.exception("gateway_bug", method=request.method, path=request.path, exc_type=type(exc).__qualname__)
         return web.json_response(ErrorBody(error="internal_error", message="internal error").model_dump(),
                                  status=500)

@@ -48,6 +48,9 @@ async def post_event(request: web.Request) -> web.Response:
         translated = from_case_error(exc)
         outcome.update(status=translated.status, error=translated.code)
         raise translated from exc
+    except asyncio.CancelledError:
+        outcome["error"] = "cancelled"  # the client hung up under a server that cancels handlers
+        raise
     finally:
         # One line per request: ids and codes only, never the body, headers or secrets.
         log.info("gateway_event", duration_ms=round((time.perf_counter() - started) * 1000, 1), **outcome)

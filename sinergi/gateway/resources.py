@@ -62,6 +62,9 @@ class TemporalLink:
                 log.warning("temporal_unreachable", error=str(exc), retry_in_s=wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, self._max_retry_seconds)
+            except Exception as exc:  # noqa: BLE001 - e.g. an unreadable TLS file: retrying cannot help
+                log.error("temporal_connect_failed", error=str(exc), effect="events get 503 until restarted")
+                return
         log.info("temporal_connected")
 
     async def reachable(self, timeout: float = 2.0) -> bool:

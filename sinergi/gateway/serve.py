@@ -16,7 +16,7 @@ from sinergi.config import Settings
 from sinergi.domain.agencies import AgencyRegistry, Office, load_registry
 from sinergi.domain.policy import load_policy
 from sinergi.gateway.app import create_app
-from sinergi.gateway.auth import Verifiers
+from sinergi.gateway.auth import InboundSecret, Verifiers
 from sinergi.gateway.resources import Resources, TemporalLink
 from sinergi.secrets import DEV_SECRETS, MissingSecret, office_secret
 
@@ -54,7 +54,7 @@ async def open_resources(settings: Settings, cases: Cases | None = None) -> Asyn
                     codec_token=token, namespace=settings.temporal.namespace)
 
 
-def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret) -> None:
+def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret: InboundSecret) -> None:
     missing = []
     for office in registry.offices.values():
         try:
@@ -65,11 +65,16 @@ def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret) -> None:
         log.warning("inbound_secrets_missing", offices=missing, effect="their events are refused with 401")
 
 
+def gateway_runner(app: web.Application) -> web.AppRunner:
+    """The runner `serve` uses; tests use it too, so they meet the server agencies meet."""
+    # Our own structured line per event replaces aiohttp's access log. Handlers are not cancelled when a
+    # client hangs up (aiohttp's default): an event being applied finishes, and is logged, either way.
+    return web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
+
+
 async def serve(settings: Settings, stop: asyncio.Event, cases: Cases | None = None) -> None:
     """Serve the gateway on `gateway.host:port` until `stop` is set; `cases` reuses a connected client."""
-    app = create_app(settings.gateway, lambda: open_resources(settings, cases))
-    # Our own structured line per event replaces aiohttp's access log.
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
+    runner = gateway_runner(create_app(settings.gateway, lambda: open_resources(settings, cases)))
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.gateway.host, settings.gateway.port)

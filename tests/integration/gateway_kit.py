@@ -1,7 +1,7 @@
 """A real gateway on loopback in front of the real dev server, and what its tests share.
 
-`gateway_for(dev_env)` starts workers on a fresh task queue (`harness`), the gateway app on an
-ephemeral port (aiohttp's TestServer), and hands back a `GatewayKit` that signs and posts events as
+`gateway_for(dev_env)` starts workers on a fresh task queue (`harness`), the gateway on an ephemeral
+loopback port (the runner `sinergi gateway` uses), and hands back a `GatewayKit` that signs and posts events as
 any office, and counts a case's history events to prove refused requests changed nothing.
 """
 
@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import ClientResponse, ClientSession, web
 
 from sinergi.config import GatewaySettings
 from sinergi.domain.agencies import load_registry
 from sinergi.gateway import Resources, TemporalLink, create_app
 from sinergi.gateway.auth import Verifiers
+from sinergi.gateway.serve import gateway_runner
 from sinergi.secrets import ensure_dev_secrets, new_secret, office_secret
 from sinergi.signing import signed_headers
 from sinergi.testing.cases import Harness, harness, sample_codec
@@ -50,8 +50,10 @@ def envelope(case_id: str, type_: str, data: dict[str, Any] | None = None, event
 class GatewayKit:
     """The running gateway, its harness and the offices' secrets."""
 
-    def __init__(self, client: TestClient, harness: Harness, secrets: dict[str, str]) -> None:
+    def __init__(self, client: ClientSession, address: tuple[str, int], harness: Harness | None,
+                 secrets: dict[str, str]) -> None:
         self.client = client
+        self.address = address
         self.harness = harness
         self.secrets = secrets
 
@@ -108,10 +110,18 @@ def dev_secrets(folder: Path) -> tuple[Path, dict[str, str]]:
 
 
 @asynccontextmanager
-async def serve_app(resources: Resources, settings: GatewaySettings = TEST_SETTINGS) -> AsyncIterator[TestClient]:
-    app = create_app(settings, lambda: nullcontext(resources))
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        yield client
+async def serve_app(resources: Resources, settings: GatewaySettings = TEST_SETTINGS
+                    ) -> AsyncIterator[tuple[ClientSession, tuple[str, int]]]:
+    """The gateway on an ephemeral loopback port, run as `sinergi gateway` runs it; a session bound to it."""
+    runner = gateway_runner(create_app(settings, lambda: nullcontext(resources)))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        async with ClientSession(base_url=f"http://{host}:{port}") as session:
+            yield session, (host, port)
+    finally:
+        await runner.cleanup()
 
 
 def resources_for(secrets_file: Path, link: TemporalLink, namespace: str = "default") -> Resources:
@@ -127,8 +137,8 @@ async def gateway_for(dev_env, folder: Path, settings: GatewaySettings = TEST_SE
     secrets_file, secrets = dev_secrets(folder)
     async with harness(dev_env.client) as h:
         resources = resources_for(secrets_file, TemporalLink.to(h.cases), dev_env.client.namespace)
-        async with serve_app(resources, settings) as client:
-            yield GatewayKit(client, h, secrets)
+        async with serve_app(resources, settings) as (client, address):
+            yield GatewayKit(client, address, h, secrets)
 
 
 def minutes_ago(minutes: float) -> datetime:

@@ -242,14 +242,30 @@ async def test_a_body_that_is_not_utf8_json_by_its_content_type_is_415(kit, case
 
 
 async def test_a_client_too_slow_to_send_its_body_gets_408(kit):
-    server = kit.client.server
-    reader, writer = await asyncio.open_connection(server.host, server.port)
+    reader, writer = await asyncio.open_connection(*kit.address)
     writer.write(f"POST /v1/agencies/{PROVINCE_OFFICE}/events HTTP/1.1\r\nHost: x\r\n"
                  "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"event_id\":".encode())
     await writer.drain()
     status_line = await asyncio.wait_for(reader.readline(), timeout=5)
     writer.close()
     assert status_line.startswith(b"HTTP/1.1 408")
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: 200\r\n\r\n{\"event_id\":",
+                                     b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"eve"])
+async def test_a_client_hanging_up_mid_body_is_a_client_error_not_a_gateway_bug(kit, framing):
+    with capture_logs() as logs:
+        _, writer = await asyncio.open_connection(*kit.address)
+        writer.write(f"POST /v1/agencies/{PROVINCE_OFFICE}/events HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Type: application/json\r\n".encode() + framing)
+        await writer.drain()
+        writer.close()
+        for _ in range(50):
+            if any(line["event"] == "gateway_event" for line in logs):
+                break
+            await asyncio.sleep(0.02)
+    assert [line.get("error") for line in logs if line["event"] == "gateway_event"] == ["incomplete_body"]
+    assert not [line for line in logs if line["event"] == "gateway_bug"]
 
 
 async def test_unknown_routes_and_methods_answer_json_errors(kit):

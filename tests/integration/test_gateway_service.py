@@ -63,8 +63,8 @@ async def test_while_temporal_cannot_be_reached_events_are_503_with_retry_after(
 
     secrets_file, secrets = dev_secrets(tmp_path)
     link = TemporalLink(unreachable, retry_seconds=0.05)
-    async with serve_app(resources_for(secrets_file, link)) as client:
-        kit = GatewayKit(client, None, secrets)  # type: ignore[arg-type]
+    async with serve_app(resources_for(secrets_file, link)) as (client, address):
+        kit = GatewayKit(client, address, None, secrets)
         response = await kit.post(PROVINCE_OFFICE, envelope("T-ANY", "consent.recorded", CONSENT))
         assert response.status == 503
         assert response.headers["Retry-After"] == "5"
@@ -80,8 +80,8 @@ async def test_when_temporal_goes_away_events_are_503_and_readyz_fails(tmp_path)
                                                 data_converter=TEST_CONVERTER, dev_server_extra_args=["--headless"])
     secrets_file, secrets = dev_secrets(tmp_path)
     link = TemporalLink.to(Cases(env.client, "unused", load_policy("default")))
-    async with serve_app(resources_for(secrets_file, link)) as client:
-        kit = GatewayKit(client, None, secrets)  # type: ignore[arg-type]
+    async with serve_app(resources_for(secrets_file, link)) as (client, address):
+        kit = GatewayKit(client, address, None, secrets)
         reached = await kit.post(PROVINCE_OFFICE, envelope("T-ANY", "consent.recorded", CONSENT))
         assert reached.status == 404  # Temporal answered: no such case
         await env.shutdown()
