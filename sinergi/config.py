@@ -56,6 +56,9 @@ class GatewaySettings(_Section):
     max_body_bytes: int = Field(default=65536, ge=1)
     codec_token_env: str = "SINERGI_CODEC_TOKEN"
     ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+    # `sinergi dev` only: the Temporal UI cannot send a static bearer token, so a decode from a configured UI
+    # origin on loopback is let through without it. Never enable this where the gateway faces a network.
+    codec_trust_local_ui: bool = False
     # Payloads of a whole history page can be large; events are small, so each has its own limit.
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     # A client that has not sent its whole body by then gets 408: slow clients must not hold workers.

@@ -120,6 +120,10 @@ def ensure_codec_token(settings: Settings) -> str:
 
 
 def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
+    if settings.gateway.host in ("127.0.0.1", "localhost", "::1"):
+        # The dev UI cannot send the codec token; on loopback only, trust its origin (GatewaySettings).
+        settings = settings.model_copy(update={"gateway": settings.gateway.model_copy(
+            update={"codec_trust_local_ui": True})})
     state = settings.dev.state_dir
     lock = DevLock(state)  # held (open) until this function returns
     lock.acquire()

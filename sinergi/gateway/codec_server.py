@@ -103,10 +103,19 @@ async def _payloads(request: web.Request) -> Payloads:
         raise BadRequest(f"expected {{\"payloads\": [...]}} in protobuf JSON form: {exc}") from None
 
 
+def _local_ui(request: web.Request) -> bool:
+    """A browser on this machine showing the configured dev UI (`codec_trust_local_ui`, `sinergi dev` only)."""
+    settings = request.config_dict[SETTINGS]
+    return (settings.codec_trust_local_ui and request.remote in ("127.0.0.1", "::1")
+            and request.headers.get("Origin") in settings.ui_origins)
+
+
 def _authorize(request: web.Request) -> None:
     resources = request.config_dict[RESOURCES]
     token = resources.codec_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not given and _local_ui(request):
+        return
     # compare_digest: the time taken must not reveal how much of the token was right.
     if not token or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise Unauthorized("a valid codec bearer token is required", code="unauthorized",

@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from gateway_kit import CODEC_TOKEN, UI_ORIGIN, gateway_for
+from gateway_kit import CODEC_TOKEN, TEST_SETTINGS, UI_ORIGIN, gateway_for
 from google.protobuf import json_format
 from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payloads
@@ -120,3 +120,24 @@ async def test_bad_codec_bodies_are_4xx(kit, body, status, error):
     response = await codec(kit, "decode", body)
     assert response.status == status
     assert (await response.json())["error"] == error
+
+
+async def test_sinergi_dev_lets_the_local_ui_decode_without_a_token_and_nobody_else(dev_env, tmp_path):
+    # The Temporal UI cannot attach a static bearer token; `sinergi dev` trusts its origin on loopback only.
+    trusting = TEST_SETTINGS.model_copy(update={"codec_trust_local_ui": True})
+    async with gateway_for(dev_env, tmp_path, trusting) as local:
+        encoded = await codec(local, "encode", PLAIN)
+        sealed = await encoded.json()
+        from_ui = await local.client.post("/codec/decode", data=json.dumps(sealed),
+                                          headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
+        assert from_ui.status == 200
+        assert await from_ui.json() == PLAIN
+        no_origin = await local.client.post("/codec/decode", data=json.dumps(sealed),
+                                            headers={"Content-Type": "application/json"})
+        assert no_origin.status == 401
+
+
+async def test_without_the_dev_setting_the_ui_origin_alone_is_not_enough(kit):
+    response = await kit.client.post("/codec/decode", data=json.dumps(PLAIN),
+                                     headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
+    assert response.status == 401
