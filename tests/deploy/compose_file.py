@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,20 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 SANDBOX_OVERLAY = REPO / "deploy" / "compose.sandbox.yml"
-# The Compose Specification schema lives in the shared folder beside the repository (shared/schemas).
-SCHEMA = REPO / ".." / "shared" / "schemas" / "compose-spec.json"
+
+
+def _schema() -> Path:
+    """The Compose Specification schema in the shared folder beside the repository (shared/schemas).
+
+    CI may clone elsewhere: $SINERGI_SHARED names the shared folder then; /work/shared is this workplace's.
+    """
+    folders = [Path(os.environ["SINERGI_SHARED"])] if os.environ.get("SINERGI_SHARED") else []
+    folders += [REPO.parent / "shared", Path("/work/shared")]
+    candidates = [folder / "schemas" / "compose-spec.json" for folder in folders]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+SCHEMA = _schema()
 
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::?[-?](?P<default>[^}]*))?\}")
 

@@ -55,7 +55,7 @@ def test_a_national_office_serves_every_province() -> None:
 
 
 def test_no_office_is_found_where_the_agreement_has_none() -> None:
-    assert route("imigrasi", "JATIM") is None
+    assert route("imigrasi", "ACEH") is None
     assert route("uptd_ppa", "ACEH") is None
 
 
