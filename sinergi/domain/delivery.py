@@ -38,6 +38,7 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
     referral.last_error = None
     s.note(now, "referral", f"{referral_id} delivered to {receipt.office} ({len(receipt.fields)} fields)",
            referral_id)
+    # rule: S3
     return clocks.fire(s, policy, ["referral.sent"], [referral_id], now)
 
 
@@ -76,3 +77,13 @@ def unroutable(s: CaseState, referral_id: str, now: datetime) -> list[Effect]:
     referral.status = "failed"
     referral.last_error = f"no {referral.kind} office covers {s.province}/{s.regency or '-'}"
     return lifecycle.reroute(s, referral, referral.last_error, now)
+
+
+def withdrawn_in_flight(s: CaseState, referral_id: str, office: str, now: datetime) -> list[Effect]:
+    """A delivery cancelled while in flight may have reached the office: tell it to restrict the data."""
+    referral = s.referrals[referral_id]
+    s.note(now, "referral", f"{referral_id} withdrawn while being delivered to {office}: restriction notice sent",
+           referral_id)
+    return [SendNotice(lifecycle.notice(
+        s, "restriction", None, f"referral {referral_id} was withdrawn ({referral.reason or referral.status}): if it "
+        "reached you, do not act on it or keep its personal data", office=office))]

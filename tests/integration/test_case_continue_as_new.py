@@ -89,7 +89,7 @@ async def test_case_continues_as_new_with_its_state_clocks_referrals_and_applied
             assert described.run_id != run_before
             assert described.status == WorkflowExecutionStatus.RUNNING
             return described
-        described = await eventually(continued)
+        await eventually(continued)
         history = await h.client.get_workflow_handle(workflow_id(case_id), run_id=first_run).fetch_history()
         assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
