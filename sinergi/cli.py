@@ -95,10 +95,11 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     """sinergi — carry every victim of trafficking through assistance, across agencies, on time.
 
     \b
-    Start everything on this machine:   sinergi dev
-    Open a case:                        sinergi case open examples/intake-pmi-malaysia.json
-    See where it stands and why:        sinergi case status ID ; sinergi case why ID
-    Shell completion (bash):            eval "$(_SINERGI_COMPLETE=bash_source sinergi)"
+    Examples:
+      Start everything on this machine:   sinergi dev
+      Open a case:                        sinergi case open examples/intake-pmi-malaysia.json
+      See where it stands and why:        sinergi case status ID ; sinergi case why ID
+      Shell completion (bash):            eval "$(_SINERGI_COMPLETE=bash_source sinergi)"
     """
     ctx.obj = App(config_path, False)
 

@@ -118,11 +118,23 @@ class DevSettings(_Section):
 
 
 class TelemetrySettings(_Section):
-    """Tracing export and log rendering."""
+    """Tracing export, worker metrics and log rendering."""
 
+    # OTLP over HTTP/protobuf, e.g. "http://otel-collector:4318" (`/v1/traces` is added). Unset, and without
+    # OTEL_EXPORTER_OTLP_ENDPOINT, no span leaves the process.
     otlp_endpoint: str | None = None
+    # host:port of the worker's Prometheus endpoint (`/metrics`), e.g. "127.0.0.1:9464"; unset: off.
+    metrics_address: str | None = None
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        host, _, port = (value or "").rpartition(":")
+        if value is not None and not (host and port.isdigit() and int(port) <= 65535):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:9464")
+        return value
 
     @field_validator("log_level")
     @classmethod

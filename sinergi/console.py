@@ -70,10 +70,16 @@ def local_time(value: datetime | None, province: str) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    head = "  ".join(click.style(h.upper().ljust(w), bold=True) for h, w in zip(headers, widths, strict=True))
-    body = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join([head.rstrip(), *body])
+    # Widths by what shows: a coloured cell's escape codes take no room on a terminal and are dropped elsewhere.
+    widths = [max([len(h), *(len(click.unstyle(r[i])) for r in rows)]) for i, h in enumerate(headers)]
+
+    def pad(cell: str, width: int) -> str:
+        return cell + " " * (width - len(click.unstyle(cell)))
+
+    # Pad, strip, then style: styled padding would leave trailing blanks once the colour codes are dropped.
+    head = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    body = ["  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join([click.style(head, bold=True), *body])
 
 
 def state_colour(state: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 import structlog
 
+from sinergi import telemetry
 from sinergi.binaries import temporal_cli
 from sinergi.codec import ensure_keys_file
 from sinergi.config import Settings
@@ -98,7 +99,7 @@ async def _wait_for_temporal(settings: Settings, process: subprocess.Popen, dead
             raise UserError(f"the Temporal dev server exited with code {process.returncode}; see its log in "
                             f"{settings.dev.state_dir / 'temporal.log'}", UNREACHABLE)
         try:
-            return await connect(settings)
+            return await connect(settings, runtime=telemetry.worker_runtime(settings))
         except RuntimeError as exc:
             last = exc
             await asyncio.sleep(0.3)
@@ -196,6 +197,8 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         f"  Agencies      {f'sandbox agencies on 127.0.0.1:{settings.dev.sandbox_port}' if sandbox else 'configured adapters'}"
         f" ({settings.agencies.file})",
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
+        *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]
+          if settings.telemetry.metrics_address else []),
         "  Open a case   sinergi case open examples/intake-pmi-malaysia.json",
         "  Stop          Ctrl-C",
     ]

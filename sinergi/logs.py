@@ -1,8 +1,9 @@
 """Structured logs for every sinergi process: JSON lines (or console for people), personal data redacted.
 
 Temporal code logs through `workflow.logger` / `activity.logger` (no duplicates on replay); those
-records go through stdlib logging and are rendered here by structlog's ProcessorFormatter, so every line
-has the same shape and passes the same redaction.
+records, the SDK's own and the Temporal core's (forwarded by `sinergi.telemetry.build_runtime`) go
+through stdlib logging and are rendered here by structlog's ProcessorFormatter, so every line has the
+same shape — case id, workflow id, trace id and span id where known — and passes the same redaction.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections import OrderedDict
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 from opentelemetry import trace
+from temporalio import activity, workflow
 
 # Keys whose values are personal data whatever they hold (DOMAIN §6; UU 21/2007 Art. 44).
 PERSONAL_KEYS = frozenset({
@@ -28,17 +32,21 @@ _PATTERNS = (
     re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # e-mail addresses
     re.compile(r"\b(?:jalan|jln?|gang|gg|komplek|perumahan|desa|dusun)\.?\s[^,;\n]*"  # street addresses
                r"|\bRT\.?\s*\d+\s*/\s*RW\.?\s*\d+", re.IGNORECASE),
+    re.compile(r"(?<!\d)\d{16}(?!\d)"),  # NIK, the 16-digit national identity number
 )
-_extra_names: set[str] = set()
+# Names (and other identifying strings) seen in this process, newest last. Bounded: a worker runs for
+# months, and a victim's name must not stay in its memory longer than the lines that might carry it.
+MAX_REMEMBERED = 1000
+_extra_names: OrderedDict[str, None] = OrderedDict()
+_names_pattern: re.Pattern[str] | None = None
 
 
 def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         for pattern in _PATTERNS:
             value = pattern.sub(REDACTED, value)
-        for name in _extra_names:
-            if name and name in value:
-                value = value.replace(name, REDACTED)
+        if _names_pattern is not None:
+            value = _names_pattern.sub(REDACTED, value)
         return value
     if isinstance(value, dict):
         return {k: (REDACTED if str(k).lower() in PERSONAL_KEYS else redact_value(v)) for k, v in value.items()}
@@ -47,31 +55,58 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: drop personal data by field name and by value pattern."""
     return {k: (REDACTED if k.lower() in PERSONAL_KEYS else redact_value(v)) for k, v in event_dict.items()}
 
 
 def remember_names(*names: str | None) -> None:
-    """Names seen in this process (e.g. from an intake being opened) are redacted from every later line."""
-    _extra_names.update(n for n in names if n and len(n) >= 3)
+    """Names and other identifying strings seen in this process (an intake being opened or delivered) are
+    redacted from every later line, whatever field or message carries them. The newest `MAX_REMEMBERED` count."""
+    global _names_pattern
+    added = False
+    for name in names:
+        if name and len(name.strip()) >= 3:
+            _extra_names[name.strip()] = None
+            _extra_names.move_to_end(name.strip())
+            added = True
+    if not added:
+        return
+    while len(_extra_names) > MAX_REMEMBERED:
+        _extra_names.popitem(last=False)
+    # Whole words only ("Ina" must not eat "Dinas"); longest first, so a full name goes whole.
+    alternatives = sorted(_extra_names, key=len, reverse=True)
+    _names_pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in alternatives) + r")(?!\w)",
+                                re.IGNORECASE)
 
 
-def _temporal_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def remember_person(full_name: str | None, *identifying: str | None) -> None:
+    """A person's full name and each part of it (4 letters or more: "Siti" alone is still her), and other
+    identifying strings (address, e-mail, document number) whole."""
+    parts = [p for p in (full_name or "").split() if len(p) >= 4]
+    remember_names(full_name, *parts, *identifying)
+
+
+# What Temporal's loggers put in `extra`, reduced to the fields a line needs (no namespace, attempt, ...).
+_TEMPORAL_FIELDS = {"temporal_workflow": ("workflow_id", "run_id", "workflow_type"),
+                    "temporal_activity": ("workflow_id", "activity_id", "activity_type")}
+
+
+def _temporal_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record = event_dict.get("_record")
-    for attr, prefix in (("temporal_workflow", "workflow"), ("temporal_activity", "activity")):
-        info = getattr(record, attr, None) if record is not None else None
+    for attr, fields in _TEMPORAL_FIELDS.items():
+        info = event_dict.pop(attr, None) or (getattr(record, attr, None) if record is not None else None)
         if isinstance(info, dict):
-            workflow_id = info.get("workflow_id")
-            event_dict.setdefault("workflow_id", workflow_id)
-            if workflow_id and workflow_id.startswith("case-"):
-                event_dict.setdefault("case_id", workflow_id.removeprefix("case-"))
-            if prefix == "activity":
-                event_dict.setdefault("activity_type", info.get("activity_type"))
+            for field in fields:
+                if info.get(field) is not None:
+                    event_dict.setdefault(field, info[field])
+    workflow_id = event_dict.get("workflow_id")
+    if isinstance(workflow_id, str) and workflow_id.startswith("case-"):
+        event_dict.setdefault("case_id", workflow_id.removeprefix("case-"))
     return event_dict
 
 
-def _trace_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _trace_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
@@ -79,15 +114,27 @@ def _trace_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+_configured = False
+
+
+def configured() -> bool:
+    """True once `configure` ran in this process."""
+    return _configured
+
+
 def configure(level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
     """Configure structlog and stdlib logging for this process (call once, at start)."""
-    shared = [
+    global _configured
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _temporal_context,
         _trace_context,
+        # Tracebacks become text before redaction: an exception message can quote what an agency sent back.
+        structlog.processors.format_exc_info,
         redact,
     ]
     renderer = structlog.dev.ConsoleRenderer(colors=False) if fmt == "console" else structlog.processors.JSONRenderer()
@@ -105,5 +152,12 @@ def configure(level: str = "INFO", fmt: str = "json", stream: Any = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Temporal's SDK logs a line per poll failure; warnings are enough.
+    # Temporal's SDK logs a line per poll failure; warnings are enough. Our own lines from workflows and
+    # activities (workflow.logger / activity.logger) keep the configured level.
     logging.getLogger("temporalio").setLevel(max(logging.WARNING, root.level))
+    for name in ("temporalio.workflow", "temporalio.activity"):
+        logging.getLogger(name).setLevel(root.level)
+    # The workflow and activity ids are fields of each line (`_temporal_context`), not a dict in its text.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
+    _configured = True

@@ -10,12 +10,14 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, Interceptor
-from temporalio.common import SearchAttributeKey
+from temporalio.common import HeaderCodecBehavior, SearchAttributeKey
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from sinergi.codec import codec_from_settings, data_converter
 from sinergi.config import ConfigError, Settings
+from sinergi.tracing import CaseTracingInterceptor
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
 
 # The dev server's `--search-attribute Name=Type` spelling of each indexed value type.
@@ -71,12 +73,19 @@ def _read(path: Path | None, key: str) -> bytes | None:
         raise ConfigError(f"temporal.{key}: cannot read {path}: {exc.strerror}") from exc
 
 
-async def connect(settings: Settings, interceptors: Sequence[Interceptor] = ()) -> Client:
+async def connect(settings: Settings, interceptors: Sequence[Interceptor] = (), runtime: Runtime | None = None,
+                  tracing: bool = True) -> Client:
     """A client for the configured cluster (TLS, mTLS or API key per `[temporal]`), with the encrypting
-    converter."""
+    converter and, unless `tracing=False`, the tracing interceptor (workers built on the client inherit it).
+    `runtime`: a worker's (`sinergi.telemetry.worker_runtime`), else the SDK's default."""
+    chain = list(interceptors)
+    if tracing and not any(isinstance(i, CaseTracingInterceptor) for i in chain):
+        chain.insert(0, CaseTracingInterceptor())
     return await Client.connect(settings.temporal.address, namespace=settings.temporal.namespace,
                                 data_converter=converter_for(settings), tls=tls_config(settings),
-                                api_key=api_key(settings), interceptors=list(interceptors))
+                                api_key=api_key(settings), interceptors=chain, runtime=runtime,
+                                # Headers (the trace context) are encrypted like every other payload in history.
+                                header_codec_behavior=HeaderCodecBehavior.CODEC)
 
 
 def search_attribute_flags() -> list[str]:

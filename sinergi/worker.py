@@ -23,6 +23,7 @@ from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.agency_kinds import AGENCY_KINDS
 from sinergi.sandbox.runner import registry_for
 from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
+from sinergi.tracing import http_client_trace_configs
 from sinergi.workflows.case import CaseWorkflow, agency_task_queue
 
 WORKFLOWS = [CaseWorkflow]
@@ -55,7 +56,8 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
     if settings.agencies.file in BUILTIN_AGENCIES:
         # The shipped (sandbox) registry: share generated office secrets with the sandbox and gateway.
         ensure_dev_secrets(secrets_file, registry.offices.values())
-    async with aiohttp.ClientSession() as session:
+    # Traced: each agency request is a client span of its activity and carries the trace's `traceparent`.
+    async with aiohttp.ClientSession(trace_configs=http_client_trace_configs()) as session:
         if adapters is None:
             context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
                                      secrets_file=secrets_file)

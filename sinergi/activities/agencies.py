@@ -19,6 +19,8 @@ from sinergi.domain.delivery import DeliveryReceipt
 from sinergi.domain.intake import Intake
 from sinergi.domain.notices import Notice
 from sinergi.domain.sharing import payload_for
+from sinergi.logs import remember_person
+from sinergi.telemetry import annotate
 
 
 class RouteRequest(BaseModel):
@@ -81,6 +83,11 @@ class AgencyActivities:
         if office is None:
             raise ApplicationError(f"office {request.office} is no longer in the agency registry",
                                    type="AgencyRejected", non_retryable=True)
+        person = request.intake.person
+        # An agency's refusal may quote the person back: whatever logs it (the SDK does) redacts it.
+        remember_person(person.full_name, person.address, person.email, person.identity_document, person.phone)
+        annotate(case_id=request.case_id, case_stage=request.stage, office_id=office.id,
+                 referral_id=request.referral_id, referral_service=request.service)
         data, fields = payload_for(request.intake, office)
         message = ReferralMessage(
             referral_id=request.referral_id, case_id=request.case_id, service=request.service, stage=request.stage,
@@ -88,17 +95,23 @@ class AgencyActivities:
             callback_url=f"{self.callback_base_url}/v1/agencies/{office.id}/events",
         )
         await _call(self._adapter(office).deliver_referral(office, message))
+        activity.logger.info("referral_sent", extra={"office": office.id, "referral_id": request.referral_id,
+                                                     "fields": len(fields), "attempt": activity.info().attempt})
         return DeliveryReceipt(office=office.id, fields=fields, delivered_at=datetime.now(UTC))
 
     @activity.defn(name="deliver_notice")
     async def deliver_notice(self, notice: Notice) -> NoticeReceipt:
         office = (self.registry.offices.get(notice.office) if notice.office else
-                  self.registry.route(notice.kind or "gugus_tugas", notice.province, notice.regency, level=notice.level))
+                  self.registry.route(notice.kind or "gugus_tugas", notice.province, notice.regency,
+                                      level=notice.level))
         if office is None:
             return NoticeReceipt(office=None, undeliverable=f"no {notice.kind} office covers {notice.province}")
+        annotate(case_id=notice.case_id, office_id=office.id, notice_purpose=notice.purpose, rule_id=notice.clock)
         message = NoticeMessage(notice_id=notice.notice_id, case_id=notice.case_id, purpose=notice.purpose,
                                 text=notice.text, clock=notice.clock, source=notice.source, rung=notice.rung)
         await _call(self._adapter(office).deliver_notice(office, message))
+        activity.logger.info("notice_sent", extra={"office": office.id, "notice_id": notice.notice_id,
+                                                   "purpose": notice.purpose, "rule": notice.clock})
         return NoticeReceipt(office=office.id, delivered_at=datetime.now(UTC))
 
 

@@ -15,7 +15,13 @@ from sinergi.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_js
 
 @click.group()
 def admin() -> None:
-    """Operate a deployment: set up a namespace, check an upgrade by replay."""
+    """Operate a deployment: set up a namespace, check an upgrade by replay.
+
+    \b
+    Examples:
+      sinergi admin setup
+      sinergi admin replay --from-namespace
+    """
 
 
 @admin.command()

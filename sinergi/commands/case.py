@@ -20,12 +20,18 @@ from sinergi.console import BAD_INPUT, UserError, print_json, validation_lines
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
 from sinergi.domain.ids import check_case_id
 from sinergi.domain.intake import Intake
-from sinergi.logs import remember_names
+from sinergi.logs import remember_person
 
 
 @click.group()
 def case() -> None:
-    """Open, inspect and steer cases."""
+    """Open, inspect and steer cases.
+
+    \b
+    Examples:
+      sinergi case open examples/intake-pmi-malaysia.json
+      sinergi case why KALSEL-2026-7Q2M9XKD
+    """
 
 
 def read_intake(path: Path) -> Intake:
@@ -72,7 +78,7 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
         _open_bulk(app, file)
         return
     intake = read_intake(file)
-    remember_names(intake.person.full_name)
+    remember_person(intake.person.full_name)
     if case_id is not None:
         try:
             check_case_id(case_id)
@@ -164,6 +170,8 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
           --data '{"facility": "RPTC Banjarbaru"}' --as dinsos_kalsel
     """
     source = as_office or f"operator:{getpass.getuser()}"
+    # Bad input (unknown type, malformed data) is exit 2 whoever sends it; only then the agreement (exit 1).
+    built = build_event(case_id, type_, _event_data(data), source, event_id)
     if as_office is not None:
         from sinergi.domain.agencies import load_registry
 
@@ -174,8 +182,8 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
                             hint="see `sinergi agencies list`")
         if not office.may_send_type(type_):
             raise UserError(f"{as_office} may not send {type_}: its agreement allows {', '.join(office.may_send)}",
-                            exit_code=1)
-    built = build_event(case_id, type_, _event_data(data), source, event_id)
+                            exit_code=1, hint="enter it without --as (as an operator), or as an office whose "
+                                              "agreement allows it: see `sinergi agencies list`")
 
     async def go():
         async with cases_for(app.settings) as cases:
@@ -300,7 +308,7 @@ def _open_bulk(app: App, file: Path) -> None:
         raise UserError(f"{file}: cannot read as UTF-8 text ({exc})") from exc
     items, rejected = parse_lines(text)
     for _, _, intake in items:
-        remember_names(intake.person.full_name)
+        remember_person(intake.person.full_name)
     key = load_keys(app.settings.codec.keys_file)[app.settings.codec.key_id]
 
     async def go():

@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from sinergi import telemetry
 from sinergi.cli import App, common
 from sinergi.console import BAD_INPUT, UserError
 from sinergi.logs import configure
@@ -27,6 +28,7 @@ def gateway(app: App) -> None:
 
     settings = app.settings
     configure(settings.telemetry.log_level, settings.telemetry.log_format)
+    telemetry.setup(settings, telemetry.GATEWAY)
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -38,3 +40,5 @@ def gateway(app: App) -> None:
     except OSError as exc:  # the port is taken, or the host is not ours
         raise UserError(f"cannot listen on {settings.gateway.host}:{settings.gateway.port}: {exc.strerror}",
                         BAD_INPUT, hint="set [gateway] port (or SINERGI_GATEWAY_PORT)") from exc
+    finally:
+        telemetry.flush()

@@ -7,9 +7,12 @@ import signal
 
 import click
 
+from sinergi import telemetry
 from sinergi.cli import App, common
 from sinergi.console import UNREACHABLE, UserError
 from sinergi.logs import configure
+
+DEV_METRICS_ADDRESS = "127.0.0.1:9464"
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -32,19 +35,23 @@ def worker(app: App) -> None:
 
     settings = app.settings
     configure(settings.telemetry.log_level, settings.telemetry.log_format)
+    telemetry.setup(settings, telemetry.WORKER)
 
     async def go() -> None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
         try:
-            client = await connect(settings)
+            client = await connect(settings, runtime=telemetry.worker_runtime(settings))
         except RuntimeError as exc:
             raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}", UNREACHABLE) from exc
         async with agency_activities(settings) as activities:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,
                                             rate_limit=settings.temporal.agency_rate_limit), stop)
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        telemetry.flush()
 
 
 @click.command()
@@ -63,8 +70,15 @@ def dev(app: App, no_sandbox: bool, demo: int) -> None:
     from sinergi.devserver import run_dev
 
     settings = app.settings
+    if settings.telemetry.metrics_address is None:  # dev shows the worker's metrics unless told otherwise
+        settings = settings.model_copy(update={"telemetry": settings.telemetry.model_copy(
+            update={"metrics_address": DEV_METRICS_ADDRESS})})
     configure(settings.telemetry.log_level, settings.telemetry.log_format)
-    run_dev(settings, sandbox=not no_sandbox, demo=demo)
+    telemetry.setup(settings, telemetry.DEV)
+    try:
+        run_dev(settings, sandbox=not no_sandbox, demo=demo)
+    finally:
+        telemetry.flush()
 
 
 COMMANDS = [worker, dev]

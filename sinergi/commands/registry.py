@@ -12,7 +12,12 @@ from sinergi.domain.policy import load_policy
 
 @click.group()
 def policy() -> None:
-    """The clocks in force: durations, triggers, legal sources."""
+    """The clocks in force: durations, triggers, legal sources.
+
+    \b
+    Example:
+      sinergi policy show --policy demo
+    """
 
 
 @policy.command("show")
@@ -51,7 +56,12 @@ def show(app: App, policy_name: str | None) -> None:
 
 @click.group()
 def agencies() -> None:
-    """The agency registry: the MoU as configuration."""
+    """The agency registry: the MoU as configuration.
+
+    \b
+    Example:
+      sinergi agencies list --json
+    """
 
 
 @agencies.command("list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from sinergi import telemetry
 from sinergi.cli import App, common
 from sinergi.console import BAD_INPUT, UserError
 from sinergi.logs import configure
@@ -55,6 +56,7 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, decline_rat
 
     settings = app.settings
     configure(settings.telemetry.log_level, settings.telemetry.log_format)
+    telemetry.setup(settings, telemetry.SANDBOX)
     windows: dict[str, list] = {}
     for office, window in _pairs(parse_outage, outages, "--outage"):
         windows.setdefault(office, []).append(window)
@@ -73,4 +75,7 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, decline_rat
             raise UserError(f"cannot listen on 127.0.0.1:{where}: {exc.strerror}", BAD_INPUT,
                             hint="is another sandbox running? choose another --port") from exc
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        telemetry.flush()

@@ -1,10 +1,14 @@
-"""Connecting a command to Temporal, once per command."""
+"""Connecting a command to Temporal, once per command, inside the command's own span."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import click
+
+from sinergi import logs, telemetry
 from sinergi.cases import Cases, ServiceUnavailable
 from sinergi.config import Settings
 from sinergi.domain.policy import load_policy
@@ -13,9 +17,30 @@ from sinergi.temporal import connect
 
 @asynccontextmanager
 async def cases_for(settings: Settings) -> AsyncIterator[Cases]:
-    policy = load_policy(settings.policy.file)
+    observe(settings)
     try:
-        client = await connect(settings)
-    except RuntimeError as exc:
-        raise ServiceUnavailable(f"cannot reach Temporal at {settings.temporal.address}: {exc}") from exc
-    yield Cases(client, settings.temporal.task_queue, policy)
+        with telemetry.command_span(command_path()):
+            policy = load_policy(settings.policy.file)
+            try:
+                client = await connect(settings)
+            except RuntimeError as exc:
+                raise ServiceUnavailable(f"cannot reach Temporal at {settings.temporal.address}: {exc}") from exc
+            yield Cases(client, settings.temporal.task_queue, policy)
+    finally:
+        telemetry.flush()  # the CLI leaves with os._exit: nothing would flush the spans later
+
+
+def observe(settings: Settings) -> None:
+    """Logs and traces of a CLI process: warnings and errors only (the output is for people), and its spans."""
+    # A host that already handles logging (a test runner, `sinergi dev`) keeps its own handlers.
+    if not logs.configured() and not logging.getLogger().handlers:
+        level = settings.telemetry.log_level
+        logs.configure("WARNING" if level in ("DEBUG", "INFO") else level, settings.telemetry.log_format)
+    telemetry.setup(settings, telemetry.CLI)
+
+
+def command_path() -> str:
+    """`sinergi case open`, however the program was invoked (a test's CliRunner calls it `cli`)."""
+    ctx = click.get_current_context(silent=True)
+    parts = ctx.command_path.split()[1:] if ctx is not None else []
+    return " ".join(["sinergi", *parts])

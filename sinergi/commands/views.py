@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import click
 
 from sinergi.console import local_time, state_colour, table
@@ -43,8 +46,23 @@ def status_text(s: CaseStatus) -> str:
     return "\n\n".join(parts)
 
 
+# Entries may carry times in their text (`started, due 2026-11-30T22:14:53+00:00`): shown in the case's zone too.
+_ISO_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def _local_times_in(text: str, province: str) -> str:
+    def local(match: re.Match[str]) -> str:
+        try:
+            return local_time(datetime.fromisoformat(match.group(0)), province)
+        except ValueError:
+            return match.group(0)
+
+    return _ISO_TIME.sub(local, text)
+
+
 def timeline_text(t: CaseTimeline, province: str) -> str:
-    return table(["at", "what", "entry"], [[local_time(e.at, province), e.kind, e.text] for e in t.entries])
+    return table(["at", "what", "entry"],
+                 [[local_time(e.at, province), e.kind, _local_times_in(e.text, province)] for e in t.entries])
 
 
 def why_text(w: CaseWhy, province: str) -> str:

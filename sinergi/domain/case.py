@@ -180,6 +180,9 @@ class CaseState(_Model):
     # Notices not yet confirmed delivered: re-sent after continue-as-new, so none is ever lost.
     outbox: list[Notice] = Field(default_factory=list)
     sequence: int = 0
+    # The rules a case keeps are those in force when it opened: behaviour added later is gated on this
+    # version, so running cases (and their histories) keep theirs — the pure-domain twin of workflow.patched.
+    rules_version: int = 1
 
     @property
     def escalated(self) -> bool:
@@ -205,6 +208,9 @@ class CaseState(_Model):
                 if name and name not in out:
                     out.append(name)
         return out
+
+
+RULES_VERSION = 2  # 2: a screening outcome completes the screening referral
 
 
 class CaseInput(BaseModel):

@@ -18,6 +18,7 @@ LIVE = frozenset({"running", "paused", "breached"})
 
 
 def survives_closure(policy: Policy, clock_id: str) -> bool:
+    # rule: T6, T21; branch: legal_track
     """The legal track and a data-breach notice outlive the assistance (DOMAIN §3 death; UU 27/2022)."""
     rule = _rule(policy, clock_id)
     return rule is not None and all(t.startswith(("legal.", "case.data_breach")) for t in rule.starts_on)
@@ -28,6 +29,7 @@ def _rule(policy: Policy, clock_id: str) -> ClockRule | None:
 
 
 def _condition_holds(state: CaseState, rule: ClockRule) -> bool:
+    # rule: T11, T12, T15 — clocks that run only for some cases
     return rule.when is None or bool(getattr(state.facts, rule.when))
 
 
@@ -45,6 +47,7 @@ def start_matching(state: CaseState, policy: Policy, triggers: Sequence[str], co
     for rule in policy.clocks:
         if not set(triggers) & set(rule.starts_on) or not _condition_holds(state, rule):
             continue
+        # rule: T23 — one clock per follow-up visit (1, 3, 6, 12 months)
         if rule.scope == "followup":
             for number, duration in enumerate(rule.durations, start=1):
                 effects += _start(state, rule, str(number), duration.add_to(now, state.province), now)
@@ -89,6 +92,7 @@ def _start(state: CaseState, rule: ClockRule, context: str | None, due_at: datet
 
 
 def _responsible(state: CaseState, rule: ClockRule, context: str | None) -> str | None:
+    # rule: S2, S3, S4, T1 — the agency answerable for a referral or service clock
     if rule.responsible == "referral":
         if context in state.referrals:
             return state.referrals[context].kind
@@ -105,10 +109,16 @@ def _label(rule: ClockRule, clock: Clock) -> str:
 
 
 def summary(policy: Policy, clock: Clock) -> str:
-    """Timer summary for the Temporal UI: `T1 UU 21/2007 Art. 52(1): health due`. No personal data."""
+    """Timer summary for the Temporal UI, e.g. `T1 UU 21/2007 Art. 52(1): social rehabilitation due`,
+    `S3 sinergi default (no statute): agency acknowledges a referral (R4) due`. No personal data."""
     rule = policy.clock(clock.clock_id)
-    what = f"{clock.context} due" if clock.context else "due"
-    return f"{rule.id} {rule.source}: {rule.title}, {what}"
+    if clock.context in routing.SERVICES:
+        what = routing.describe(clock.context)
+    elif rule.scope == "followup":
+        what = f"{rule.title} {clock.context}"
+    else:
+        what = rule.title + (f" ({clock.context})" if clock.context else "")
+    return f"{rule.id} {rule.source}: {what} due"
 
 
 def cancel(state: CaseState, which: Callable[[Clock], bool], now: datetime, why: str) -> None:
@@ -121,6 +131,7 @@ def cancel(state: CaseState, which: Callable[[Clock], bool], now: datetime, why:
 
 
 def pause(state: CaseState, policy: Policy, reason: str, now: datetime) -> list[Effect]:
+    # branch: contact_lost, consent_withdrawn — victim-dependent clocks wait
     """Pause the victim-dependent clocks (contact lost, assistance declined)."""
     if reason not in state.pause_reasons:
         state.pause_reasons.append(reason)
@@ -153,6 +164,7 @@ def expired(state: CaseState, policy: Policy, key: str, now: datetime) -> list[E
     """The clock's timer fired while it still ran: a breach (statutory), a warning, or a period's end."""
     clock = state.clocks[key]
     rule = policy.clock(clock.clock_id)
+    # rule: T17 — a period ends; nothing is breached
     if rule.period:
         clock.state = "stopped"
         clock.ended_at = now
@@ -160,6 +172,7 @@ def expired(state: CaseState, policy: Policy, key: str, now: datetime) -> list[E
         return []
     clock.state = "breached"
     clock.breached_at = now
+    # rule: T1, T2, T3, T11, T12, T6, T21 (breach); T4, T15, S1, S2, S3, S4, T23 (warning)
     kind = "breach" if rule.kind == "statutory" else "warning"
     state.breaches.append(Breach(clock=rule.id, source=rule.source, at=now, context=clock.context, kind=kind))
     state.note(now, "breach", f"{_label(rule, clock)} missed ({'breach' if kind == 'breach' else 'SLA warning'})",
@@ -181,6 +194,7 @@ def next_rung_due(policy: Policy, clock: Clock) -> tuple[int, Rung, datetime] | 
 
 
 def escalate(state: CaseState, policy: Policy, key: str, now: datetime) -> list[Effect]:
+    # rule: T1, T2, T3, T4 — the default ladder (DOMAIN §4; no statute sets one)
     """Climb one rung: record the escalation with its rule and source, and notify that rung."""
     clock = state.clocks[key]
     found = next_rung_due(policy, clock)

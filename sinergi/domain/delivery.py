@@ -25,6 +25,8 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
     referral = s.referrals[referral_id]
     s.deliveries.append(Delivery(office=receipt.office, purpose=referral.service, ref=referral_id,
                                  fields=receipt.fields, at=receipt.delivered_at, mandated_by=referral.mandated_by))
+    if referral.status == "completed":
+        return []  # the case already had the agency's answer (e.g. a screening entered by an operator)
     if referral.status != "pending":
         # Held or cancelled while the call was in flight: the office has the data all the same, so it is
         # recorded, and told to restrict its use.
@@ -34,6 +36,11 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
             "do not act on it or keep its personal data", office=receipt.office))]
     referral.status = "sent"
     referral.office = receipt.office
+    for task in s.manual_tasks:
+        # The office is reachable again: the phone-or-paper fallback opened while it was down is done.
+        if task.referral_id == referral_id and task.closed_at is None:
+            task.closed_at = now
+            s.note(now, "task", f"manual task {task.id} closed: {referral_id} delivered to {receipt.office}", task.id)
     referral.sent_at = receipt.delivered_at
     referral.last_error = None
     s.note(now, "referral", f"{referral_id} delivered to {receipt.office} ({len(receipt.fields)} fields)",
@@ -82,6 +89,8 @@ def unroutable(s: CaseState, referral_id: str, now: datetime) -> list[Effect]:
 def withdrawn_in_flight(s: CaseState, referral_id: str, office: str, now: datetime) -> list[Effect]:
     """A delivery cancelled while in flight may have reached the office: tell it to restrict the data."""
     referral = s.referrals[referral_id]
+    if referral.status not in ("held", "cancelled"):
+        return []  # done, not withdrawn: nothing to restrict
     s.note(now, "referral", f"{referral_id} withdrawn while being delivered to {office}: restriction notice sent",
            referral_id)
     return [SendNotice(lifecycle.notice(

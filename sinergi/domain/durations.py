@@ -41,6 +41,7 @@ class Duration:
 
     def add_to(self, start: datetime, province: str) -> datetime:
         """`start` plus this duration; working days skip Saturdays and Sundays in the province's zone."""
+        # rule: T15 — "3 working days"
         if not self.working_days:
             return start + timedelta(seconds=self.seconds)
         zone = province_zone(province)

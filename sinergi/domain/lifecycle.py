@@ -14,6 +14,7 @@ from datetime import datetime
 from sinergi.domain import clocks, routing, sharing
 from sinergi.domain.case import (
     OPEN_REFERRAL,
+    RULES_VERSION,
     CaseInput,
     CaseState,
     Consent,
@@ -80,6 +81,7 @@ def _legal(s: CaseState) -> str | None:
 
 
 def _ready_to_depart(s: CaseState) -> str | None:
+    # branch: child, abroad — return only when safe, with a caregiver (child) and a travel document (abroad)
     if s.risk_assessed_safe is not True:
         return "no safe risk assessment yet (repatriation.risk_assessed with safe=true first)"
     if s.facts.child and not s.best_interest_ok:
@@ -106,6 +108,7 @@ GUARDS: dict[str, Guard] = {
         _stage(*ASSISTANCE_STAGES), _need(lambda s: not s.lpsk_pending, "an LPSK application is already pending")),
     "protection.lpsk_decision": _all(_open, _need(lambda s: s.lpsk_pending, "no LPSK application is pending")),
     "protection.safe_placement_confirmed": _stage(Stage.PROTECTION),
+    # rule: T1 — the Art. 51 request needs a police report first (UU 21/2007 Art. 51)
     "rehabilitation.request_filed": _all(
         _stage(*ASSISTANCE_STAGES),
         _need(lambda s: s.police_report,
@@ -155,6 +158,7 @@ GUARDS: dict[str, Guard] = {
     "case.victim_deceased": _open,
     "case.transferred": _open,
     "case.data_breach_discovered": lambda s: None,
+    # rule: T21
     "case.data_breach_notified": _need(lambda s: any(c.clock_id == "T21" and c.state in clocks.LIVE
                                                      for c in s.clocks.values()),
                                        "no data breach is awaiting notice"),
@@ -211,12 +215,17 @@ def _data_refusal(state: CaseState, event) -> str | None:
 # --- opening and applying -------------------------------------------------------------------------
 
 
-def open_case(case: CaseInput, now: datetime) -> tuple[CaseState, list[Effect]]:
-    """The state of a newly opened case, and what must happen at once (clocks, first referrals)."""
+def open_case(case: CaseInput, now: datetime, rules_version: int = RULES_VERSION) -> tuple[CaseState, list[Effect]]:
+    """The state of a newly opened case, and what must happen at once (clocks, first referrals).
+
+    `rules_version` is the version of these rules the case keeps for its whole life; the workflow decides
+    it from history (a patch marker), so a replayed case gets the version it opened with.
+    """
     intake = case.intake
     facts = Facts(
         child=intake.is_child, female=intake.person.sex == "F", abroad=intake.abroad,
         foreign_national=intake.foreign_national, pmi=intake.situation.is_pmi,
+        # rule: T11, T12, T15 — the facts their clocks are conditioned on
         sexual_exploitation=intake.flags.sexual_exploitation, complaint=intake.source.channel == "complaint",
         urgent_medical=intake.flags.urgent_medical, first_contact=intake.source.agency,
     )
@@ -224,20 +233,27 @@ def open_case(case: CaseInput, now: datetime) -> tuple[CaseState, list[Effect]]:
         case_id=case.case_id, province=intake.province, regency=intake.regency, opened_at=now, facts=facts,
         consent=Consent(services=intake.consent.services, data_sharing=intake.consent.data_sharing,
                         legal=intake.consent.legal),
+        rules_version=rules_version,
     )
     state.note(now, "event", f"case opened ({intake.source.agency}, {intake.source.channel})")
+    # rule: S1, T11, T15 — the clocks that start at intake
     effects: list[Effect] = clocks.fire(state, case.policy, ["case.opened"], [None], now)
     effects += _refer(state, "screening", now, returns_to_source=True)
+    # branch: abroad — protection abroad starts with the mission (kbri)
     if facts.abroad:
         effects += _refer(state, "protection_abroad", now)
+    # branch: child — UPTD PPA is notified at once
     if facts.child:
         effects += _refer(state, "child_protection", now)
+    # branch: foreign_national
     if facts.foreign_national:
         effects += _refer(state, "foreign_victim", now)
+    # rule: T11
     if facts.sexual_exploitation:
         # The service unit must report a sexual-exploitation case to police: the law mandates it,
         # so it goes even without the victim's data-sharing consent, marked as mandated.
         effects += _refer(state, "police_report", now, mandated_by=ART_41_TPKS)
+    # rule: T2
     if facts.urgent_medical:
         state.first_aid_pending = True
         effects += clocks.fire(state, case.policy, ["rehabilitation.first_aid_requested"], [None], now)
@@ -252,6 +268,7 @@ def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect
     triggers = [event.type]
     qualifier = getattr(event.data, "outcome", None) or getattr(event.data, "wellbeing", None) \
         or getattr(event.data, "decision", None)
+    # rule: S1, S2, T17, T23 — outcome-qualified triggers (presumed_victim, needs_more_info, crisis)
     if qualifier:
         triggers.append(f"{event.type}:{qualifier}")
     contexts = _contexts(event)
@@ -260,6 +277,7 @@ def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect
     clocks.stop_matching(state, policy, triggers, contexts, now)
     handler = _HANDLERS.get(event.type)
     effects = handler(state, policy, event, now) if handler else []
+    # rule: T6, T21; branch: legal_track — their clocks start even on a closed case
     if not (state.closed and event.type not in ("legal.judgment_final", "case.data_breach_discovered")):
         effects += clocks.start_matching(state, policy, triggers, contexts, now)
     return effects
@@ -290,7 +308,14 @@ def _contexts(event) -> list[str | None]:
 
 
 def _screening(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: S1, S2
     outcome = e.data.outcome
+    if outcome != "needs_more_info" and s.rules_version >= 2:
+        # The outcome is the screening agency's answer: its referral is done, its deadlines with it.
+        for referral in s.referrals.values():
+            if referral.service == "screening" and referral.status in OPEN_REFERRAL:
+                referral.status = "completed"
+                clocks.cancel(s, lambda c, rid=referral.referral_id: c.context == rid, now, "screening completed")
     if outcome == "presumed_victim":
         effects = _enter(s, Stage.PROTECTION, now)
         if s.consent.legal and not s.police_report and not _has_service(s, "police_report"):
@@ -304,6 +329,7 @@ def _screening(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _police_report(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T11, T12 — the report stops T11 and starts T12
     s.police_report = True
     return []
 
@@ -319,11 +345,13 @@ def _shelter_discharged(s: CaseState, p: Policy, e, now: datetime) -> list[Effec
 
 
 def _lpsk_filed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T3, T4
     s.lpsk_pending = True
     return []
 
 
 def _lpsk_decision(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T3, T4
     s.lpsk_pending = False
     return []
 
@@ -336,6 +364,7 @@ def _safe_placement(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _request_filed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T1 — one clock per requested service
     effects: list[Effect] = []
     for service in e.data.services:
         s.services[service] = "requested"
@@ -344,16 +373,19 @@ def _request_filed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _first_aid_requested(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T2
     s.first_aid_pending = True
     return _refer(s, "urgent_first_aid", now)
 
 
 def _first_aid_provided(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T2
     s.first_aid_pending = False
     return []
 
 
 def _service_started(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T1
     s.services[e.data.service] = "started"
     return []
 
@@ -364,6 +396,7 @@ def _service_completed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect
 
 
 def _rehabilitation_completed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: abroad, domestic, foreign_national — repatriation, a domestic return, or none
     if e.data.needs_repatriation or s.facts.foreign_national or s.facts.abroad:
         effects = _enter(s, Stage.REPATRIATION, now)
         if s.facts.foreign_national:
@@ -379,6 +412,7 @@ def _rehabilitation_completed(s: CaseState, p: Policy, e, now: datetime) -> list
 
 
 def _risk_assessed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: unsafe_return
     s.risk_assessed_safe = e.data.safe
     if e.data.safe:
         return []
@@ -391,6 +425,7 @@ def _risk_assessed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _best_interest(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: child
     s.best_interest_ok = e.data.caregiver_confirmed and e.data.return_in_best_interest
     if not s.best_interest_ok:
         s.note(now, "stage", "no confirmed caregiver or not in the child's best interest: the child does not return")
@@ -414,15 +449,18 @@ def _arrived_home(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _handed_over(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: foreign_national — the case ends at hand-over (UU 21/2007 Art. 54(2))
     return close(s, p, f"handed over to the victim's own mission ({ART_54_2})", now)
 
 
 def _plan_agreed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T23
     s.plan_agreed = True
     return []
 
 
 def _followup(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: crisis_reopens_protection; rule: T23, S2
     s.followups_done += 1
     if e.data.wellbeing == "at_risk":
         s.note(now, "stage", "follow-up: at risk (watch for re-trafficking)")
@@ -443,11 +481,13 @@ def _rights_settled(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _referral_ack(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: S3, S4 — acknowledged stops S3 and starts S4
     s.referrals[e.data.referral_id].status = "acknowledged"
     return []
 
 
 def _referral_accepted(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: S3, S4
     s.referrals[e.data.referral_id].status = "accepted"
     return []
 
@@ -489,6 +529,7 @@ def escalate_referral(s: CaseState, text: str, now: datetime) -> list[Effect]:
 
 
 def _consent_recorded(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: consent_withdrawn — re-contact: consent given again releases held referrals
     setattr(s.consent, e.data.scope, True)
     if e.data.agency in s.consent.withheld_from:
         s.consent.withheld_from.remove(e.data.agency)
@@ -506,6 +547,7 @@ def _consent_recorded(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]
 
 
 def _consent_withdrawn(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: consent_withdrawn, legal_track — stop sharing; mandated police processes continue (Art. 26)
     scope, agency = e.data.scope, e.data.agency
     if agency is None:
         setattr(s.consent, scope, False)
@@ -554,6 +596,7 @@ def _consent_withdrawn(s: CaseState, p: Policy, e, now: datetime) -> list[Effect
 
 
 def _contact_lost(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: contact_lost
     s.contact_attempts = 0
     effects = clocks.pause(s, p, "contact_lost", now)
     _escalate_contact(s, p, 1, "regency", "contact with the victim lost", now)
@@ -564,10 +607,12 @@ def _contact_lost(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _contact_restored(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: contact_lost
     return clocks.resume(s, p, "contact_lost", now)
 
 
 def contact_attempt_failed(s: CaseState, p: Policy, now: datetime) -> list[Effect]:
+    # branch: contact_lost
     """One search interval passed without contact: record it, escalate, and close after the last one."""
     s.contact_attempts += 1
     rule = p.contact_lost
@@ -589,12 +634,14 @@ def _escalate_contact(s: CaseState, p: Policy, rung: int, level: str, reason: st
 
 
 def _deceased(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: death, legal_track — assistance closes; heirs keep restitution rights
     if s.legal_track_open:
         s.note(now, "stage", "the legal track continues: heirs keep restitution rights")
     return close(s, p, "victim deceased", now)
 
 
 def _transferred(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: transfer — referrals go to the new jurisdiction
     old = f"{s.province}/{s.regency or '-'}"
     s.province, s.regency = e.data.province, e.data.regency
     s.note(now, "stage", f"transferred from {old} to {s.province}/{s.regency or '-'}")
@@ -613,6 +660,7 @@ def _transferred(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
 
 
 def _breach_discovered(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # rule: T21
     return []
 
 
@@ -621,11 +669,13 @@ def _closed_by_operator(s: CaseState, p: Policy, e, now: datetime) -> list[Effec
 
 
 def _investigation_opened(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: legal_track
     s.legal_track_open = True
     return []
 
 
 def _legal_ended(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    # branch: legal_track; rule: T6
     s.legal_track_open = False
     return []
 
@@ -676,6 +726,7 @@ _HANDLERS: dict[str, Callable[[CaseState, Policy, object, datetime], list[Effect
 
 
 def _enter(s: CaseState, stage: Stage, now: datetime, why: str | None = None) -> list[Effect]:
+    # rule: S2 — entering protection refers to a shelter
     s.stage = stage
     s.note(now, "stage", why or f"stage: {stage}")
     if stage == Stage.PROTECTION:
@@ -732,6 +783,7 @@ def _cancel_referrals(s: CaseState, p: Policy, now: datetime, why: str,
 
 
 def close(s: CaseState, p: Policy, reason: str, now: datetime) -> list[Effect]:
+    # branch: death, legal_track; rule: T6, T21 — their clocks outlive the assistance
     """Close assistance. Clocks of the legal track and of a data breach notice keep running."""
     s.closed = True
     s.closure_reason = reason

@@ -13,6 +13,7 @@ ServiceRoute = Callable[[Facts], list[str]]
 
 
 def _shelter(facts: Facts) -> list[str]:
+    # branch: abroad, child
     if facts.abroad:
         return ["kbri"]
     # UPTD PPA serves women and children; adult men go to social affairs' shelters first.

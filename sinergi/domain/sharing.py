@@ -16,6 +16,7 @@ LEGAL_SERVICES = ("police_report", "legal_aid")
 
 
 def may_share(consent: Consent, referral: Referral) -> bool:
+    # branch: consent_withdrawn, legal_track
     """Outbound data needs consent for the purpose and for sharing; the law's own mandates excepted."""
     if referral.mandated_by:
         return True

@@ -68,6 +68,7 @@ class ConsentView(BaseModel):
 
 class DeliveryView(BaseModel):
     office: str
+    ref: str | None = None  # the referral or notice delivered
     purpose: str
     fields: list[str]
     at: datetime
@@ -157,7 +158,7 @@ def status(state: CaseState, policy: Policy) -> CaseStatus:
         manual_tasks=_open_tasks(state.manual_tasks),
         consent=ConsentView(**state.consent.model_dump()),
         flags=flags,
-        deliveries=[DeliveryView(office=d.office, purpose=d.purpose, fields=d.fields, at=d.at,
+        deliveries=[DeliveryView(office=d.office, ref=d.ref, purpose=d.purpose, fields=d.fields, at=d.at,
                                  mandated_by=d.mandated_by) for d in state.deliveries],
         accepted_events=lifecycle.accepted_now(state),
     )

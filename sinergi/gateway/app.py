@@ -17,6 +17,7 @@ from sinergi.gateway.events import post_event
 from sinergi.gateway.health import healthz, readyz
 from sinergi.gateway.openapi import openapi_document, serve_openapi
 from sinergi.gateway.resources import LANES, OPENAPI, PARTIES, RESOURCES, SETTINGS, CaseLanes, Resources
+from sinergi.tracing import server_middleware
 
 OpenResources = Callable[[], AbstractAsyncContextManager[Resources]]
 
@@ -28,7 +29,9 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     registry, secrets and a `TemporalLink.to(cases)` of their harness).
     """
     # client_max_size guards aiohttp's own readers; our handlers also read with an explicit cap.
-    app = web.Application(middlewares=[json_errors], client_max_size=settings.max_body_bytes)
+    # Tracing outermost, so its span sees the status json_errors turns an error into.
+    app = web.Application(middlewares=[server_middleware(link_only=True), json_errors],
+                          client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[OPENAPI] = openapi_document(settings.base_url)
     app[LANES] = CaseLanes(settings.case_concurrency)

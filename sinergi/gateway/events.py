@@ -22,6 +22,7 @@ from sinergi.gateway.auth import authorize_type
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
 from sinergi.gateway.errors import ApiError, BadRequest, FieldError, Unavailable, from_case_error
 from sinergi.gateway.resources import LANES, PARTIES, RESOURCES, SETTINGS
+from sinergi.telemetry import annotate
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -54,6 +55,7 @@ async def post_event(request: web.Request) -> web.Response:
     finally:
         # One line per request: ids and codes only, never the body, headers or secrets.
         log.info("gateway_event", duration_ms=round((time.perf_counter() - started) * 1000, 1), **outcome)
+        annotate(case_id=outcome.get("case_id"), event_type=outcome.get("type"), event_id=outcome.get("event_id"))
 
 
 async def _apply(request: web.Request, office_id: str, outcome: dict[str, object]) -> web.Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sinergi.sandbox.options import SandboxOptions
 from sinergi.sandbox.storylines import Step, storyline
 from sinergi.secrets import MissingSecret, office_secret
 from sinergi.signing import signed_headers
+from sinergi.tracing import continuing, inject_trace
 
 log = structlog.get_logger(__name__)
 TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5)
@@ -47,14 +49,19 @@ class Player:
         self.pace = random.Random(None if seed is None else seed + 1)
         self.secrets_file, self.environ = secrets_file, environ
         self.tasks: dict[tuple[str, str], set[asyncio.Task[None]]] = {}
+        # Benchmarks and fault tests set a list here: per event answered 2xx, (case id, event id, event type,
+        # seconds from the answered try's request to its answer, tries). None (the default) records nothing,
+        # so a long-running sandbox never grows.
+        self.timings: list[tuple[str, str, str, float, int]] | None = None
 
-    def start(self, office: Office, referral: dict[str, Any]) -> None:
+    def start(self, office: Office, referral: dict[str, Any], trace: dict[str, str] | None = None) -> None:
         declined = "no capacity this week (sandbox decline)" if self.declines.random() < self.options.decline_rate \
             else None
         steps = storyline(referral["service"], referral["referral_id"], declined=declined,
                           followups=self.options.followups)
         key = (referral["case_id"], office.id)
-        task = asyncio.create_task(self._play(office, referral, steps))
+        # The referral's trace goes back with every event of its storyline (its `traceparent`).
+        task = asyncio.create_task(self._play(office, referral, steps), context=continuing(trace))
         self.tasks.setdefault(key, set()).add(task)
         task.add_done_callback(self.tasks[key].discard)
 
@@ -113,7 +120,8 @@ class Player:
                 secret = office_secret(office, "inbound", self.environ, self.secrets_file)
             except MissingSecret as exc:
                 raise GaveUp(str(exc)) from exc
-            headers = {**signed_headers(secret, event_id, body), "Content-Type": "application/json"}
+            headers = inject_trace({**signed_headers(secret, event_id, body), "Content-Type": "application/json"})
+            sent = time.perf_counter()
             try:
                 async with self.session.post(url, data=body, headers=headers, timeout=TIMEOUT) as response:
                     status, reason = response.status, _message(await response.text())
@@ -121,6 +129,8 @@ class Player:
                 status, reason = 0, f"{type(exc).__name__}: {exc}"
                 continue
             if status < 300:
+                if self.timings is not None:
+                    self.timings.append((facts.case_id, event_id, event_type, time.perf_counter() - sent, attempt))
                 await self.memory.record(facts.case_id, event_type, data)
                 return
             if status == 409 and "the case is closed" in reason:

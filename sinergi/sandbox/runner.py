@@ -126,8 +126,10 @@ class Sandbox:
 
     # --- acting -----------------------------------------------------------------------------------
 
-    def act(self, office: Office, kind: Kind, body: dict[str, Any]) -> None:
-        """A message was applied: learn from a referral and play its storyline; honour a restriction."""
+    def act(self, office: Office, kind: Kind, body: dict[str, Any], trace: dict[str, str] | None = None) -> None:
+        """A message was applied: learn from a referral and play its storyline; honour a restriction.
+
+        `trace`: the W3C trace headers the referral came with, handed back on the events it leads to."""
         assert self.player is not None, "start() the sandbox first"
         if kind == "notice":
             if body.get("purpose") == "restriction":
@@ -137,7 +139,7 @@ class Sandbox:
         gateway = self.options.gateway_url or body.get("callback_url", "").split("/v1/agencies/")[0] or None
         self.memory.learn(office, body, gateway.rstrip("/") if gateway else None)
         if self.options.storylines:
-            self.player.start(office, body)
+            self.player.start(office, body, trace)
 
 
 async def serve(settings: Settings, options: SandboxOptions, stop: asyncio.Event, port: int | None = None) -> Sandbox:

@@ -19,6 +19,7 @@ from sinergi.adapters.base import NoticeMessage, ReferralMessage
 from sinergi.sandbox.ledger import Kind
 from sinergi.secrets import MissingSecret, office_secret
 from sinergi.signing import BadSignature, verify
+from sinergi.tracing import link_headers, server_middleware
 
 if TYPE_CHECKING:
     from sinergi.sandbox.runner import Sandbox
@@ -65,7 +66,7 @@ async def _receive(request: web.Request, kind: Kind) -> web.Response:
         return _error(400, "invalid", f"not a valid {kind}", details=json.loads(exc.json(include_url=False)))
     payload = message.model_dump(mode="json")
     sandbox.ledger.apply(entry, payload)
-    sandbox.act(office, kind, payload)
+    sandbox.act(office, kind, payload, trace=link_headers(request.headers))
     return web.json_response({"status": "accepted", "key": key}, status=202)
 
 
@@ -86,7 +87,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    # An agency that traces its own work: each request continues the caller's trace.
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[server_middleware(link_only=False)])
     app[SANDBOX] = sandbox
     app.router.add_post("/{office}/referrals", receive_referral)
     app.router.add_post("/{office}/notices", receive_notice)

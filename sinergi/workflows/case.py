@@ -12,18 +12,19 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
-from temporalio.workflow import ActivityCancellationType
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, RouteRequest
     from sinergi.domain import clocks, delivery, lifecycle, routing, views
-    from sinergi.domain.case import CaseInput, CaseState
+    from sinergi.domain.agency_kinds import AGENCY_KINDS
+    from sinergi.domain.case import RULES_VERSION, CaseInput, CaseState
     from sinergi.domain.events import EventEnvelope
     from sinergi.domain.notices import Deliver, Effect, Notice, SendNotice, StartClock, StartContactSearch
     from sinergi.workflows import messages as m
+    from sinergi.workflows.observe import CaseObserver
 
-PATCH_SETTLE_CANCELLED_DELIVERY = "settle-cancelled-delivery"
+PATCH_RESTRICT_WITHDRAWN_DELIVERY = "restrict-withdrawn-delivery"
 ROUTE_TIMEOUT = timedelta(seconds=30)
 CALL_TIMEOUT = timedelta(seconds=30)
 # Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
@@ -47,11 +48,12 @@ class CaseWorkflow:
         if case.state is not None:
             self._state: CaseState = case.state
         else:
-            self._state, self._pending = lifecycle.open_case(case, workflow.now())
+            self._state, self._pending = lifecycle.open_case(case, workflow.now(), _rules_version())
         self._applied = set(self._state.applied_event_ids)
         self._deliveries: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._published: dict[str, object] = {}
+        self._observer = CaseObserver(case.state)
 
     # --- run ---------------------------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class CaseWorkflow:
                             stage=str(self._state.stage))
 
     def _finished(self) -> bool:
+        # branch: legal_track, death; rule: T6, T21 — the workflow outlives the assistance for them
         s = self._state
         return s.closed and not s.legal_track_open and not any(c.state in clocks.LIVE for c in s.clocks.values())
 
@@ -160,10 +163,10 @@ class CaseWorkflow:
         while True:
             generation = clock.generation
             if clock.state == "paused":
-                await workflow.wait_condition(lambda: clock.generation != generation or clock.state != "paused")
+                await workflow.wait_condition(lambda g=generation: clock.generation != g or clock.state != "paused")
             elif clock.state == "running":
-                if await self._wait_until(clock.due_at, lambda: clock.state != "running" or
-                                          clock.generation != generation, clocks.summary(self._policy, clock)):
+                if await self._wait_until(clock.due_at, lambda g=generation: clock.state != "running" or
+                                          clock.generation != g, clocks.summary(self._policy, clock)):
                     self._changed(clocks.expired(self._state, self._policy, key, workflow.now()))
             elif clock.state == "breached":
                 step = clocks.next_rung_due(self._policy, clock)
@@ -190,12 +193,13 @@ class CaseWorkflow:
     async def _deliver(self, referral_id: str) -> None:
         s = self._state
         referral = s.referrals[referral_id]
-        label = f"Referral to {referral.kind}: {routing.describe(referral.service)}"
+        what = routing.describe(referral.service)
         route = await workflow.execute_activity_method(
             AgencyActivities.route,
             RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
                          country=self._case.intake.situation.location_country if s.facts.abroad else None),
-            start_to_close_timeout=ROUTE_TIMEOUT, summary=f"Route: {label}")
+            start_to_close_timeout=ROUTE_TIMEOUT,
+            summary=f"Find the {AGENCY_KINDS.get(referral.kind, referral.kind)} office for {what}")
         if referral.status != "pending":
             return
         if route.office is None:
@@ -204,10 +208,9 @@ class CaseWorkflow:
         delivery.routed(s, referral_id, route.office)
         due = next((c.due_at for c in s.clocks.values() if c.state in clocks.LIVE and c.responsible == referral.kind),
                    None)
-        # A delivery cancelled in flight may still have reached the agency: wait for the activity to settle
-        # so such a delivery is recorded and its office told to restrict the data (patched: older histories
-        # gave up at once).
-        settle = workflow.patched(PATCH_SETTLE_CANCELLED_DELIVERY)
+        # A delivery withdrawn in flight (consent withdrawn, case closed or transferred) may already have
+        # reached the office: it is told to restrict the data either way (patched: older histories did not).
+        restrict = workflow.patched(PATCH_RESTRICT_WITHDRAWN_DELIVERY)
         handle = workflow.start_activity_method(
             AgencyActivities.deliver_referral,
             DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,
@@ -215,28 +218,28 @@ class CaseWorkflow:
                             intake=self._case.intake),
             task_queue=agency_task_queue(workflow.info().task_queue, referral.kind),
             start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
-            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED if settle
-            else ActivityCancellationType.TRY_CANCEL,
-            summary=f"Referral to {route.office_name}: {routing.describe(referral.service)}")
-        withdrawn = lambda: referral.status != "pending"  # noqa: E731
+            summary=f"Referral to {route.office_name}: {what}")
+        # Only a withdrawal stops a delivery under way; a referral answered meanwhile (a screening outcome
+        # entered by an operator) still lands, so who received what stays on record.
+        withdrawn = lambda: referral.status in ("held", "cancelled")  # noqa: E731
         try:
             await workflow.wait_condition(lambda: handle.done() or withdrawn(), timeout=route.response_seconds,
-                                          timeout_summary=f"{route.office} response time ({label})")
+                                          timeout_summary=f"{route.office_name}: agreed response time for {what}")
         except TimeoutError:
             # Degraded mode: the office stayed unreachable past its agreed response time.
             self._changed(delivery.unreachable(s, referral_id, route.office, "no delivery within its response time",
                                                workflow.now()))
             await workflow.wait_condition(lambda: handle.done() or withdrawn())
         if not handle.done():
+            # Not waiting for the cancellation to settle: an agency down for days must not hold the case.
             handle.cancel()
-            if not settle:
-                return
+            if restrict:
+                self._changed(delivery.withdrawn_in_flight(s, referral_id, route.office, workflow.now()))
+            return
         try:
             receipt = await handle
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, CancelledError):
-                return  # withdrawn before it reached the agency
             if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
                 self._changed(delivery.rejected(s, referral_id, route.office, cause.message, workflow.now()))
                 return
@@ -249,8 +252,7 @@ class CaseWorkflow:
                 AgencyActivities.deliver_notice, notice,
                 task_queue=agency_task_queue(workflow.info().task_queue, notice.kind) if notice.kind else None,
                 start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
-                summary=f"Notice ({notice.purpose}) to {notice.office or notice.kind}"
-                        f"{f': {notice.clock} {notice.source}' if notice.clock else ''}")
+                summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
                     else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
         except ActivityError as err:
@@ -259,20 +261,23 @@ class CaseWorkflow:
         self._state.outbox = [n for n in self._state.outbox if n.notice_id != notice.notice_id]
 
     async def _contact_search(self) -> None:
+        # branch: contact_lost
         s = self._state
         rule = self._policy.contact_lost
         while "contact_lost" in s.pause_reasons and not s.closed:
             try:
                 await workflow.wait_condition(lambda: "contact_lost" not in s.pause_reasons or s.closed,
                                               timeout=rule.attempt_seconds,
-                                              timeout_summary=f"contact attempt {s.contact_attempts + 1}")
+                                              timeout_summary=f"Contact lost: attempt {s.contact_attempts + 1} of "
+                                                              f"{rule.max_attempts} to re-establish contact")
             except TimeoutError:
                 self._changed(lifecycle.contact_attempt_failed(s, self._policy, workflow.now()))
 
     # --- visibility --------------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        """Keep search attributes and the UI's current details in step with the case. No personal data."""
+        """Keep search attributes, the UI's current details, log lines and counters in step with the case.
+        No personal data in any of them."""
         s = self._state
         values = {"stage": str(s.stage), "regency": s.regency or "", "province": s.province,
                   "agencies": s.agencies(), "escalated": s.escalated}
@@ -286,6 +291,23 @@ class CaseWorkflow:
         if updates:
             workflow.upsert_search_attributes(updates)
         workflow.set_current_details(_details(s, self._policy))
+        self._observer.changed(s)
+
+
+def _notice_summary(notice: Notice) -> str:
+    """`Escalation notice to Anti-trafficking task force (...), province: T1 UU 21/2007 Art. 52(1)`."""
+    to = notice.office or f"{AGENCY_KINDS.get(notice.kind or '', notice.kind)}, {notice.level}"
+    rule = f": {notice.clock} {notice.source}" if notice.clock else ""
+    return f"{notice.purpose.replace('_', ' ').capitalize()} notice to {to}{rule}"
+
+
+def _rules_version() -> int:
+    """The newest rules version this history allows: a new case records a marker for the current one; a
+    replayed case that opened before a version existed has no marker and keeps the rules it opened with."""
+    for version in range(RULES_VERSION, 1, -1):
+        if workflow.patched(f"rules-v{version}"):
+            return version
+    return 1
 
 
 def m_input(case: CaseInput, state: CaseState) -> CaseInput:

@@ -152,7 +152,7 @@ def test_the_settings_file_and_each_services_env_load_without_error(name):
     assert settings.temporal.address == "temporal:7233"
     assert str(settings.codec.keys_file) == "/run/secrets/codec_keys"
     assert settings.gateway.host == "0.0.0.0"  # reachable from the other containers
-    assert settings.telemetry.otlp_endpoint == "http://otel-collector:4317"
+    assert settings.telemetry.otlp_endpoint == "http://otel-collector:4318"  # sinergi exports OTLP/HTTP
 
 
 def test_no_secret_is_written_into_the_compose_file():

@@ -233,8 +233,7 @@ def test_only_the_legal_track_and_data_breach_clocks_survive_closure(clock_id: s
 
 def test_a_timer_summary_names_the_rule_and_never_the_person() -> None:
     case = rehabilitation_with_requests("health")
-    assert clocks.summary(POLICY, case.clock("T1:health")) == (
-        "T1 UU 21/2007 Art. 52(1): services start after an Art. 51 request, health due")
+    assert clocks.summary(POLICY, case.clock("T1:health")) == "T1 UU 21/2007 Art. 52(1): health rehabilitation due"
 
 
 def test_a_clock_whose_condition_does_not_hold_never_starts() -> None:

@@ -198,3 +198,11 @@ def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
 def test_settings_reject_unknown_fields_when_built_in_code() -> None:
     with pytest.raises(ValueError):
         Settings.model_validate({"gateway": {"nope": 1}})
+
+
+def test_the_metrics_address_is_host_and_port_and_off_by_default():
+    assert load_settings(env={}).telemetry.metrics_address is None
+    assert load_settings(env={"SINERGI_TELEMETRY_METRICS_ADDRESS": "0.0.0.0:9464"}).telemetry.metrics_address == \
+        "0.0.0.0:9464"
+    with pytest.raises(ConfigError, match="telemetry.metrics_address: expected host:port"):
+        load_settings(env={"SINERGI_TELEMETRY_METRICS_ADDRESS": "9464"})

@@ -265,8 +265,8 @@ def test_a_presumed_victim_moves_to_protection_with_shelter_police_and_reflectio
     case = Case(**DOMESTIC)
     effects = case.send("identification.screening_completed", outcome="presumed_victim")
     assert case.s.stage == Stage.PROTECTION
-    assert case.services() == [("screening", "bp3mi", "pending"), ("shelter", "uptd_ppa", "pending"),
-                               ("police_report", "polri", "pending")]
+    assert case.services() == [("screening", "bp3mi", "completed"), ("shelter", "uptd_ppa", "pending"),
+                               ("police_report", "polri", "pending")], "the outcome completes the screening"
     assert delivered_ids(effects) == [case.referral("shelter").referral_id, case.referral("police_report").referral_id]
     assert case.referral("police_report").mandated_by is None, "with legal consent, not by mandate"
     assert started(effects) == ["T17", "S2"]
@@ -650,7 +650,7 @@ def test_withdrawing_consent_holds_and_cancels_referrals_and_restricts_only_offi
     assert shelter.status == "held" and StopDelivery(shelter.referral_id) in effects
     assert child.status == "cancelled" and child.reason == "consent withdrawn (services)"
     assert case.clock(f"S3:{child.referral_id}").state == "cancelled"
-    assert screening.status == "cancelled" and screening.reason == "consent withdrawn (services)"
+    assert screening.status == "completed", "the screening was done before consent was withdrawn"
     assert case.referral("police_report").status == "sent", "the mandated report is untouched"
     restricted = notices(effects, "restriction")
     assert [n.office for n in restricted] == ["bp3mi_kalsel", "uptd_ppa_banjar"], \
@@ -699,7 +699,7 @@ def test_withdrawing_legal_consent_touches_only_police_and_legal_aid_referrals()
     case = Case(**DOMESTIC).to_rehabilitation()
     effects = case.send("consent.withdrawn", scope="legal")
     statuses = {s: st for s, _, st in case.services()}
-    assert statuses == {"screening": "pending", "shelter": "sent", "police_report": "cancelled",
+    assert statuses == {"screening": "completed", "shelter": "sent", "police_report": "cancelled",
                         "legal_aid": "cancelled"}
     assert sorted(n.office for n in notices(effects, "restriction")) == ["ngo_kalsel", "polda_kalsel"]
     assert case.s.consent.services and not case.s.consent.legal
@@ -777,8 +777,9 @@ def test_a_transfer_cancels_open_referrals_and_makes_them_again_in_the_new_juris
     fresh = [r for r in case.s.referrals.values() if r.status == "pending"]
     assert sorted(r.service for r in fresh) == sorted(before.values())
     assert case.referral("child_protection", status="completed"), "finished referrals stay as they were"
-    assert "screening" in before.values(), "the screening referral moves with the case too"
-    assert sorted(case.deliver()) == ["bp3mi_jatim", "polda_jatim", "uptd_ppa_jatim"]
+    assert "shelter" in before.values(), "the open shelter referral moves with the case"
+    assert case.referral("screening", status="completed"), "the screening was done before the transfer"
+    assert sorted(case.deliver()) == ["polda_jatim", "uptd_ppa_jatim"]
     assert case.clock(f"S3:{next(iter(before))}").state == "cancelled"
 
 
@@ -825,7 +826,8 @@ def test_a_victims_death_closes_assistance_but_the_legal_track_goes_on_for_the_h
     case.send("legal.investigation_opened")
     case.send("case.victim_deceased")
     assert case.s.closed and case.s.closure_reason == "victim deceased"
-    assert {st for _, _, st in case.services()} == {"cancelled"}
+    assert {st for service, _, st in case.services() if service != "screening"} == {"cancelled"}
+    assert case.referral("screening", status="completed")
     assert any("heirs keep restitution rights" in e.text for e in case.s.timeline)
     assert started(case.send("legal.judgment_final")) == ["T6"]
     assert case.clock("T6").due_at == case.now + timedelta(days=30)

@@ -174,16 +174,17 @@ async def send(h: Harness, case_id: str, type_: str, event_id: str | None = None
 
 
 async def to_protection(h: Harness, case_id: str) -> CaseStatus:
-    """The first-contact agency takes the screening referral through its handshake: the victim is presumed."""
+    """The first-contact agency acknowledges and accepts the screening, then presumes a victim: the outcome
+    completes the screening referral (rules v2)."""
     st = await settled(h, case_id)
     screenings = [r.referral_id for r in st.referrals if r.service == "screening" and r.status == "sent"]
     for rid in screenings:
         await h.send(case_id, "referral.acknowledged", referral_id=rid)
         await h.send(case_id, "referral.accepted", referral_id=rid)
     await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
-    for rid in screenings:
-        await h.send(case_id, "referral.completed", referral_id=rid)
-    return await settled(h, case_id)
+    st = await settled(h, case_id)
+    assert all(r.status == "completed" for r in st.referrals if r.referral_id in screenings)
+    return st
 
 
 async def to_rehabilitation(h: Harness, case_id: str) -> CaseStatus:

@@ -1,0 +1,123 @@
+"""Telemetry without a server: where spans go, the personal-data net under them, and log lines from Temporal's
+own loggers rendered and redacted like ours."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import structlog
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from sinergi import logs, telemetry
+from sinergi.config import ConfigError, Settings, TelemetrySettings
+
+PHONE, DOB, NAME = "+62 812 5550 1234", "2001-03-14", "Siti Rahmawati Contoh"
+
+
+def _settings(endpoint: str | None = None) -> Settings:
+    return Settings(telemetry=TelemetrySettings(otlp_endpoint=endpoint))
+
+
+def test_spans_are_exported_only_when_an_otlp_endpoint_is_configured() -> None:
+    assert telemetry.otlp_endpoint(_settings(), environ={}) is None
+    assert telemetry.otlp_endpoint(_settings("http://collector:4318"), environ={}) == "http://collector:4318/v1/traces"
+    assert telemetry.otlp_endpoint(_settings(), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/"}) == \
+        "http://c:4318/v1/traces"
+    quiet = telemetry.build_provider(_settings(), telemetry.WORKER, environ={})
+    assert quiet._active_span_processor._span_processors == ()
+    assert quiet.resource.attributes["service.name"] == "sinergi-worker"
+    exporting = telemetry.build_provider(_settings("http://collector:4318"), telemetry.GATEWAY, environ={})
+    (net,) = exporting._active_span_processor._span_processors
+    assert isinstance(net, telemetry.PersonalDataFilter)
+    assert net.inner.span_exporter._endpoint == "http://collector:4318/v1/traces"
+    exporting.shutdown()
+
+
+def test_the_personal_data_filter_drops_personal_keys_and_values_but_keeps_ids_and_conventions() -> None:
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(telemetry.PersonalDataFilter(SimpleSpanProcessor(exported)))
+    with provider.get_tracer("t").start_as_current_span("deliver", attributes={
+            "sinergi.case.id": "KALSEL-2026-0812345678", "person.full_name": NAME, "phone": PHONE,
+            "note": f"call {PHONE} about the one born {DOB}", "server.address": "127.0.0.1",
+            "process.executable.name": "sinergi", "http.response.status_code": 202}) as span:
+        span.add_event("exception", {"exception.message": f"agency refused: DOB {DOB}"})
+        span.set_status(StatusCode.ERROR, f"no answer for {PHONE}")
+    (out,) = exported.get_finished_spans()
+    assert dict(out.attributes) == {"sinergi.case.id": "KALSEL-2026-0812345678", "note": "call [redacted] about the "
+                                    "one born [redacted]", "server.address": "127.0.0.1",
+                                    "process.executable.name": "sinergi", "http.response.status_code": 202}
+    assert out.events[0].attributes["exception.message"] == "agency refused: DOB [redacted]"
+    assert out.status.description == "no answer for [redacted]"
+    assert out.context == span.get_span_context()
+
+
+@contextmanager
+def _lines() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, structlog.get_config())
+    logs.configure("INFO", "json", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:], level, config = saved
+        root.setLevel(level)
+        structlog.configure(**config)
+
+
+def test_temporal_log_records_are_json_with_their_ids_and_redacted_by_value() -> None:
+    logs.remember_names(NAME)
+    with _lines() as buffer:
+        extra = {"temporal_activity": {"workflow_id": "case-KALSEL-2026-7Q2M9XKD", "activity_id": "3",
+                                       "activity_type": "deliver_referral", "namespace": "default", "attempt": 2}}
+        try:
+            raise RuntimeError(f"agency said: {NAME}, {PHONE}, born {DOB}, Jalan Kenanga 7")
+        except RuntimeError:
+            logging.getLogger("temporalio.activity").warning("Completing activity as failed", exc_info=True,
+                                                             extra=extra)
+        logging.getLogger("temporalio.workflow").info("referral_sent", extra={
+            "temporal_workflow": {"workflow_id": "case-KALSEL-2026-7Q2M9XKD", "run_id": "r1",
+                                  "workflow_type": "CaseWorkflow", "task_queue": "sinergi"},
+            "office": "kbri_kuala_lumpur"})
+    activity_line, workflow_line = (json.loads(line) for line in buffer.getvalue().splitlines())
+    assert activity_line["case_id"] == "KALSEL-2026-7Q2M9XKD"
+    assert activity_line["activity_type"] == "deliver_referral" and "temporal_activity" not in activity_line
+    for secret in (NAME, PHONE, DOB, "Kenanga"):
+        assert secret not in buffer.getvalue()
+    assert "RuntimeError: agency said: [redacted]" in activity_line["exception"]
+    assert workflow_line["office"] == "kbri_kuala_lumpur" and workflow_line["run_id"] == "r1"
+    assert "task_queue" not in workflow_line
+
+
+def test_remembered_names_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(logs, "_extra_names", type(logs._extra_names)())
+    monkeypatch.setattr(logs, "_names_pattern", None)
+    logs.remember_names(*(f"Person Number {i}" for i in range(logs.MAX_REMEMBERED + 5)))
+    assert len(logs._extra_names) == logs.MAX_REMEMBERED
+    assert logs.redact_value(f"Person Number {logs.MAX_REMEMBERED + 4} called") == "[redacted] called"
+    assert logs.redact_value("Person Number 0 called") == "Person Number 0 called"  # the oldest, forgotten
+
+
+def test_a_remembered_person_is_redacted_whole_and_by_each_part_of_the_name_but_never_inside_words() -> None:
+    logs.remember_person("Ina Wulandari", "Jl. Kenanga 7")
+    assert logs.redact_value("Wulandari (Ina) at home, Dinas Sosial says") == \
+        "[redacted] (Ina) at home, Dinas Sosial says"
+
+
+def test_a_metrics_address_in_use_is_a_configuration_error_naming_the_setting() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=f"telemetry.metrics_address: cannot serve metrics on {address}"):
+            telemetry.build_runtime(Settings(telemetry=TelemetrySettings(metrics_address=address)))
