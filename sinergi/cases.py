@@ -12,7 +12,7 @@ Temporal errors are translated here, once, into this small tree::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -117,7 +117,7 @@ class Cases:
             SearchAttributePair(m.CASE_PROVINCE, intake.province),
             SearchAttributePair(m.CASE_REGENCY, intake.regency or ""),
             SearchAttributePair(m.CASE_CHILD, intake.is_child), SearchAttributePair(m.CASE_ESCALATED, False),
-            SearchAttributePair(m.CASE_OPENED_AT, intake.received_at),
+            SearchAttributePair(m.CASE_OPENED_AT, datetime.now(UTC)),  # the moment `status.opened_at` shows
             SearchAttributePair(m.CASE_AGENCIES, [intake.source.agency]),
         ])
         try:
