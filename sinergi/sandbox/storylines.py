@@ -1,7 +1,8 @@
 """What a sandbox agency does with a referral, by service (sinergi.domain.routing.SERVICES).
 
 Every storyline is the referral handshake — acknowledged, then accepted (or declined) — then the
-service's own events, then `referral.completed`. Events that close the case come after the referral
+service's own events, then `referral.completed` (unless the service's outcome completes it, as a
+screening's does). Events that close the case come after the referral
 is completed, since a closed case accepts nothing more. Pure: steps are data; the player posts them.
 """
 
@@ -138,6 +139,9 @@ PLOTS: dict[str, Callable[[str, int], Plot]] = {
 }
 
 
+COMPLETED_BY_OUTCOME = frozenset({"screening"})
+
+
 def storyline(service: str, referral_id: str, *, declined: str | None = None, followups: int = 4) -> list[Step]:
     """The events an office sends for a referral; services without a plot get the handshake only."""
     ref = {"referral_id": referral_id}
@@ -145,4 +149,6 @@ def storyline(service: str, referral_id: str, *, declined: str | None = None, fo
     if declined:
         return [*steps, Step("referral.declined", {**ref, "reason": declined})]
     events, closing = PLOTS.get(service, lambda rid, n: ([], []))(referral_id, followups)
-    return [*steps, Step("referral.accepted", ref), *events, Step("referral.completed", ref), *closing]
+    # A screening's outcome completes its referral in the case itself (rules v2): no separate completion.
+    completion = [] if service in COMPLETED_BY_OUTCOME else [Step("referral.completed", ref)]
+    return [*steps, Step("referral.accepted", ref), *events, *completion, *closing]
