@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from sinergi.cases import CaseError, Cases, CaseExists
+from sinergi.cases import CaseError, CaseExists, Cases
 from sinergi.domain.ids import CROCKFORD
 from sinergi.domain.intake import Intake
 

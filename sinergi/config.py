@@ -45,6 +45,9 @@ class TemporalSettings(_Section):
     # Deliveries per second on each agency kind's task queue, enforced by the server (None: no limit),
     # so a burst of cases never floods one agency's system.
     agency_rate_limit: float | None = Field(default=None, gt=0)
+    # Cases kept in the worker's memory between events (~0.5 MB each, bench/RESULTS.md); the others are
+    # rebuilt from history when they next wake. Lower it to bound memory, raise it for throughput.
+    max_cached_workflows: int = Field(default=1000, ge=0)
 
 
 class GatewaySettings(_Section):

@@ -158,7 +158,8 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
     async with agency_activities(settings) as activities:
         tasks = [
             asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities,
-                                                          rate_limit=settings.temporal.agency_rate_limit), stop)),
+                                                          rate_limit=settings.temporal.agency_rate_limit,
+                                            max_cached_workflows=settings.temporal.max_cached_workflows), stop)),
             asyncio.create_task(serve_gateway(settings, stop, cases)),
         ]
         if sandbox:
@@ -194,7 +195,7 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         f"data in {settings.dev.db_file})",
         f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "
         "OpenAPI: /v1/openapi.json)",
-        f"  Agencies      {f'sandbox agencies on 127.0.0.1:{settings.dev.sandbox_port}' if sandbox else 'configured adapters'}"
+        f"  Agencies      {f'sandbox agencies on {settings.dev.sandbox_base_url}' if sandbox else 'configured adapters'}"
         f" ({settings.agencies.file})",
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
         *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]

@@ -30,12 +30,12 @@ WORKFLOWS = [CaseWorkflow]
 
 
 def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
-                  rate_limit: float | None = None) -> list[Worker]:
+                  rate_limit: float | None = None, max_cached_workflows: int = 1000) -> list[Worker]:
     """The main worker and one worker per agency kind, all on one client.
 
     `rate_limit` caps deliveries per second on each agency kind's queue (`[temporal] agency_rate_limit`).
     """
-    main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
+    main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, max_cached_workflows=max_cached_workflows,
                   activities=[activities.route, activities.deliver_notice, activities.deliver_referral])
     per_kind = [
         Worker(client, task_queue=agency_task_queue(task_queue, kind),

@@ -142,7 +142,8 @@ def status(state: CaseState, policy: Policy) -> CaseStatus:
     flags = [name for name in ("police_report", "in_shelter", "lpsk_pending", "first_aid_pending", "return_unsafe",
                                "plan_agreed", "retrafficking_risk", "legal_track_open") if getattr(state, name)]
     flags += [f"paused:{reason}" for reason in state.pause_reasons]
-    flags += [name for name in ("abroad", "foreign_national", "pmi", "sexual_exploitation") if getattr(state.facts, name)]
+    flags += [name for name in ("abroad", "foreign_national", "pmi", "sexual_exploitation")
+              if getattr(state.facts, name)]
     return CaseStatus(
         case_id=state.case_id, stage=str(state.stage), closed=state.closed, closure_reason=state.closure_reason,
         province=state.province, regency=state.regency, is_child=state.facts.child, opened_at=state.opened_at,

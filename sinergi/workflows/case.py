@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from sinergi.workflows.observe import CaseObserver
 
 PATCH_RESTRICT_WITHDRAWN_DELIVERY = "restrict-withdrawn-delivery"
+PATCH_PUBLISH_ROUTED_OFFICE = "publish-routed-office"
 ROUTE_TIMEOUT = timedelta(seconds=30)
 CALL_TIMEOUT = timedelta(seconds=30)
 # Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
@@ -206,6 +207,10 @@ class CaseWorkflow:
             self._changed(delivery.unroutable(s, referral_id, workflow.now()))
             return
         delivery.routed(s, referral_id, route.office)
+        if workflow.patched(PATCH_PUBLISH_ROUTED_OFFICE):
+            # The office may answer the instant the referral lands: make it a party of the case (the
+            # gateway's check reads CaseAgencies) before the delivery starts, not after it completes.
+            self._publish()
         due = next((c.due_at for c in s.clocks.values() if c.state in clocks.LIVE and c.responsible == referral.kind),
                    None)
         # A delivery withdrawn in flight (consent withdrawn, case closed or transferred) may already have
