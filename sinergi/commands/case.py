@@ -13,6 +13,7 @@ import click
 import yaml
 from pydantic import ValidationError
 
+from sinergi.cases import Cases
 from sinergi.cli import App, common, run
 from sinergi.commands import views
 from sinergi.commands.session import cases_for
@@ -216,15 +217,7 @@ def timeline(app: App, case_id: str) -> None:
       sinergi case timeline KALSEL-2026-7Q2M9XKD
     """
 
-    async def go():
-        async with cases_for(app.settings) as cases:
-            return await cases.status(case_id), await cases.timeline(case_id)
-
-    status_, result = run(go())
-    if app.as_json:
-        print_json(result)
-    else:
-        click.echo(views.timeline_text(result, status_.province))
+    _show(app, case_id, Cases.timeline, views.timeline_text)
 
 
 @case.command("why")
@@ -238,15 +231,23 @@ def why(app: App, case_id: str) -> None:
       sinergi case why KALSEL-2026-7Q2M9XKD
     """
 
+    _show(app, case_id, Cases.why, views.why_text)
+
+
+def _show(app: App, case_id: str, fetch, render) -> None:
+    """One case view: JSON as is, or rendered for people in the case's own time zone."""
+
     async def go():
         async with cases_for(app.settings) as cases:
-            return await cases.status(case_id), await cases.why(case_id)
+            result = await fetch(cases, case_id)
+            # People read times in the case's zone; its province comes from the server, not a worker query.
+            return result, None if app.as_json else (await cases.parties(case_id)).province
 
-    status_, result = run(go())
+    result, province = run(go())
     if app.as_json:
         print_json(result)
     else:
-        click.echo(views.why_text(result, status_.province))
+        click.echo(render(result, province))
 
 
 @case.command("close")
