@@ -370,7 +370,16 @@ async def main(args: argparse.Namespace) -> None:
         rows = [{**asdict(p), "latencies": None, "cases_per_s": p.cases_per_s, "events_per_s": p.events_per_s,
                  "p50_ms": bare.percentile(p.latencies, 50), "p99_ms": bare.percentile(p.latencies, 99)}
                 for phases in results.values() for p in phases]
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        Path(args.json).write_text(json.dumps(_plain(rows), indent=2))
+
+
+def _plain(value):
+    """JSON-ready: tuple keys (e.g. per-process figures) become "a/b" strings."""
+    if isinstance(value, dict):
+        return {"/".join(map(str, k)) if isinstance(k, tuple) else k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 if __name__ == "__main__":
