@@ -14,7 +14,6 @@ from sinergi.binaries import temporal_cli, temporal_test_server
 from sinergi.temporal import ensure_search_attributes, search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER
 
-
 # The SDK core warns once per worker that the time-skipping server is old; errors are what tests need to see.
 Runtime.set_default(
     Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR",

@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 from cli_kit import ANSI, Cli, Result, assert_aligned, assert_user_error, intake_dict
+
+from sinergi.testing.waiting import eventually as _eventually
 
 T = TypeVar("T")
 
@@ -37,21 +38,15 @@ WITA = "WITA (+08:00)"  # Kalimantan Selatan's zone, with its offset
 SCREENED = '{"outcome": "presumed_victim"}'
 
 
+def eventually(check, timeout: float = 25.0):
+    """Visibility (case list) lags writes by a second or two; each CLI run costs CPU, so poll gently."""
+    return _eventually(check, timeout, interval=0.5)
+
+
 async def gather(*runs: Awaitable[T]) -> list[T]:
     """Independent CLI runs side by side: the suite's time is mostly process start-up."""
     return list(await asyncio.gather(*runs))
 
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 25.0) -> Any:
-    """Retry `check` until it stops failing: visibility (case list) lags writes by a second or two."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 def ok(result: Result, as_json: bool = False) -> Any:

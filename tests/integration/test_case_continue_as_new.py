@@ -20,6 +20,7 @@ from sinergi.domain.ids import workflow_id
 from sinergi.domain.policy import load_policy
 from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER, event, harness, intake
+from sinergi.testing.waiting import eventually
 
 ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 SUGGEST_CAN_AT = 40
@@ -41,16 +42,6 @@ def short_lpsk_policy():
     clocks = [c.model_copy(update={"duration": "12s"}) if c.id == "T3" else c for c in policy.clocks]
     return policy.model_copy(update={"clocks": clocks})
 
-
-async def eventually(check, timeout: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
 
 
 async def settled(h, case_id):

@@ -6,11 +6,8 @@ The sandbox's ledger is the agencies' own record: it proves what each office rec
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,6 +16,7 @@ from sinergi.domain.views import CaseStatus
 from sinergi.sandbox import SandboxOptions
 from sinergi.sandbox.ledger import dotted_fields
 from sinergi.testing.live import LiveAgencies, live_agencies
+from sinergi.testing.waiting import eventually
 from sinergi.worker import build_workers
 
 REGISTRY = load_registry("sandbox")
@@ -27,17 +25,6 @@ BRISK = SandboxOptions(delay=0.02, jitter=0.02, retry_attempts=10, retry_interva
                        wait_timeout=20.0, seed=7)
 CHILD = {"person": {"date_of_birth": "2012-05-01"}}
 
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """Retry an async check that asserts until it passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)
 
 
 def referral(st: CaseStatus, service: str):

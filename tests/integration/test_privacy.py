@@ -74,7 +74,7 @@ async def test_raw_history_and_search_attributes_never_hold_the_victims_identity
         history = await handle.fetch_history()
         # Search attributes are never encrypted (TEMPORAL.md); they are checked below on their own.
         payloads = [p for event in history.events for p in payloads_in(event)
-                    if b"binary/encrypted" != p.metadata.get("encoding") and not _never_encoded(event, p)]
+                    if p.metadata.get("encoding") != b"binary/encrypted" and not _never_encoded(event, p)]
         assert payloads == [], [(p.metadata, p.data[:40]) for p in payloads]
         encrypted = [p for event in history.events for p in payloads_in(event)
                      if p.metadata.get("encoding") == b"binary/encrypted"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from opentelemetry.trace import SpanKind
 from temporalio.testing import WorkflowEnvironment
-from trace_kit import BRISK, captured_log_lines, eventually, spans, traced_stack
+from trace_kit import BRISK, spans, traced_stack
 
 from sinergi import telemetry
 from sinergi.binaries import temporal_cli
@@ -23,6 +23,8 @@ from sinergi.domain.views import CaseStatus
 from sinergi.sandbox import SandboxOptions
 from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER, intake
+from sinergi.testing.logcapture import captured_log_lines
+from sinergi.testing.waiting import eventually
 from sinergi.workflows import observe
 
 GATEWAY_ROUTE = "POST /v1/agencies/{office}/events"

@@ -9,18 +9,13 @@ gateway on loopback (as tests/integration/gateway_kit.py serves it) and the sand
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import structlog
 from click.testing import CliRunner, Result
 from gateway_kit import resources_for, serve_app
 from opentelemetry import trace
@@ -31,7 +26,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
-from sinergi import logs, telemetry
+from sinergi import telemetry
 from sinergi.cases import Cases
 from sinergi.cli import cli
 from sinergi.codec import ensure_keys_file
@@ -82,20 +77,6 @@ def spans() -> Spans:
         _SPANS.install()
     return _SPANS
 
-
-@contextmanager
-def captured_log_lines() -> Iterator[io.StringIO]:
-    """Every log line of this process, rendered by `sinergi.logs.configure` (JSON), into a buffer."""
-    buffer = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, structlog.get_config())
-    logs.configure("DEBUG", "json", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:], level, config = saved
-        root.setLevel(level)
-        structlog.configure(**config)
 
 
 @dataclass
@@ -187,14 +168,3 @@ async def _terminate(cases: Cases, case_ids: list[str]) -> None:
         except RPCError:
             pass
 
-
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-            return await result if asyncio.iscoroutine(result) else result
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)

@@ -3,15 +3,11 @@ own loggers rendered and redacted like ours."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import structlog
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -19,6 +15,7 @@ from opentelemetry.trace import StatusCode
 
 from sinergi import logs, telemetry
 from sinergi.config import ConfigError, Settings, TelemetrySettings
+from sinergi.testing.logcapture import captured_log_lines
 
 PHONE, DOB, NAME = "+62 812 5550 1234", "2001-03-14", "Siti Rahmawati Contoh"
 
@@ -61,23 +58,10 @@ def test_the_personal_data_filter_drops_personal_keys_and_values_but_keeps_ids_a
     assert out.context == span.get_span_context()
 
 
-@contextmanager
-def _lines() -> Iterator[io.StringIO]:
-    buffer = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, structlog.get_config())
-    logs.configure("INFO", "json", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:], level, config = saved
-        root.setLevel(level)
-        structlog.configure(**config)
-
 
 def test_temporal_log_records_are_json_with_their_ids_and_redacted_by_value() -> None:
     logs.remember_names(NAME)
-    with _lines() as buffer:
+    with captured_log_lines("INFO") as buffer:
         extra = {"temporal_activity": {"workflow_id": "case-KALSEL-2026-7Q2M9XKD", "activity_id": "3",
                                        "activity_type": "deliver_referral", "namespace": "default", "attempt": 2}}
         try:

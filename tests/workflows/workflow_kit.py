@@ -8,7 +8,6 @@ otherwise, so activities and deliveries finish in real time while the case's clo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from sinergi.domain.ids import workflow_id
 from sinergi.domain.views import CaseStatus, ClockView, ReferralView
 from sinergi.testing.cases import Harness, event, harness
+from sinergi.testing.waiting import eventually
 
 ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 CHILD = {"person": {"date_of_birth": "2012-05-01"}}
@@ -81,17 +81,6 @@ async def advance(env: WorkflowEnvironment, **kwargs: float) -> None:
     """Let virtual time pass: every timer due meanwhile fires, in order."""
     await env.sleep(timedelta(**kwargs))
 
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    """Retry an async check that asserts until it passes (deliveries and notices run in real time)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.05)
 
 
 async def settled(h: Harness, case_id: str) -> CaseStatus:
