@@ -18,6 +18,7 @@ DEFAULT_FILE = "sinergi.toml"
 BUILTIN_POLICIES = frozenset({"default", "demo"})
 BUILTIN_AGENCIES = frozenset({"sandbox"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_CACHED_CASES = 400  # worker memory: bench/memory.py
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -45,9 +46,10 @@ class TemporalSettings(_Section):
     # Deliveries per second on each agency kind's task queue, enforced by the server (None: no limit),
     # so a burst of cases never floods one agency's system.
     agency_rate_limit: float | None = Field(default=None, gt=0)
-    # Cases kept in the worker's memory between events (~0.5 MB each, bench/RESULTS.md); the others are
-    # rebuilt from history when they next wake. Lower it to bound memory, raise it for throughput.
-    max_cached_workflows: int = Field(default=1000, ge=0)
+    # Cases kept in the worker's memory between events (~0.38 MB each, bench/RESULTS.md "Memory"); the
+    # others are rebuilt from history when they next wake. The default keeps a worker under 300 MB however
+    # many cases are open; raise it for throughput when many hundreds of cases are active at once.
+    max_cached_workflows: int = Field(default=DEFAULT_CACHED_CASES, ge=0)
 
 
 class GatewaySettings(_Section):

@@ -15,7 +15,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverter
 from temporalio.runtime import Runtime
 from temporalio.worker import Replayer
 
-from sinergi.worker import WORKFLOWS
+from sinergi.worker import WORKFLOWS, workflow_runner
 
 # Every case, running or closed, newest first: what an upgrade must still be able to replay.
 DEFAULT_QUERY = "WorkflowType = 'CaseWorkflow'"
@@ -54,7 +54,8 @@ async def replay(histories: Iterable[WorkflowHistory] | AsyncIterable[WorkflowHi
     # A replay failure never leaves this machine: keep its message readable instead of encrypted. Failures
     # recorded in the history still decode, whichever failure converter reads them.
     converter = dataclasses.replace(converter, failure_converter_class=DefaultFailureConverter)
-    replayer = Replayer(workflows=workflows or WORKFLOWS, data_converter=converter, runtime=runtime)
+    replayer = Replayer(workflows=workflows or WORKFLOWS, data_converter=converter, runtime=runtime,
+                        workflow_runner=workflow_runner())
     report = ReplayReport()
     async for history in _each(histories):
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

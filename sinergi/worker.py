@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 import aiohttp
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext, AgencyAdapter
 from sinergi.adapters.registry import build_adapters
-from sinergi.config import BUILTIN_AGENCIES, Settings
+from sinergi.config import BUILTIN_AGENCIES, DEFAULT_CACHED_CASES, Settings
 from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.agency_kinds import AGENCY_KINDS
 from sinergi.sandbox.runner import registry_for
@@ -28,14 +29,27 @@ from sinergi.workflows.case import CaseWorkflow, agency_task_queue
 
 WORKFLOWS = [CaseWorkflow]
 
+# The sandbox re-imports, for every cached workflow, each module it does not pass through. The domain
+# rules and the workflow's message models are deterministic and hold no state, so every case shares one
+# copy: re-importing `sinergi.workflows.messages` rebuilt three pydantic models for every case
+# (bench/RESULTS.md "Memory"). The workflow module itself stays sandboxed.
+PASSED_THROUGH = ("sinergi.domain", "sinergi.activities", "sinergi.workflows.messages", "sinergi.workflows.observe")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox every worker and replayer runs the case workflow in."""
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
+
 
 def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
-                  rate_limit: float | None = None, max_cached_workflows: int = 1000) -> list[Worker]:
+                  rate_limit: float | None = None,
+                  max_cached_workflows: int = DEFAULT_CACHED_CASES) -> list[Worker]:
     """The main worker and one worker per agency kind, all on one client.
 
     `rate_limit` caps deliveries per second on each agency kind's queue (`[temporal] agency_rate_limit`).
     """
     main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, max_cached_workflows=max_cached_workflows,
+                  workflow_runner=workflow_runner(),
                   activities=[activities.route, activities.deliver_notice, activities.deliver_referral])
     per_kind = [
         Worker(client, task_queue=agency_task_queue(task_queue, kind),

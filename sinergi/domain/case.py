@@ -10,11 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sinergi.domain.intake import Intake
 from sinergi.domain.notices import Notice
-from sinergi.domain.policy import Policy
+from sinergi.domain.policy import Policy, shared
 
 
 class Stage(StrEnum):
@@ -220,3 +220,8 @@ class CaseInput(BaseModel):
     intake: Intake
     policy: Policy
     state: CaseState | None = None
+
+    @field_validator("policy")
+    @classmethod
+    def _share_policy(cls, policy: Policy) -> Policy:
+        return shared(policy)

@@ -156,6 +156,24 @@ class Policy(_Strict):
         raise KeyError(clock_id)
 
 
+# Distinct policies seen by this process, by content. A worker holds hundreds of cases that all opened
+# under the same few policies: each case keeps *its* policy (it travels in the workflow input), but equal
+# policies share one frozen instance instead of one copy per case (~42 kB each, bench/RESULTS.md).
+_SHARED: dict[str, Policy] = {}
+_SHARED_MAX = 64
+
+
+def shared(policy: Policy) -> Policy:
+    """The process's one instance equal to `policy` (policies are frozen, so sharing cannot leak a change)."""
+    key = policy.model_dump_json()
+    found = _SHARED.get(key)
+    if found is not None:
+        return found
+    if len(_SHARED) < _SHARED_MAX:  # a bound, should policies ever be generated: then each case keeps its own
+        _SHARED[key] = policy
+    return policy
+
+
 class PolicyError(Exception):
     """A policy file that cannot be used; the message names the file and the key."""
 

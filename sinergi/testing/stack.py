@@ -118,7 +118,7 @@ class Stack:
     """A dev server, workers and gateways as processes under `root`, on free loopback ports."""
 
     def __init__(self, root: Path, *, policy: str = "demo", task_queue: str | None = None, log_level: str = "INFO",
-                 db: str = "file", sandbox_port: int | None = None) -> None:
+                 db: str = "file", sandbox_port: int | None = None, max_cached_workflows: int | None = None) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.db_file = root / "temporal.db"
@@ -131,6 +131,7 @@ class Stack:
         self.config.write_text(
             f'[temporal]\naddress = "127.0.0.1:{self.temporal_port}"\nnamespace = "default"\n'
             f'task_queue = "{self.task_queue}"\n'
+            + (f'max_cached_workflows = {max_cached_workflows}\n' if max_cached_workflows is not None else '') +
             f'[gateway]\nhost = "127.0.0.1"\nport = {self.gateway_port}\n'
             f'[codec]\nkey_id = "k1"\nkeys_file = "keys.json"\n'
             f'[policy]\nfile = "{policy}"\n[agencies]\nfile = "sandbox"\n'

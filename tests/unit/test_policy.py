@@ -290,3 +290,44 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     message = refused(tmp_path, GOOD.replace('duration = "7d"', 'duration = "soon"').replace(
         'kind = "statutory"', 'kind = "urgent"'))
     assert len(message.splitlines()) == 2
+
+
+# --- one instance per distinct policy (worker memory, bench/memory.py) ----------------------------------
+
+
+def test_cases_opened_under_equal_policies_share_one_instance() -> None:
+    from sinergi.domain.case import CaseInput
+    from sinergi.testing.cases import intake
+
+    wire = CaseInput(case_id="A", intake=intake(), policy=load_policy("default")).model_dump_json()
+    first, second = CaseInput.model_validate_json(wire), CaseInput.model_validate_json(wire)
+
+    assert first.policy is second.policy
+    assert first.policy == DEFAULT
+
+
+def test_a_case_keeps_its_own_policy_when_it_differs() -> None:
+    from sinergi.domain.case import CaseInput
+    from sinergi.testing.cases import intake
+
+    stricter = DEFAULT.model_copy(update={"name": "stricter"})
+    a = CaseInput(case_id="A", intake=intake(), policy=DEFAULT)
+    b = CaseInput(case_id="B", intake=intake(), policy=stricter)
+
+    assert a.policy is not b.policy
+    assert b.policy.name == "stricter"
+    assert a.policy.name == DEFAULT.name
+
+
+def test_sharing_is_bounded_so_generated_policies_cannot_grow_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinergi.domain import policy as module
+
+    monkeypatch.setattr(module, "_SHARED", {})
+    monkeypatch.setattr(module, "_SHARED_MAX", 2)
+    made = [DEFAULT.model_copy(update={"name": f"p{i}"}) for i in range(4)]
+
+    kept = [module.shared(p) for p in made]
+
+    assert len(module._SHARED) == 2
+    assert kept == made  # past the bound each policy is still used as given, equal and unchanged
+    assert module.shared(made[0].model_copy()) is made[0]
