@@ -128,7 +128,7 @@ async def drive(client: Client, task_queue: str, shape: Shape, cases: int, concu
     return run
 
 
-async def serve(address: str, task_queue: str) -> None:
+async def serve(address: str, task_queue: str, cache: int) -> None:
     import signal
 
     from temporalio.worker import Worker
@@ -138,7 +138,8 @@ async def serve(address: str, task_queue: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Worker(client, task_queue=task_queue, workflows=[BareCase], activities=[noop]):
+    async with Worker(client, task_queue=task_queue, workflows=[BareCase], activities=[noop],
+                      max_cached_workflows=cache):
         await stop.wait()
 
 
@@ -150,8 +151,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("command", choices=["worker"])
     parser.add_argument("--address", required=True)
     parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--max-cached-workflows", type=int, required=True)
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.address, args.task_queue))
+    asyncio.run(serve(args.address, args.task_queue, args.max_cached_workflows))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # a process that used the Temporal client can abort at interpreter exit (TEMPORAL.md)

@@ -48,6 +48,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from sinergi.bulk import open_all, parse_lines
 from sinergi.cases import Cases
 from sinergi.codec import load_keys
+from sinergi.config import DEFAULT_CACHED_CASES
 from sinergi.demo import sample_intakes
 from sinergi.domain.policy import load_policy
 from sinergi.logs import configure, remember_person
@@ -223,12 +224,13 @@ async def engine_phase(stack: Stack, client: Client, sandbox: Sandbox, n: int, w
     return phase
 
 
-async def bare_phase(stack: Stack, shape: bare.Shape, n: int, workers: int) -> Phase:
+async def bare_phase(stack: Stack, shape: bare.Shape, n: int, workers: int, cache: int) -> Phase:
     phase = Phase("bare", n, workers, shape=asdict(shape))
     client = await Client.connect(stack.settings.temporal.address)  # the default converter: no codec, no pydantic
     queue = f"bare-{uuid.uuid4().hex[:8]}"
     procs = [stack.spawn("bare-worker", [sys.executable, str(BENCH / "bare.py"), "worker", "--address",
-                                         stack.settings.temporal.address, "--task-queue", queue])
+                                         stack.settings.temporal.address, "--task-queue", queue,
+                                         "--max-cached-workflows", str(cache)])
              for _ in range(workers)]
     for proc in procs:
         await stack.wait_polling(client, proc, queue)
@@ -250,7 +252,7 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
                   shape: bare.Shape | None) -> tuple[list[Phase], bare.Shape | None]:
     root = Path(tempfile.mkdtemp(prefix="sinergi-bench-"))
     phases: list[Phase] = []
-    with Stack(root, policy="demo", log_level=args.log_level, db=args.db) as stack:
+    with Stack(root, policy="demo", log_level=args.log_level, db=args.db, max_cached_workflows=args.cache) as stack:
         configure("WARNING", "json", stream=open(root / "bench.log", "a"))  # noqa: SIM115 - for the whole run
         stack.start_server()
         client = await stack.client()
@@ -269,7 +271,7 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
                                            updates=round(phase.shape["updates"]), timers=round(phase.shape["timers"]),
                                            timers_fired=round(phase.shape.get("timers_fired", 0)))
                 elif args.bare and shape is not None:
-                    phase = await bare_phase(stack, shape, n, workers)
+                    phase = await bare_phase(stack, shape, n, workers, args.cache)
                 else:
                     continue
                 phases.append(phase)
@@ -389,6 +391,8 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, nargs="+", default=[1], choices=[1, 2, 3, 4])
     parser.add_argument("--db", choices=["file", "memory"], default="file",
                         help="the dev server's state: a SQLite file (as sinergi dev) or in memory")
+    parser.add_argument("--cache", type=int, default=DEFAULT_CACHED_CASES,
+                        help="max_cached_workflows of every worker, engine and bare alike (default: sinergi's)")
     parser.add_argument("--no-bare", dest="bare", action="store_false", help="skip the bare workflow")
     parser.add_argument("--samples", type=int, default=20, help="case histories counted for the average shape")
     parser.add_argument("--timeout", type=float, default=0, help="seconds to wait for the cases (0: 120 + 5 per case)")

@@ -84,12 +84,44 @@ def test_temporal_log_records_are_json_with_their_ids_and_redacted_by_value() ->
 
 
 def test_remembered_names_are_bounded(monkeypatch) -> None:
-    monkeypatch.setattr(logs, "_extra_names", type(logs._extra_names)())
-    monkeypatch.setattr(logs, "_names_pattern", None)
+    monkeypatch.setattr(logs, "_memory", logs.NameMemory(logs.MAX_REMEMBERED))
     logs.remember_names(*(f"Person Number {i}" for i in range(logs.MAX_REMEMBERED + 5)))
-    assert len(logs._extra_names) == logs.MAX_REMEMBERED
+    assert len(logs._memory) == logs.MAX_REMEMBERED
     assert logs.redact_value(f"Person Number {logs.MAX_REMEMBERED + 4} called") == "[redacted] called"
     assert logs.redact_value("Person Number 0 called") == "Person Number 0 called"  # the oldest, forgotten
+    logs.remember_names("Person Number 5")  # remembered again: now the newest, so it outlives 6 and 7
+    logs.remember_names("Someone Else", "Another One")
+    assert logs.redact_value("Person Number 5, Person Number 6, Person Number 7") == \
+        "[redacted], Person Number 6, Person Number 7"
+
+
+def test_a_name_is_redacted_whatever_its_case_or_spacing_and_the_longest_remembered_form_goes_whole(
+        monkeypatch) -> None:
+    monkeypatch.setattr(logs, "_memory", logs.NameMemory(10))
+    logs.remember_person("Siti Rahmawati Contoh")
+    assert logs.redact_value("SITI  rahmawati\ncontoh called") == "[redacted] called"
+    assert logs.redact_value("ask Rahmawati's sister") == "ask [redacted]'s sister"
+    assert logs.redact_value("Situ Rahmawatix") == "Situ Rahmawatix"
+    assert logs.redact_value("the line ends with Siti") == "the line ends with [redacted]"  # a part, at the end
+
+
+def test_remembering_thousands_of_names_costs_little_memory(monkeypatch) -> None:
+    """A worker sees a new name with every intake; the old matcher rebuilt a regex per name and `re` kept
+    512 of them (~78 MB after 1,500 intakes)."""
+    import tracemalloc
+
+    monkeypatch.setattr(logs, "_memory", logs.NameMemory(logs.MAX_REMEMBERED))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(3000):
+            logs.remember_person(f"Nama Orang{i} Contoh{i}", f"+62 812 {i:04d} 0000")
+            logs.redact_value(f"referral sent for case {i}")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(logs._memory) == logs.MAX_REMEMBERED
+    assert grown < 4_000_000, f"{grown / 1e6:.1f} MB for {logs.MAX_REMEMBERED} remembered names"
 
 
 def test_a_remembered_person_is_redacted_whole_and_by_each_part_of_the_name_but_never_inside_words() -> None:
