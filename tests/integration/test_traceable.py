@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import socket
 import urllib.request
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from opentelemetry.trace import SpanKind
@@ -167,14 +169,19 @@ def _free_port() -> int:
 async def test_the_workers_prometheus_endpoint_serves_sinergi_counters(dev_env, tmp_path: Path) -> None:
     address = f"127.0.0.1:{_free_port()}"
     runtime = telemetry.build_runtime(Settings(telemetry=TelemetrySettings(metrics_address=address)))
-    # KBRI refuses: the referral fails, a manual task opens and the failure is escalated.
+    # KBRI refuses: the referral fails, a manual task opens and the failure is escalated. No agency answers
+    # anything else, so the acknowledgement clock S3 (2 s in this policy) is missed for the screening.
+    demo = (resources.files("sinergi.policies") / "demo.toml").read_text("utf-8")
+    head, s3 = demo.split("[clocks.S3]")
+    policy = tmp_path / "quick-s3.toml"
+    policy.write_text(head + "[clocks.S3]" + re.sub(r'duration = "\w+"', 'duration = "2s"', s3, count=1), "utf-8")
     options = SandboxOptions(storylines=False, reject={"kbri_kuala_lumpur": "travel document copy missing"})
-    async with traced_stack(dev_env.client, tmp_path, options=options, runtime=runtime) as stack:
+    async with traced_stack(dev_env.client, tmp_path, options=options, runtime=runtime, policy=str(policy)) as stack:
         case_id = await stack.open_with_cli(intake())
 
         async def counted() -> str:
             text = await asyncio.to_thread(_scrape, address)
-            for name in (observe.REFERRALS_SENT, observe.MANUAL_TASKS, observe.ESCALATIONS):
+            for name in (observe.REFERRALS_SENT, observe.MANUAL_TASKS, observe.ESCALATIONS, observe.BREACHES):
                 assert name in text, f"{name} not served yet"
             return text
 
@@ -185,6 +192,8 @@ async def test_the_workers_prometheus_endpoint_serves_sinergi_counters(dev_env, 
     assert any('agency="kbri' in line for line in tasks), tasks
     escalations = [line for line in text.splitlines() if line.startswith(observe.ESCALATIONS)]
     assert any('rule="referral"' in line for line in escalations), escalations
+    breaches = [line for line in text.splitlines() if line.startswith(observe.BREACHES)]
+    assert any('rule="S3"' in line and 'kind="warning"' in line for line in breaches), breaches
     assert case_id not in text  # counters are per office and rule, never per case
 
 

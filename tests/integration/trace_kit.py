@@ -107,7 +107,7 @@ class TracedStack:
         return case_id
 
 
-def _write_config(folder: Path, address: str, namespace: str, task_queue: str) -> Path:
+def _write_config(folder: Path, address: str, namespace: str, task_queue: str, policy: str) -> Path:
     keys = folder / "keys.json"
     ensure_keys_file(keys, "k1")
     path = folder / "sinergi.toml"
@@ -123,16 +123,19 @@ keys_file = "{keys}"
 
 [dev]
 state_dir = "{folder / 'state'}"
+
+[policy]
+file = "{policy}"
 """, "utf-8")
     return path
 
 
 @asynccontextmanager
 async def traced_stack(server: Client, folder: Path, options: SandboxOptions = BRISK,
-                       runtime: Runtime | None = None) -> AsyncIterator[TracedStack]:
+                       runtime: Runtime | None = None, policy: str = "default") -> AsyncIterator[TracedStack]:
     """Workers, gateway and sandbox agencies for `server`'s Temporal, configured by a sinergi.toml in `folder`."""
     target = server.service_client.config.target_host
-    config_file = _write_config(folder, target, server.namespace, f"traced-{uuid.uuid4().hex[:8]}")
+    config_file = _write_config(folder, target, server.namespace, f"traced-{uuid.uuid4().hex[:8]}", policy)
     settings = load_settings(config_file, env={})
     client = await connect(settings, runtime=runtime)
     cases = Cases(client, settings.temporal.task_queue, load_policy(settings.policy.file))
