@@ -24,6 +24,8 @@ def _pairs(parse, values: tuple[str, ...], option: str) -> list:
               help="Seconds before each step an agency takes.")
 @click.option("--jitter", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="Up to this many seconds added at random to each delay.")
+@click.option("--answer-delay", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds each office takes to answer a delivery (a slow agency system).")
 @click.option("--decline-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of referrals the agencies decline.")
 @click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
@@ -36,7 +38,8 @@ def _pairs(parse, values: tuple[str, ...], option: str) -> list:
               help="Where agencies send events (default: each referral's callback_url).")
 @click.option("--seed", type=int, default=None, help="Seed for the decline and failure draws.")
 @common
-def sandbox(app: App, port: int | None, delay: float, jitter: float, decline_rate: float, failure_rate: float,
+def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_delay: float, decline_rate: float,
+            failure_rate: float,
             outages: tuple[str, ...], rejects: tuple[str, ...], gateway_url: str | None, seed: int | None) -> None:
     """Run the simulated agency systems on loopback until Ctrl-C.
 
@@ -60,7 +63,8 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, decline_rat
     windows: dict[str, list] = {}
     for office, window in _pairs(parse_outage, outages, "--outage"):
         windows.setdefault(office, []).append(window)
-    options = SandboxOptions(delay=delay, jitter=jitter, decline_rate=decline_rate, failure_rate=failure_rate,
+    options = SandboxOptions(delay=delay, jitter=jitter, answer_delay=answer_delay, decline_rate=decline_rate,
+                             failure_rate=failure_rate,
                              outages=windows, reject=dict(_pairs(parse_reject, rejects, "--reject")),
                              gateway_url=gateway_url, seed=seed)
     where = port if port is not None else settings.dev.sandbox_port

@@ -32,6 +32,8 @@ class SandboxOptions(BaseModel):
 
     delay: float = Field(default=1.0, ge=0, description="seconds before each step an agency takes")
     jitter: float = Field(default=0.5, ge=0, description="up to this many seconds added to each delay")
+    answer_delay: float = Field(default=0.0, ge=0, description="seconds an office takes to answer each delivery "
+                                                               "(a slow system; the request stays open)")
     decline_rate: float = Field(default=0.0, ge=0, le=1, description="share of referrals declined")
     failure_rate: float = Field(default=0.0, ge=0, le=1, description="share of deliveries answered 500")
     outages: dict[str, list[Window]] = Field(default_factory=dict, description="office (or '*') → windows")

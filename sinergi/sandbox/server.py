@@ -9,6 +9,8 @@ configured refusal (422), valid message (400); then it is applied (202) and the 
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,8 @@ async def _receive(request: web.Request, kind: Kind) -> web.Response:
     if not key:
         return _error(400, "missing_idempotency_key", "an Idempotency-Key header is required")
     entry = sandbox.ledger.attempt(office.id, kind, key)
+    if sandbox.options.answer_delay:
+        await asyncio.sleep(sandbox.options.answer_delay)
     if sandbox.down(office.id):
         entry.refused += 1
         return _error(503, "unavailable", f"{office.id} is down (sandbox outage window)")

@@ -26,8 +26,12 @@ with workflow.unsafe.imports_passed_through():
 
 PATCH_RESTRICT_WITHDRAWN_DELIVERY = "restrict-withdrawn-delivery"
 PATCH_PUBLISH_ROUTED_OFFICE = "publish-routed-office"
-ROUTE_TIMEOUT = timedelta(seconds=30)
+# Activity options are not part of a history's commands: changing them needs no patch. Routing is a
+# lookup in the worker's memory; an agency call heartbeats after 2 s (sinergi.activities.agencies), so a
+# worker killed mid-call delays its retry by the heartbeat timeout, not by the whole call's.
+ROUTE_TIMEOUT = timedelta(seconds=5)
 CALL_TIMEOUT = timedelta(seconds=30)
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
 # manual task meanwhile). Only a permanent rejection stops the retries.
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -222,7 +226,7 @@ class CaseWorkflow:
                             stage=str(referral.stage), due_by=due, mandated_by=referral.mandated_by,
                             intake=self._case.intake),
             task_queue=agency_task_queue(workflow.info().task_queue, referral.kind),
-            start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
+            start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DELIVERY_RETRY,
             summary=f"Referral to {route.office_name}: {what}")
         # Only a withdrawal stops a delivery under way; a referral answered meanwhile (a screening outcome
         # entered by an operator) still lands, so who received what stays on record.
@@ -256,8 +260,8 @@ class CaseWorkflow:
             receipt = await workflow.execute_activity_method(
                 AgencyActivities.deliver_notice, notice,
                 task_queue=agency_task_queue(workflow.info().task_queue, notice.kind) if notice.kind else None,
-                start_to_close_timeout=CALL_TIMEOUT, retry_policy=DELIVERY_RETRY,
-                summary=_notice_summary(notice))
+                start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
                     else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
         except ActivityError as err:
