@@ -41,13 +41,28 @@ def office_secret(office: Office, direction: Direction, environ: Mapping[str, st
     name = env_name(office, direction)
     if environ.get(name):
         return environ[name]
-    if secrets_file is not None and secrets_file.exists():
-        stored = json.loads(secrets_file.read_text("utf-8"))
-        value = stored.get(office.id, {}).get(direction)
+    if secrets_file is not None:
+        value = _stored(secrets_file).get(office.id, {}).get(direction)
         if value:
             return value
     raise MissingSecret(f"office {office.id}: no {direction} secret: set the environment variable {name} "
                         "to a Standard Webhooks secret (whsec_...)")
+
+
+_read: dict[Path, tuple[tuple[int, int, int], dict[str, dict[str, str]]]] = {}
+
+
+def _stored(path: Path) -> dict[str, dict[str, str]]:
+    """The dev secrets file, parsed again only when it changed (it is read per delivery and per event)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    known = _read.get(path)
+    if known is None or known[0] != version:
+        known = _read[path] = (version, json.loads(path.read_text("utf-8")))
+    return known[1]
 
 
 def ensure_dev_secrets(path: Path, offices: Iterable[Office]) -> None:
