@@ -195,7 +195,8 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         f"data in {settings.dev.db_file})",
         f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "
         "OpenAPI: /v1/openapi.json)",
-        f"  Agencies      {f'sandbox agencies on {settings.dev.sandbox_base_url}' if sandbox else 'configured adapters'}"
+        "  Agencies      "
+        f"{f'sandbox agencies on {settings.dev.sandbox_base_url}' if sandbox else 'configured adapters'}"
         f" ({settings.agencies.file})",
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
         *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]

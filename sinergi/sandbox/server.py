@@ -10,7 +10,6 @@ configured refusal (422), valid message (400); then it is applied (202) and the 
 from __future__ import annotations
 
 import asyncio
-
 import json
 from typing import TYPE_CHECKING, Any
 

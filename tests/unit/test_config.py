@@ -206,3 +206,4 @@ def test_the_metrics_address_is_host_and_port_and_off_by_default():
         "0.0.0.0:9464"
     with pytest.raises(ConfigError, match="telemetry.metrics_address: expected host:port"):
         load_settings(env={"SINERGI_TELEMETRY_METRICS_ADDRESS": "9464"})
+
