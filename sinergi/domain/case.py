@@ -210,7 +210,9 @@ class CaseState(_Model):
         return out
 
 
-RULES_VERSION = 2  # 2: a screening outcome completes the screening referral
+# 2: a screening outcome completes the screening referral
+# 3: an office's answer to a referral whose delivery is not yet confirmed is accepted (it proves receipt)
+RULES_VERSION = 3
 
 
 class CaseInput(BaseModel):

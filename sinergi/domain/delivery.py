@@ -27,6 +27,10 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
                                  fields=receipt.fields, at=receipt.delivered_at, mandated_by=referral.mandated_by))
     if referral.status == "completed":
         return []  # the case already had the agency's answer (e.g. a screening entered by an operator)
+    if s.rules_version >= 3 and referral.status in ANSWERED:
+        # The office answered before this call returned (rules v3): S3 already ran from its answer.
+        _close_tasks(s, referral_id, receipt.office, now)
+        return []
     if referral.status != "pending":
         # Held or cancelled while the call was in flight: the office has the data all the same, so it is
         # recorded, and told to restrict its use.
@@ -36,17 +40,24 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
             "do not act on it or keep its personal data", office=receipt.office))]
     referral.status = "sent"
     referral.office = receipt.office
-    for task in s.manual_tasks:
-        # The office is reachable again: the phone-or-paper fallback opened while it was down is done.
-        if task.referral_id == referral_id and task.closed_at is None:
-            task.closed_at = now
-            s.note(now, "task", f"manual task {task.id} closed: {referral_id} delivered to {receipt.office}", task.id)
+    _close_tasks(s, referral_id, receipt.office, now)
     referral.sent_at = receipt.delivered_at
     referral.last_error = None
     s.note(now, "referral", f"{referral_id} delivered to {receipt.office} ({len(receipt.fields)} fields)",
            referral_id)
     # rule: S3
     return clocks.fire(s, policy, ["referral.sent"], [referral_id], now)
+
+
+ANSWERED = ("sent", "acknowledged", "accepted", "declined")
+
+
+def _close_tasks(s: CaseState, referral_id: str, office: str, now: datetime) -> None:
+    for task in s.manual_tasks:
+        # The office is reachable again: the phone-or-paper fallback opened while it was down is done.
+        if task.referral_id == referral_id and task.closed_at is None:
+            task.closed_at = now
+            s.note(now, "task", f"manual task {task.id} closed: {referral_id} delivered to {office}", task.id)
 
 
 def routed(s: CaseState, referral_id: str, office: str) -> None:
@@ -70,6 +81,8 @@ def rejected(s: CaseState, referral_id: str, office: str, reason: str, now: date
 def unreachable(s: CaseState, referral_id: str, office: str, error: str, now: datetime) -> list[Effect]:
     """Degraded mode: the office stayed unreachable past its agreed response time."""
     referral = s.referrals[referral_id]
+    if s.rules_version >= 3 and referral.status in ANSWERED:
+        return []  # the office answered: it is reachable, whatever its delivery call is doing
     referral.last_error = f"{office} unreachable: {error}"
     task = lifecycle.open_manual_task(
         s, office, f"{office}'s system is unreachable ({error}): deliver {routing.describe(referral.service)} "

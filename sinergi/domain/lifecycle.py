@@ -97,6 +97,18 @@ def _referral_in(*statuses: str) -> Guard:
                  f"no referral of this case is {' or '.join(statuses)}")
 
 
+def in_flight(s: CaseState, referral) -> bool:
+    """Routed to an office whose delivery has not been confirmed yet (the call may still be under way)."""
+    return s.rules_version >= 3 and referral.status == "pending" and referral.office is not None
+
+
+def _referral_answerable(*statuses: str) -> Guard:
+    # rule: S3 — an office's answer proves it received the referral, even before its delivery is
+    # confirmed (rules v3: offices that answer at once were refused with 409 and retried)
+    return _need(lambda s: any(r.status in statuses or in_flight(s, r) for r in s.referrals.values()),
+                 f"no referral of this case is {' or '.join(statuses)}")
+
+
 GUARDS: dict[str, Guard] = {
     "identification.screening_completed": _stage(Stage.IDENTIFICATION),
     "identification.police_report_filed": _open,
@@ -145,9 +157,9 @@ GUARDS: dict[str, Guard] = {
     "reintegration.rights_settled": _open,
     "reintegration.completed": _all(
         _stage(Stage.REINTEGRATION), _need(lambda s: s.plan_agreed, "no reintegration plan is agreed")),
-    "referral.acknowledged": _all(_open, _referral_in("sent")),
-    "referral.accepted": _all(_open, _referral_in("sent", "acknowledged")),
-    "referral.declined": _all(_open, _referral_in("sent", "acknowledged")),
+    "referral.acknowledged": _all(_open, _referral_answerable("sent")),
+    "referral.accepted": _all(_open, _referral_answerable("sent", "acknowledged")),
+    "referral.declined": _all(_open, _referral_answerable("sent", "acknowledged")),
     "referral.completed": _all(_open, _referral_in("accepted")),
     "consent.recorded": _open,
     "consent.withdrawn": _open,
@@ -195,7 +207,8 @@ def _data_refusal(state: CaseState, event) -> str | None:
             return f"no referral {data.referral_id} in this case"
         allowed = {"referral.acknowledged": ("sent",), "referral.accepted": ("sent", "acknowledged"),
                    "referral.declined": ("sent", "acknowledged"), "referral.completed": ("accepted",)}[event.type]
-        if referral.status not in allowed:
+        early = event.type != "referral.completed" and in_flight(state, referral)
+        if referral.status not in allowed and not early:
             return f"referral {referral.referral_id} is {referral.status}, expected {' or '.join(allowed)}"
         if event.source and not event.source.startswith("operator:") and referral.office not in (None, event.source):
             return f"referral {referral.referral_id} was sent to {referral.office}, not {event.source}"
@@ -272,11 +285,14 @@ def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect
     if qualifier:
         triggers.append(f"{event.type}:{qualifier}")
     contexts = _contexts(event)
+    effects: list[Effect] = []
+    if event.type in ANSWERS:
+        effects += _received_before_confirmed(state, policy, event, now)
     # The deadlines this event meets stop first: an event that also closes the case (screening
     # `not_victim`, hand-over) met them, it did not cancel them.
     clocks.stop_matching(state, policy, triggers, contexts, now)
     handler = _HANDLERS.get(event.type)
-    effects = handler(state, policy, event, now) if handler else []
+    effects += handler(state, policy, event, now) if handler else []
     # rule: T6, T21; branch: legal_track — their clocks start even on a closed case
     if not (state.closed and event.type not in ("legal.judgment_final", "case.data_breach_discovered")):
         effects += clocks.start_matching(state, policy, triggers, contexts, now)
@@ -478,6 +494,23 @@ def _reintegration_completed(s: CaseState, p: Policy, e, now: datetime) -> list[
 
 def _rights_settled(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     return []
+
+
+ANSWERS = ("referral.acknowledged", "referral.accepted", "referral.declined")
+
+
+def _received_before_confirmed(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
+    """The office answered while its delivery was still being confirmed: it has the referral. The delivery
+    itself is recorded (fields, time) when its call returns (`delivery.delivered`)."""
+    referral = s.referrals[e.data.referral_id]
+    if not in_flight(s, referral):
+        return []
+    referral.status = "sent"
+    referral.sent_at = now
+    s.note(now, "referral", f"{referral.referral_id} answered by {referral.office} before its delivery was confirmed",
+           referral.referral_id)
+    # rule: S3
+    return clocks.fire(s, p, ["referral.sent"], [referral.referral_id], now)
 
 
 def _referral_ack(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
