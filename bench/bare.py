@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio import activity, workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 
 @dataclass
@@ -118,7 +118,12 @@ async def drive(client: Client, task_queue: str, shape: Shape, cases: int, concu
             handle = await client.start_workflow(BareCase.run, shape, id=f"bare-{prefix}-{n}", task_queue=task_queue)
         for u in range(shape.updates):
             sent = time.perf_counter()
-            await handle.execute_update(BareCase.apply, u)
+            while True:  # a server too busy to answer in time: send it again under the same id, as agencies do
+                try:
+                    await handle.execute_update(BareCase.apply, u, id=f"u{u}")
+                    break
+                except WorkflowUpdateRPCTimeoutOrCancelledError:
+                    await asyncio.sleep(0.5)
             run.latencies.append(time.perf_counter() - sent)
         await handle.result()
         run.completed += 1
