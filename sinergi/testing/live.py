@@ -87,7 +87,7 @@ async def live_agencies(client: Client, secrets_dir: Path, *, registry: AgencyRe
             try:
                 yield live
             finally:
-                await _terminate(cases, live.opened)
+                await terminate_running(cases, live.opened)
                 stop.set()
                 await workers
     finally:
@@ -95,7 +95,7 @@ async def live_agencies(client: Client, secrets_dir: Path, *, registry: AgencyRe
         await runner.cleanup()
 
 
-async def _terminate(cases: Cases, case_ids: list[str]) -> None:
+async def terminate_running(cases: Cases, case_ids: list[str]) -> None:
     """Leave no case running on the shared server once its workers are gone."""
     for case_id in case_ids:
         handle = cases.handle(case_id)

@@ -22,9 +22,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.service import RPCError
 
 from sinergi import telemetry
 from sinergi.cases import Cases
@@ -38,6 +37,7 @@ from sinergi.gateway import TemporalLink
 from sinergi.sandbox import Sandbox, SandboxOptions, point_at
 from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
 from sinergi.temporal import connect
+from sinergi.testing.live import terminate_running
 from sinergi.worker import agency_activities, build_workers, run_workers
 
 BRISK = SandboxOptions(delay=0.02, jitter=0.02, retry_attempts=10, retry_interval=0.1, retry_max_interval=1.0,
@@ -156,18 +156,8 @@ async def traced_stack(server: Client, folder: Path, options: SandboxOptions = B
             try:
                 yield stack
             finally:
-                await _terminate(cases, stack.opened)
+                await terminate_running(cases, stack.opened)
                 stop.set()
                 await workers
 
-
-async def _terminate(cases: Cases, case_ids: list[str]) -> None:
-    """Leave no case running on a shared server once its workers are gone."""
-    for case_id in case_ids:
-        handle = cases.handle(case_id)
-        try:
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
-        except RPCError:
-            pass
 
