@@ -1,7 +1,7 @@
 """What one cached case costs the worker: the sandbox must not rebuild shared code for every case.
 
 The workflow sandbox re-imports, per workflow, each module it does not pass through. The message models
-rebuilt per case cost ~0.1 MB of RSS each time (bench/RESULTS.md "Memory"); `sinergi.worker` passes the
+rebuilt per case cost memory and CPU each time (bench/RESULTS.md "Memory"); `sinergi.worker` passes the
 stateless modules through, and this test keeps it so.
 """
 
