@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -53,7 +55,7 @@ from sinergi.demo import sample_intakes
 from sinergi.domain.policy import load_policy
 from sinergi.logs import configure, remember_person
 from sinergi.sandbox import Sandbox, SandboxOptions
-from sinergi.testing.stack import CLOCK_TICKS, Proc, Stack
+from sinergi.testing.stack import CLOCK_TICKS, Proc, Stack, free_port
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -83,6 +85,9 @@ class Phase:
     peak_rss_mb: float = 0.0  # the largest worker process
     retried: int = 0  # engine: events needing more than one try (409 "not yet", 503)
     ended_early: Counter[str] = field(default_factory=Counter)  # engine: storylines that gave up, by answer
+    refusals: Counter[str] = field(default_factory=Counter)  # engine: tries not answered 2xx, by answer
+    server_ops: dict[str, float] = field(default_factory=dict)  # per case: the server's RPCs and DB requests
+    worker_metrics: dict[str, float] = field(default_factory=dict)  # engine: SDK counters of the workers
     stuck: list[str] = field(default_factory=list)
     shape: dict[str, float] = field(default_factory=dict)
     remember_s: float = 0.0  # engine: `case open --bulk`'s remember_person pass, before the cases open
@@ -140,6 +145,53 @@ def cpu_of(procs: dict[str, list[Proc]]) -> dict[str, float]:
     return out
 
 
+# What the server did, from its Prometheus counters: frontend RPCs ("rpc ...") and database requests
+# ("db ...", visibility "vis ...") by operation.
+SERVER_COUNTERS = {"service_requests": "rpc", "persistence_requests": "db", "visibility_persistence_requests": "vis"}
+_SAMPLE = re.compile(r'^(\w+)\{(.*)\} ([0-9.e+]+)$')
+
+
+def scrape(port: int) -> list[tuple[str, dict[str, str], float]]:
+    """Every sample of a Prometheus /metrics page on loopback: (name, labels, value); none if it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
+            text = page.read().decode()
+    except OSError:
+        return []
+    samples = []
+    for sample in text.splitlines():
+        if found := _SAMPLE.match(sample):
+            samples.append((found[1], dict(re.findall(r'(\w+)="([^"]*)"', found[2])), float(found[3])))
+    return samples
+
+
+def server_ops(stack: Stack) -> Counter[str]:
+    """The dev server's request counters by kind and operation."""
+    counts: Counter[str] = Counter()
+    for name, labels, value in scrape(stack.server_metrics_port):
+        if name in SERVER_COUNTERS and not (name == "service_requests" and labels.get("service_name") != "frontend"):
+            counts[f"{SERVER_COUNTERS[name]} {labels.get('operation', '?')}"] += int(value)
+    return counts
+
+
+# The workers' own view (SDK metrics): cases found in / missing from the cache when their next task came,
+# and how long workflow tasks waited to be picked up.
+WORKER_COUNTERS = ("temporal_sticky_cache_hit", "temporal_sticky_cache_miss",
+                   "temporal_sticky_cache_total_forced_eviction",
+                   "temporal_workflow_task_schedule_to_start_latency_seconds_sum",
+                   "temporal_workflow_task_schedule_to_start_latency_seconds_count",
+                   "temporal_workflow_task_replay_latency_seconds_count")
+
+
+def worker_counts(ports: list[int]) -> dict[str, float]:
+    counts: Counter[str] = Counter()
+    for port in ports:
+        for name, _, value in scrape(port):
+            if name.removesuffix("_total") in WORKER_COUNTERS:
+                counts[name.removesuffix("_total").removeprefix("temporal_")] += value
+    return {k: round(v, 1) for k, v in sorted(counts.items())}
+
+
 def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
     return {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
 
@@ -171,7 +223,8 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, fl
 async def engine_phase(stack: Stack, client: Client, sandbox: Sandbox, n: int, workers: int, timeout: float,
                        samples: int) -> Phase:
     phase = Phase("engine", n, workers)
-    procs = [stack.start_worker() for _ in range(workers)]
+    ports = [free_port() for _ in range(workers)]
+    procs = [stack.start_worker({"SINERGI_TELEMETRY_METRICS_ADDRESS": f"127.0.0.1:{port}"}) for port in ports]
     for proc in procs:
         await stack.wait_polling(client, proc)
     profile(stack, procs, "engine")
@@ -186,9 +239,9 @@ async def engine_phase(stack: Stack, client: Client, sandbox: Sandbox, n: int, w
     phase.remember_s = time.perf_counter() - began
     key = load_keys(stack.settings.codec.keys_file)[stack.settings.codec.key_id]
     assert sandbox.player is not None
-    sandbox.player.timings = []
+    sandbox.player.timings, sandbox.player.refusals = [], Counter()
     groups = {"server": [stack.server], "workers": procs, "gateway": [stack.gateway]}
-    before = cpu_of(groups)
+    before, ops_before = cpu_of(groups), server_ops(stack)
     opened_at = datetime.now(UTC)
     started = time.perf_counter()
     result = await open_all(cases, items, key)
@@ -200,7 +253,7 @@ async def engine_phase(stack: Stack, client: Client, sandbox: Sandbox, n: int, w
         await asyncio.sleep(1.0)
         if not (await client.count_workflows(query)).count:
             break
-    after = cpu_of(groups)
+    after, ops = cpu_of(groups), server_ops(stack) - ops_before
     measured = time.perf_counter() - started
     closed_at = [w async for w in client.list_workflows(f"TaskQueue = '{stack.task_queue}'")]
     done = [w for w in closed_at if w.status == WorkflowExecutionStatus.COMPLETED]
@@ -210,12 +263,15 @@ async def engine_phase(stack: Stack, client: Client, sandbox: Sandbox, n: int, w
     # Visibility has the exact close times; the poll above only notices them within a second.
     phase.seconds = (last - opened_at).total_seconds() if last and not phase.stuck else measured
     phase.cpu = delta(after, before)
+    phase.server_ops = {op: round(count / n, 1) for op, count in ops.most_common()}
+    phase.worker_metrics = worker_counts(ports)
     phase.peak_rss_mb = max(p.usage().peak_rss_mb for p in procs)
     timings = sandbox.player.timings
     phase.events = len(timings)
     phase.latencies = [seconds for *_, seconds, _ in timings]
     phase.retried = sum(1 for *_, tries in timings if tries > 1)
     phase.ended_early = ended_early(stack.root / "bench.log")
+    phase.refusals = sandbox.player.refusals
     sample = [w.id for w in done[:samples]]
     phase.shape = await history_shape(client, sample) if sample else {}
     for proc in procs:
@@ -236,9 +292,10 @@ async def bare_phase(stack: Stack, shape: bare.Shape, n: int, workers: int, cach
         await stack.wait_polling(client, proc, queue)
     profile(stack, procs, "bare")
     groups = {"server": [stack.server], "workers": procs, "gateway": []}
-    before = cpu_of(groups)
+    before, ops_before = cpu_of(groups), server_ops(stack)
     run = await bare.drive(client, queue, shape, n)
     phase.cpu = delta(cpu_of(groups), before)
+    phase.server_ops = {op: round(count / n, 1) for op, count in (server_ops(stack) - ops_before).most_common()}
     phase.seconds, phase.completed = run.seconds, run.completed
     phase.events, phase.latencies = len(run.latencies), run.latencies
     phase.peak_rss_mb = max(p.usage().peak_rss_mb for p in procs)
@@ -276,6 +333,12 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
                     continue
                 phases.append(phase)
                 print("  " + line(phase), flush=True)
+                for what, count in phase.refusals.most_common(6):
+                    print(f"    refused {count}x {what}", flush=True)
+                if phase.worker_metrics:
+                    print(f"    worker: {phase.worker_metrics}", flush=True)
+                print("    server per case: " + ", ".join(f"{op} {count:g}" for op, count in
+                                                           list(phase.server_ops.items())[:14]), flush=True)
             server = stack.server.usage() if stack.server else None
             if server:
                 print(f"  server peak RSS {server.peak_rss_mb:.0f} MB" + (f"; kept {root}" if args.keep else ""),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,9 @@ class Player:
         # seconds from the answered try's request to its answer, tries). None (the default) records nothing,
         # so a long-running sandbox never grows.
         self.timings: list[tuple[str, str, str, float, int]] | None = None
+        # Likewise, a Counter here counts the tries that were not answered 2xx, by what answered them
+        # ("409 referral.accepted: referral … is sent, expected accepted"), ids and numbers left out.
+        self.refusals: Counter[str] | None = None
 
     def start(self, office: Office, referral: dict[str, Any], trace: dict[str, str] | None = None) -> None:
         declined = "no capacity this week (sandbox decline)" if self.declines.random() < self.options.decline_rate \
@@ -127,17 +132,29 @@ class Player:
                     status, reason = response.status, _message(await response.text())
             except (aiohttp.ClientError, TimeoutError) as exc:
                 status, reason = 0, f"{type(exc).__name__}: {exc}"
+                self._refused(status, event_type, type(exc).__name__)
                 continue
             if status < 300:
                 if self.timings is not None:
                     self.timings.append((facts.case_id, event_id, event_type, time.perf_counter() - sent, attempt))
                 await self.memory.record(facts.case_id, event_type, data)
                 return
+            self._refused(status, event_type, reason)
             if status == 409 and "the case is closed" in reason:
                 break
             if status not in (409, 429) and status < 500:
                 break
         raise GaveUp(f"{event_type} → {status or 'no answer'}: {reason}")
+
+
+    def _refused(self, status: int, event_type: str, reason: str) -> None:
+        if self.refusals is not None:
+            self.refusals[f"{status or 'no answer'} {event_type}: {_IDS.sub('…', reason)[:120]}"] += 1
+
+
+# Words holding a digit (case, referral and event ids, counts, seconds): refusals differing only in
+# them are the same refusal.
+_IDS = re.compile(r"\S*\d\S*")
 
 
 def _message(text: str) -> str:

@@ -124,6 +124,7 @@ class Stack:
         self.db_file = root / "temporal.db"
         self.in_memory = db == "memory"
         self.temporal_port = free_port()
+        self.server_metrics_port = free_port()  # the dev server's Prometheus /metrics (benchmarks read it)
         self.gateway_port = free_port()
         self.sandbox_port = sandbox_port or free_port()
         self.task_queue = task_queue or f"stack-{uuid.uuid4().hex[:8]}"
@@ -157,16 +158,18 @@ class Stack:
         env.update(SINERGI_CONFIG=str(self.config), SINERGI_CODEC_TOKEN="stack-codec-token", PYTHONUNBUFFERED="1")
         return env
 
-    def _spawn(self, name: str, command: list[str]) -> Proc:
+    def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> Proc:
         self._count += 1
-        proc = Proc(name, command, self.root / f"{name}-{self._count}.log", self._env(), self.root)
+        proc = Proc(name, command, self.root / f"{name}-{self._count}.log", {**self._env(), **(env or {})},
+                    self.root)
         self._all.append(proc)
         return proc
 
     def start_server(self) -> Proc:
         """`temporal server start-dev` on the SQLite file (again after a restart: same file, same state)."""
         command = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.temporal_port),
-                   "--headless", "--namespace", "default", "--log-level", "warn", *search_attribute_flags()]
+                   "--headless", "--namespace", "default", "--log-level", "warn", *search_attribute_flags(),
+                   "--metrics-port", str(self.server_metrics_port)]
         if not self.in_memory:
             command += ["--db-filename", str(self.db_file)]
         self.server = self._spawn("temporal", command)
@@ -175,8 +178,9 @@ class Stack:
     def _sinergi(self) -> list[str]:
         return [str(Path(sys.executable).with_name("sinergi"))]
 
-    def start_worker(self) -> Proc:
-        worker = self._spawn("worker", [*self._sinergi(), "worker"])
+    def start_worker(self, env: dict[str, str] | None = None) -> Proc:
+        """A `sinergi worker`; `env` adds to its environment (say, its own `SINERGI_TELEMETRY_METRICS_ADDRESS`)."""
+        worker = self._spawn("worker", [*self._sinergi(), "worker"], env)
         self.workers.append(worker)
         return worker
 
