@@ -142,7 +142,9 @@ class Cases:
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == "DuplicateEvent":
-                status = await self.status(event.case_id)
+                if cause.details:  # the outcome, from workers since the duplicate carried it
+                    return m.EventOutcome.model_validate(cause.details[0])
+                status = await self.status(event.case_id)  # one more round trip through a worker
                 return m.EventOutcome(case_id=event.case_id, event_id=event.event_id, stage=status.stage,
                                       duplicate=True)
             if isinstance(cause, ApplicationError) and cause.type == "EventRefused":

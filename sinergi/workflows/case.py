@@ -117,8 +117,11 @@ class CaseWorkflow:
         # A validator, so a refused or duplicate event never reaches history. It must not change state.
         event = envelope.event
         if event.event_id in self._applied:
-            raise ApplicationError(f"event {event.event_id} was already applied", type="DuplicateEvent",
-                                   non_retryable=True)
+            # The outcome rides along, so the caller answers "duplicate" without asking the case again.
+            raise ApplicationError(f"event {event.event_id} was already applied",
+                                   m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id,
+                                                  stage=self._state.stage, duplicate=True),
+                                   type="DuplicateEvent", non_retryable=True)
         try:
             lifecycle.check(self._state, event)
         except lifecycle.EventRefused as refused:

@@ -161,3 +161,22 @@ async def test_closed_case_refuses_assistance_events_but_accepts_the_legal_track
         handle = h.client.get_workflow_handle(workflow_id(case_id))
         assert (await handle.describe()).run_id  # still running: the legal track is open
         await h.send(case_id, "legal.proceedings_ended")
+
+
+async def test_a_duplicate_is_answered_from_the_refusal_itself_without_asking_the_case_again(skipping_env,
+                                                                                              monkeypatch):
+    # Under load every extra round trip through a worker counts: a retried event must not cost a query.
+    async with case_harness(skipping_env) as h:
+        case_id = await h.open(**ADULT_DOMESTIC)
+        await send(h, case_id, "identification.screening_completed", event_id="bp3mi-2026-0007",
+                   outcome="presumed_victim")
+        await settled(h, case_id)
+
+        async def no_query(*_args, **_kwargs):
+            raise AssertionError("a duplicate asked the case for its status")
+
+        monkeypatch.setattr(h.cases, "status", no_query)
+        again = await send(h, case_id, "identification.screening_completed", event_id="bp3mi-2026-0007",
+                           outcome="presumed_victim")
+        assert (again.duplicate, again.stage, again.case_id, again.event_id) == (
+            True, "protection", case_id, "bp3mi-2026-0007")
