@@ -11,6 +11,7 @@ Temporal errors are translated here, once, into this small tree::
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -152,6 +154,13 @@ class Cases:
                 accepted = details.get("accepted", []) if isinstance(details, dict) else details.accepted
                 raise EventRejected(cause.message, accepted) from exc
             raise CaseError(f"the case failed to apply the event: {cause}") from exc
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            # The SDK raises this in place of the CancelledError when the caller's timeout cancels the
+            # wait: give the cancellation back, or the caller's `asyncio.timeout` never hears of it.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc
+            raise ServiceUnavailable(f"case {event.case_id} did not answer the event in time") from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message.lower():
                 raise EventRejected(f"{event.type} refused: the case is closed", []) from exc

@@ -23,6 +23,7 @@ from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require
 from sinergi.gateway.errors import ApiError, BadRequest, FieldError, Unavailable, from_case_error
 from sinergi.gateway.resources import LANES, PARTIES, RESOURCES, SETTINGS
 from sinergi.telemetry import annotate
+from sinergi.workflows import messages as m
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -77,10 +78,17 @@ async def _apply(request: web.Request, office_id: str, outcome: dict[str, object
     authorize_type(office, event.type)
     cases = resources.temporal.cases
     parties = request.config_dict[PARTIES]
-    async with request.config_dict[LANES].hold(event.case_id):
-        await parties.check(office, event.case_id, lambda: _within(LOOKUP_SECONDS, cases.parties(event.case_id)))
-        # If this times out the update may still be applied later; a retry is then a 200 duplicate.
-        result = await _within(settings.apply_timeout_seconds, cases.send(event))
+
+    async def in_turn() -> m.EventOutcome:
+        async with request.config_dict[LANES].hold(event.case_id):
+            await parties.check(office, event.case_id,
+                                lambda: _within(LOOKUP_SECONDS, cases.parties(event.case_id)))
+            return await cases.send(event)
+
+    # The wait for the case's earlier events counts too: under load the sender hears 503 + Retry-After
+    # within the timeout rather than its own client giving up and sending again into a longer queue.
+    # If this times out the update may still be applied later; a retry is then a 200 duplicate.
+    result = await _within(settings.apply_timeout_seconds, in_turn())
     if event.type == "case.transferred":
         parties.forget(event.case_id)  # the jurisdiction changed: ask Temporal next time
     outcome["duplicate"] = result.duplicate

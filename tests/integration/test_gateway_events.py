@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
 import pytest
@@ -19,6 +20,9 @@ from gateway_kit import (
     minutes_ago,
 )
 from structlog.testing import capture_logs
+
+from sinergi.cases import Cases
+from sinergi.testing.cases import intake
 
 CONSENT = {"scope": "services"}
 
@@ -287,6 +291,31 @@ async def test_concurrent_deliveries_of_the_same_events_apply_each_exactly_once(
         by_event.setdefault(body["event_id"], []).append(response.status)
     assert {eid: sorted(statuses) for eid, statuses in by_event.items()} == {
         e["event_id"]: [200, 200, 202] for e in events}
+
+
+async def test_events_queued_behind_a_case_that_does_not_answer_get_503_within_the_apply_timeout(
+        dev_env, tmp_path_factory):
+    # A case no worker serves (its queue is never polled): each update waits. With one event at a time per
+    # case, the third event in line must still hear 503 + Retry-After within the apply timeout, not after
+    # waiting out the two ahead of it (an agency's client gives up first and sends again into the queue).
+    settings = TEST_SETTINGS.model_copy(update={"apply_timeout_seconds": 2.0, "case_concurrency": 1})
+    async with gateway_for(dev_env, tmp_path_factory.mktemp("gateway-stalled"), settings) as stalled:
+        unserved = Cases(stalled.harness.cases.client, f"unpolled-{uuid.uuid4().hex[:8]}",
+                         stalled.harness.cases.policy)
+        case_id = (await unserved.open(intake())).case_id
+
+        async def post_timed(event):
+            began = time.monotonic()
+            response = await stalled.post(PROVINCE_OFFICE, event)
+            return response, time.monotonic() - began
+
+        answers = await asyncio.gather(*(post_timed(envelope(case_id, "consent.recorded", CONSENT))
+                                         for _ in range(3)))
+        for response, seconds in answers:
+            body = await assert_refused(stalled, case_id, response, 503, "case_unavailable")
+            assert "within 2 s" in body["message"] and response.headers["Retry-After"] == "5"
+            assert seconds < 3.5, seconds  # each waited one timeout (2 s), not its place in line (4 s, 6 s)
+        await unserved.handle(case_id).terminate("test over")
 
 
 async def test_secrets_never_reach_logs_or_error_bodies(kit, case_id):
