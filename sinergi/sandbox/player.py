@@ -130,6 +130,8 @@ class Player:
             try:
                 async with self.session.post(url, data=body, headers=headers, timeout=TIMEOUT) as response:
                     status, reason = response.status, _message(await response.text())
+                    # A busy gateway says when to come back (503/429 + Retry-After): never sooner.
+                    wait = max(wait, _retry_after(response.headers.get("Retry-After")))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 status, reason = 0, f"{type(exc).__name__}: {exc}"
                 self._refused(status, event_type, type(exc).__name__)
@@ -155,6 +157,14 @@ class Player:
 # Words holding a digit (case, referral and event ids, counts, seconds): refusals differing only in
 # them are the same refusal.
 _IDS = re.compile(r"\S*\d\S*")
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds from a Retry-After header in its seconds form (what the gateway sends); 0 if absent or other."""
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _message(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +37,21 @@ class FakeGateway:
     def __init__(self, secrets_file: Path) -> None:
         self.secrets_file = secrets_file
         self.events: list[tuple[str, dict[str, Any]]] = []
-        self.script: list[int] = []  # statuses to answer first, then 202
+        self.script: list[int | tuple[int, dict[str, str]]] = []  # answers first (status[, headers]), then 202
         self.arrived = asyncio.Event()
+        self.tries: list[float] = []  # when each request came (monotonic)
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.tries.append(time.monotonic())
         office = REGISTRY.offices[request.match_info["office"]]
         body = await request.read()
         verify(office_secret(office, "inbound", {}, self.secrets_file), body, request.headers)
-        status = self.script.pop(0) if self.script else 202
+        answer = self.script.pop(0) if self.script else 202
+        status, headers = answer if isinstance(answer, tuple) else (answer, {})
         if status == 202:
             self.events.append((office.id, json.loads(body)))
             self.arrived.set()
-        return web.json_response({"error": "x", "message": "not yet"}, status=status)
+        return web.json_response({"error": "x", "message": "not yet"}, status=status, headers=headers)
 
     def types(self) -> list[str]:
         return [e["type"] for _, e in self.events]
@@ -146,6 +150,22 @@ async def test_the_police_file_a_report_and_grant_protection_retrying_a_409(secr
                             "protection.police_protection_granted", "referral.completed"]
     ids = [e["event_id"] for _, e in fake.events]
     assert len(set(ids)) == len(ids) and all(office == "polda_kalsel" for office, _ in fake.events)
+
+
+async def test_an_agency_told_retry_after_waits_that_long_before_sending_again(secrets_file: Path, gateway) -> None:
+    # A gateway under load answers 503 + Retry-After: a well-behaved agency waits, it does not hammer it
+    # at its own quick retry interval (0.02 s here).
+    fake, url = gateway
+    fake.script = [(503, {"Retry-After": "1"}), (429, {"Retry-After": "1"})]
+    async with Sandbox(REGISTRY, SandboxOptions(**FAST, gateway_url=url), secrets_file=secrets_file,
+                       environ={}) as sandbox, aiohttp.ClientSession() as session:
+        response = await _referral(sandbox, session, secrets_file, service="police_report",
+                                   data={"flags": {"sexual_exploitation": True}})
+        assert response.status == 202
+        await _until(lambda: fake.types() != [], timeout=10.0)
+    first, second, third = fake.tries[:3]
+    assert second - first >= 1.0 and third - second >= 1.0, fake.tries[:3]
+    assert fake.types()[0] == "referral.acknowledged"
 
 
 async def test_a_restriction_notice_stops_the_office_acting_on_the_case(secrets_file: Path, gateway) -> None:
