@@ -30,7 +30,11 @@ from sinergi.signing import signed_headers
 from sinergi.tracing import continuing, inject_trace
 
 log = structlog.get_logger(__name__)
-TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5)
+# An agency's system bounds how long it waits for the gateway's answer (30 s between reads: the gateway
+# answers within its apply timeout), not how long a request waits its turn for one of its own connections:
+# with `total`, a request queued behind a hundred others gave up after the gateway had started applying it,
+# and was sent again (N = 500: ~18,000 such tries, each a second update for the server).
+TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
 
 
 class GaveUp(Exception):
