@@ -33,8 +33,10 @@ log = structlog.get_logger(__name__)
 # An agency's system bounds how long it waits for the gateway's answer (30 s between reads: the gateway
 # answers within its apply timeout), not how long a request waits its turn for one of its own connections:
 # with `total`, a request queued behind a hundred others gave up after the gateway had started applying it,
-# and was sent again (N = 500: ~18,000 such tries, each a second update for the server).
-TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=30)
+# and was sent again (N = 500: ~18,000 such tries, each a second update for the server). The wait for a
+# connection stays well under the gateway's 5-minute signature window: the request is signed before it
+# (N = 1,000 with no bound: 326 storylines ended on a 401 "webhook-timestamp is more than 5 minutes old").
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=120, sock_connect=5, sock_read=30)
 
 
 class GaveUp(Exception):
