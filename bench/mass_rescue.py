@@ -178,9 +178,9 @@ def server_ops(stack: Stack) -> Counter[str]:
 # and how long workflow tasks waited to be picked up.
 WORKER_COUNTERS = ("temporal_sticky_cache_hit", "temporal_sticky_cache_miss",
                    "temporal_sticky_cache_total_forced_eviction",
-                   "temporal_workflow_task_schedule_to_start_latency_seconds_sum",
-                   "temporal_workflow_task_schedule_to_start_latency_seconds_count",
-                   "temporal_workflow_task_replay_latency_seconds_count")
+                   "temporal_workflow_task_schedule_to_start_latency_sum",  # milliseconds
+                   "temporal_workflow_task_schedule_to_start_latency_count",
+                   "temporal_workflow_task_replay_latency_count")
 
 
 def worker_counts(ports: list[int]) -> dict[str, float]:

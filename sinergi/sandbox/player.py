@@ -154,7 +154,6 @@ class Player:
                 break
         raise GaveUp(f"{event_type} → {status or 'no answer'}: {reason}")
 
-
     def _refused(self, status: int, event_type: str, reason: str) -> None:
         if self.refusals is not None:
             self.refusals[f"{status or 'no answer'} {event_type}: {_IDS.sub('…', reason)[:120]}"] += 1
