@@ -8,7 +8,6 @@ so neither path meets longer histories than the other). Two measures per path:
 
     .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
     .venv/bin/python bench/gateway.py --seconds 30 --rate 80
-    .venv/bin/python bench/gateway.py --party-cache 0    # ask Temporal who is part of the case on every event
 
 The gateway runs in this process, as in `sinergi dev`, and logs its line per event (to /dev/null).
 """
@@ -119,7 +118,7 @@ async def main(args: argparse.Namespace) -> None:
             resources = Resources(verifiers=Verifiers(registry, lambda office: secrets[office.id]),
                                   temporal=TemporalLink.to(h.cases), codec=sample_codec(), codec_token=None,
                                   namespace=env.client.namespace)
-            settings = GatewaySettings(party_cache_seconds=args.party_cache)
+            settings = GatewaySettings()
             runner = web.AppRunner(create_app(settings, lambda: nullcontext(resources)), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -162,7 +161,7 @@ def report(results: dict, args: argparse.Namespace) -> None:
         return statistics.mean(rate for rate, _ in runs), [x for _, latencies in runs for x in latencies]
 
     print(f"\n{args.cases} cases per path and round, {args.rounds} round(s) of {args.seconds:g} s per measure, "
-          f"{args.concurrency} senders, one worker, in-memory dev server, party cache {args.party_cache:g} s, "
+          f"{args.concurrency} senders, one worker, in-memory dev server, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'path':<8} {'max ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | at {args.rate:g} ev/s: "
           f"{'ev/s':>5} {'p50 ms':>7} {'p99 ms':>7}")
@@ -183,8 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--party-cache", type=float, default=GatewaySettings().party_cache_seconds,
-                        help="gateway.party_cache_seconds (0: a Temporal lookup per event)")
     asyncio.run(main(parser.parse_args()))
     # A process that used the Temporal client can abort at interpreter exit (TEMPORAL.md).
     sys.stdout.flush()

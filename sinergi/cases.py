@@ -6,6 +6,7 @@ Temporal errors are translated here, once, into this small tree::
     ├── CaseNotFound        no case with that id
     ├── CaseExists          a case with that id was already opened
     ├── EventRejected       the case refused the event (reason, event types accepted now)
+    ├── NotAParty           the sending office is not part of the case
     └── ServiceUnavailable  Temporal cannot be reached
 """
 
@@ -29,7 +30,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from sinergi.domain.case import CaseInput
-from sinergi.domain.events import Event, EventEnvelope
+from sinergi.domain.events import Event, EventEnvelope, Sender
 from sinergi.domain.ids import new_case_id, workflow_id
 from sinergi.domain.intake import Intake
 from sinergi.domain.policy import Policy
@@ -55,6 +56,10 @@ class EventRejected(CaseError):
         super().__init__(reason)
         self.reason = reason
         self.accepted = accepted
+
+
+class NotAParty(CaseError):
+    pass
 
 
 class ServiceUnavailable(CaseError):
@@ -136,11 +141,16 @@ class Cases:
             raise _translate(exc, case_id) from exc
         return OpenedCase(case_id=case_id, workflow_id=workflow_id(case_id))
 
-    async def send(self, event: Event) -> m.EventOutcome:
-        """Apply an event; a duplicate `event_id` comes back with `duplicate=True`."""
+    async def send(self, event: Event, sender: Sender | None = None) -> m.EventOutcome:
+        """Apply an event; a duplicate `event_id` comes back with `duplicate=True`.
+
+        With a `sender` (an office), the case first checks that the office takes part in it
+        (`NotAParty` if not): the case knows its referrals and jurisdiction exactly, so no lookup first.
+        """
         handle = self.handle(event.case_id)
         try:
-            return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event), result_type=m.EventOutcome)
+            return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event, sender=sender),
+                                               result_type=m.EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == "DuplicateEvent":
@@ -153,6 +163,8 @@ class Cases:
                 details = cause.details[0] if cause.details else {}
                 accepted = details.get("accepted", []) if isinstance(details, dict) else details.accepted
                 raise EventRejected(cause.message, accepted) from exc
+            if isinstance(cause, ApplicationError) and cause.type == "NotAParty":
+                raise NotAParty(cause.message) from exc
             raise CaseError(f"the case failed to apply the event: {cause}") from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
             # The SDK raises this in place of the CancelledError when the caller's timeout cancels the
@@ -163,6 +175,12 @@ class Cases:
             raise ServiceUnavailable(f"case {event.case_id} did not answer the event in time") from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message.lower():
+                if sender is not None:
+                    # A finished case runs no validator: ask the server, so an office outside the case
+                    # is refused as such and does not learn that the case closed.
+                    parties = await self.parties(event.case_id)
+                    if not sender.is_party(parties.province, parties.regency, parties.agencies):
+                        raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
                 raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
             raise _translate(exc, event.case_id) from exc
 
@@ -187,7 +205,7 @@ class Cases:
         """Who takes part in the case, from its search attributes.
 
         Answered by the server alone (describe), not by a worker: several times cheaper than the
-        `status` query, which is why the gateway authorizes every event with it.
+        `status` query.
         """
         try:
             description = await self.handle(case_id).describe(rpc_timeout=timeout)

@@ -73,9 +73,6 @@ class GatewaySettings(_Section):
     # Events in flight per case from this process. Temporal aborts updates beyond 10 in flight on one
     # workflow (clients then back off for seconds); 2 keeps up to 5 gateway replicas under that limit.
     case_concurrency: int = Field(default=2, ge=1, le=10)
-    # How long a confirmed "this office is part of this case" is trusted before asking Temporal again
-    # (0: ask every time). Refusals are never remembered, so a new referral counts at once.
-    party_cache_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def base_url(self) -> str:

@@ -13,7 +13,7 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from sinergi.cases import Cases
+from sinergi.cases import Cases, NotAParty
 from sinergi.cli import App, common, run
 from sinergi.commands import views
 from sinergi.commands.session import cases_for
@@ -188,15 +188,13 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
 
     async def go():
         async with cases_for(app.settings) as cases:
-            if as_office is not None:
-                # The same rule as the gateway's 403: an office speaks only for cases it takes part in.
-                from sinergi.gateway.auth import is_party
-
-                if not is_party(office, await cases.parties(case_id)):
-                    raise UserError(f"{as_office} is not part of case {case_id}: it was not referred the case "
-                                    "and its jurisdiction does not cover it", exit_code=1,
-                                    hint="enter it as an operator (without --as), or as an office of the case")
-            return await cases.send(built)
+            # As the gateway does: with --as, the case refuses an office that does not take part in it.
+            try:
+                return await cases.send(built, sender=office.sender if as_office is not None else None)
+            except NotAParty:
+                raise UserError(f"{as_office} is not part of case {case_id}: it was not referred the case "
+                                "and its jurisdiction does not cover it", exit_code=1,
+                                hint="enter it as an operator (without --as), or as an office of the case") from None
 
     outcome = run(go())
     if app.as_json:

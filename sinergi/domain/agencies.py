@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sinergi.domain.agency_kinds import AgencyKind
 from sinergi.domain.durations import parse_seconds
-from sinergi.domain.events import EVENT_TYPES
+from sinergi.domain.events import EVENT_TYPES, Sender
 from sinergi.domain.intake import shareable_fields
 
 BUILTIN_REGISTRIES = ("sandbox",)
@@ -70,12 +70,11 @@ class Office(BaseModel):
         """The intake fields this office may be given, expanded from its `receives` globs."""
         return [f for f in shareable_fields() if any(fnmatch.fnmatchcase(f, p) for p in self.receives)]
 
-    def covers(self, province: str, regency: str | None, country: str | None = None) -> bool:
-        if self.countries:
-            return country in self.countries
-        if self.provinces and province not in self.provinces:
-            return False
-        return not self.regencies or regency in self.regencies
+    @property
+    def sender(self) -> Sender:
+        """This office as the sender of an event, for the case's membership check."""
+        return Sender(office=self.id, provinces=tuple(self.provinces), regencies=tuple(self.regencies),
+                      countries=tuple(self.countries))
 
 
 class AgencyRegistry(BaseModel):

@@ -7,6 +7,7 @@ precisely in the validation error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -185,12 +186,44 @@ Event = Annotated[Union[tuple(EVENT_CLASSES.values())], Field(discriminator="typ
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+class Sender(BaseModel):
+    """The office an event comes from, as the agreement registry describes it: its id and where it acts.
+
+    The case itself decides whether the office takes part in it (`is_party`): it knows its province,
+    regency and referrals exactly, at the moment the event would apply.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    office: str
+    provinces: tuple[str, ...] = Field(default=(), description="empty: national")
+    regencies: tuple[str, ...] = Field(default=(), description="empty: the whole province")
+    countries: tuple[str, ...] = Field(default=(), description="missions abroad: the countries they cover")
+
+    def covers(self, province: str, regency: str | None, country: str | None = None) -> bool:
+        """Whether the office's jurisdiction includes this place."""
+        if self.countries:
+            return country in self.countries
+        if self.provinces and province not in self.provinces:
+            return False
+        return not self.regencies or regency in self.regencies
+
+    def is_party(self, province: str, regency: str | None, agencies: Iterable[str]) -> bool:
+        """An office speaks for a case it was referred, or one its jurisdiction covers."""
+        return self.office in agencies or self.covers(province, regency)
+
+
 class EventEnvelope(BaseModel):
-    """The wire form of an event: typed as a whole so it can cross a Temporal boundary as one model."""
+    """The wire form of an event: typed as a whole so it can cross a Temporal boundary as one model.
+
+    `sender` is the office that sent it through the gateway (or `case event --as`); none for an
+    operator's entry. The case refuses an event from an office that is not part of it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event: Event
+    sender: Sender | None = None
 
 
 def parse_event(raw: dict | str | bytes) -> Event:

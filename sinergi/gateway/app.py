@@ -10,13 +10,12 @@ from contextlib import AbstractAsyncContextManager
 from aiohttp import web
 
 from sinergi.config import GatewaySettings
-from sinergi.gateway.auth import PartyCheck
 from sinergi.gateway.codec_server import codec_app
 from sinergi.gateway.errors import json_errors
 from sinergi.gateway.events import post_event
 from sinergi.gateway.health import healthz, readyz
 from sinergi.gateway.openapi import openapi_document, serve_openapi
-from sinergi.gateway.resources import LANES, OPENAPI, PARTIES, RESOURCES, SETTINGS, CaseLanes, Resources
+from sinergi.gateway.resources import LANES, OPENAPI, RESOURCES, SETTINGS, CaseLanes, Resources
 from sinergi.tracing import server_middleware
 
 OpenResources = Callable[[], AbstractAsyncContextManager[Resources]]
@@ -35,7 +34,6 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     app[SETTINGS] = settings
     app[OPENAPI] = openapi_document(settings.base_url)
     app[LANES] = CaseLanes(settings.case_concurrency)
-    app[PARTIES] = PartyCheck(settings.party_cache_seconds)
     app.cleanup_ctx.append(_resources(open_resources))
     app.router.add_post("/v1/agencies/{office}/events", post_event)
     app.router.add_get("/v1/openapi.json", serve_openapi)

@@ -1,4 +1,6 @@
-"""Who is calling and what they may do: Standard Webhooks signatures, event types, case membership.
+"""Who is calling and what they may do: Standard Webhooks signatures and event types.
+
+Whether the office takes part in the case is for the case to say (`Sender`, in the update validator).
 
 An unknown office is answered exactly like a known office with a bad signature (401, same body,
 an HMAC computed all the same), so the gateway never tells a stranger which office ids exist.
@@ -8,13 +10,11 @@ from __future__ import annotations
 
 import base64
 import secrets
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from sinergi.cases import CaseParties
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.events import INTERNAL_EVENT_TYPES
 from sinergi.gateway.errors import Forbidden, Unauthorized
@@ -89,38 +89,3 @@ def authorize_type(office: Office, event_type: str) -> None:
     if event_type in INTERNAL_EVENT_TYPES or not office.may_send_type(event_type):
         raise Forbidden(f"office {office.id} may not send {event_type} events", code="event_type_not_allowed",
                         details={"may_send": office.may_send})
-
-
-def is_party(office: Office, parties: CaseParties) -> bool:
-    """Whether the office was referred the case, or its jurisdiction covers the case."""
-    return office.id in parties.agencies or office.covers(parties.province, parties.regency)
-
-
-class PartyCheck:
-    """403 unless the office is part of the case; a confirmed answer is reused for `ttl` seconds.
-
-    Membership only grows (referrals stay on the case) except by a transfer, so reusing a yes briefly
-    risks little, and saves a Temporal round trip per event when agencies send bursts. A no is never
-    reused; a transfer applied through this gateway forgets the case at once.
-    """
-
-    def __init__(self, ttl: float, max_cases: int = 10_000) -> None:
-        self._ttl = ttl
-        self._max_cases = max_cases
-        self._known: dict[str, tuple[CaseParties, float]] = {}
-
-    async def check(self, office: Office, case_id: str, lookup: Callable[[], Awaitable[CaseParties]]) -> None:
-        known = self._known.get(case_id)
-        if known and time.monotonic() - known[1] < self._ttl and is_party(office, known[0]):
-            return
-        parties = await lookup()
-        if self._ttl > 0:
-            self._known.pop(case_id, None)
-            self._known[case_id] = (parties, time.monotonic())
-            if len(self._known) > self._max_cases:
-                del self._known[next(iter(self._known))]  # the least recently looked-up case
-        if not is_party(office, parties):
-            raise Forbidden(f"office {office.id} is not part of case {case_id}", code="not_a_party")
-
-    def forget(self, case_id: str) -> None:
-        self._known.pop(case_id, None)

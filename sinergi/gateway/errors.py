@@ -26,7 +26,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from sinergi.cases import CaseError, CaseNotFound, EventRejected, ServiceUnavailable
+from sinergi.cases import CaseError, CaseNotFound, EventRejected, NotAParty, ServiceUnavailable
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -136,6 +136,8 @@ def from_case_error(exc: CaseError) -> ApiError:
         return Conflict(exc.reason, details=Refusal(reason=exc.reason, accepted=exc.accepted).model_dump())
     if isinstance(exc, CaseNotFound):
         return NotFound(str(exc), code="case_not_found")
+    if isinstance(exc, NotAParty):
+        return Forbidden(str(exc), code="not_a_party")
     if isinstance(exc, ServiceUnavailable):
         return Unavailable("Temporal is unreachable; retry later")
     # Anything else Temporal said: the event was not applied, and a retry is safe (event ids dedupe).

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 
 from sinergi.cases import Cases, ServiceUnavailable
 from sinergi.config import GatewaySettings
-from sinergi.gateway.auth import PartyCheck, Verifiers
+from sinergi.gateway.auth import Verifiers
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -113,4 +113,3 @@ SETTINGS = web.AppKey("settings", GatewaySettings)
 RESOURCES = web.AppKey("resources", Resources)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 LANES = web.AppKey("lanes", CaseLanes)
-PARTIES = web.AppKey("parties", PartyCheck)

@@ -115,7 +115,11 @@ class CaseWorkflow:
     @apply_event.validator
     def _validate_event(self, envelope: EventEnvelope) -> None:
         # A validator, so a refused or duplicate event never reaches history. It must not change state.
-        event = envelope.event
+        event, sender, s = envelope.event, envelope.sender, self._state
+        # Membership first: an office outside the case learns nothing of it, not even a duplicate.
+        if sender is not None and not sender.is_party(s.province, s.regency, s.agencies()):
+            raise ApplicationError(f"office {sender.office} is not part of case {s.case_id}", type="NotAParty",
+                                   non_retryable=True)
         if event.event_id in self._applied:
             # The outcome rides along, so the caller answers "duplicate" without asking the case again.
             raise ApplicationError(f"event {event.event_id} was already applied",

@@ -22,7 +22,7 @@ from gateway_kit import (
 from structlog.testing import capture_logs
 
 from sinergi.cases import Cases
-from sinergi.testing.cases import intake
+from sinergi.testing.cases import event, intake
 
 CONSENT = {"scope": "services"}
 
@@ -133,6 +133,38 @@ async def test_after_a_transfer_the_old_provinces_office_is_refused_and_the_new_
     refused = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
     await assert_refused(kit, case_id, refused, 403, "not_a_party")
     assert (await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+
+
+async def test_a_transfer_entered_by_an_operator_shuts_the_old_provinces_office_out_at_once(kit):
+    # Membership is the case's own answer at the moment it applies the event: nothing the gateway
+    # remembered of an earlier accepted event (here, a second ago) lets the old province back in.
+    case_id = await kit.open_case()
+    assert (await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+    await kit.harness.cases.send(event(case_id, "case.transferred", province="JATIM"))
+    before = await kit.settle(case_id)  # the transfer re-routes the referrals
+    refused = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, refused, 403, "not_a_party")
+    assert await kit.history_length(case_id) == before
+
+
+async def test_an_office_outside_the_case_hears_403_not_that_its_event_was_a_duplicate(kit):
+    case_id = await kit.open_case()
+    applied = envelope(case_id, "consent.recorded", CONSENT)
+    assert (await kit.post(PROVINCE_OFFICE, applied)).status == 202
+    again = await kit.post(OTHER_PROVINCE, applied)
+    body = await assert_refused(kit, case_id, again, 403, "not_a_party")
+    assert "stage" not in json.dumps(body)
+
+
+async def test_a_finished_case_refuses_an_outsider_with_403_and_a_party_with_409(kit):
+    case_id = await kit.open_case()
+    await kit.harness.cases.handle(case_id).terminate("test: the run is over")
+    outsider = await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))
+    body = await assert_refused(kit, case_id, outsider, 403, "not_a_party")
+    assert "closed" not in body["message"]
+    party = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
+    body = await assert_refused(kit, case_id, party, 409, "event_refused")
+    assert "closed" in body["message"]
 
 
 # --- signatures -----------------------------------------------------------------------------------

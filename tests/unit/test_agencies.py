@@ -217,8 +217,18 @@ def test_a_missing_agencies_file_is_a_registry_error(tmp_path: Path) -> None:
 
 
 def test_an_office_covers_its_countries_or_its_jurisdiction() -> None:
-    mission = Office(id="kbri_x", name="x", kind="kbri", countries=["MY"])
+    mission = Office(id="kbri_x", name="x", kind="kbri", countries=["MY"]).sender
     assert mission.covers("KALSEL", None, "MY") and not mission.covers("KALSEL", None, "SG")
-    regency = Office(id="uptd_x", name="x", kind="uptd_ppa", provinces=["KALSEL"], regencies=["Kabupaten Banjar"])
+    regency = Office(id="uptd_x", name="x", kind="uptd_ppa", provinces=["KALSEL"],
+                     regencies=["Kabupaten Banjar"]).sender
     assert regency.covers("KALSEL", "Kabupaten Banjar") and not regency.covers("KALSEL", "Kota Banjarmasin")
-    assert Office(id="lpsk_x", name="x", kind="lpsk").covers("JATIM", None)
+    assert Office(id="lpsk_x", name="x", kind="lpsk").sender.covers("JATIM", None)
+
+
+def test_an_office_is_a_party_of_a_case_it_was_referred_or_one_its_jurisdiction_covers() -> None:
+    province = Office(id="uptd_ppa_x", name="x", kind="uptd_ppa", provinces=["KALSEL"]).sender
+    assert province.is_party("KALSEL", None, []) and not province.is_party("JATIM", None, ["lpsk", "lpsk_pusat"])
+    assert province.is_party("JATIM", None, ["uptd_ppa_x"])  # referred: a party wherever the case is
+    mission = Office(id="kbri_x", name="x", kind="kbri", countries=["MY"]).sender
+    assert not mission.is_party("KALSEL", None, ["kbri"])  # the kind alone is not the office
+    assert mission.is_party("KALSEL", None, ["kbri", "kbri_x"])

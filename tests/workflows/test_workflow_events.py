@@ -15,8 +15,9 @@ from workflow_kit import (
     to_rehabilitation,
 )
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRejected, NotAParty
 from sinergi.domain.ids import workflow_id
+from sinergi.testing.cases import event
 
 
 async def test_refused_event_raises_with_its_reason_and_adds_nothing_to_history(skipping_env):
@@ -180,3 +181,34 @@ async def test_a_duplicate_is_answered_from_the_refusal_itself_without_asking_th
                            outcome="presumed_victim")
         assert (again.duplicate, again.stage, again.case_id, again.event_id) == (
             True, "protection", case_id, "bp3mi-2026-0007")
+
+
+async def test_the_case_refuses_an_office_that_takes_no_part_in_it_and_records_nothing(skipping_env):
+    # The membership check is the case's own (its update validator): exact at the moment the event would
+    # apply, ahead of every other answer, so an outsider learns neither a duplicate nor the stage.
+    async with case_harness(skipping_env) as h:
+        case_id = await h.open(**ADULT_DOMESTIC)
+        await send(h, case_id, "consent.recorded", event_id="evt-consent-0001", scope="services")
+        st = await settled(h, case_id)
+        offices = h.registry.offices
+        stranger, in_province = offices["uptd_ppa_jatim"].sender, offices["uptd_ppa_kalsel"].sender
+        referred = next(r.agency for r in st.referrals if r.agency in offices)
+        assert referred not in ("uptd_ppa_kalsel", "uptd_ppa_jatim")
+        before = await quiet_history(h, case_id)
+
+        for built in (event(case_id, "consent.recorded", event_id="evt-consent-0001", scope="services"),
+                      event(case_id, "repatriation.departed", port="KLIA"),
+                      event(case_id, "consent.recorded", scope="services")):
+            with pytest.raises(NotAParty, match=f"office uptd_ppa_jatim is not part of case {case_id}"):
+                await h.cases.send(built, sender=stranger)
+        assert await recorded_events(h, case_id) == before
+
+        assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
+                                       sender=in_province)).duplicate
+        await send(h, case_id, "case.transferred", province="JATIM")
+        with pytest.raises(NotAParty):
+            await h.cases.send(event(case_id, "consent.recorded", scope="services"), sender=in_province)
+        # The new province's office now covers it; the office it was referred to stays a party.
+        for sender in (stranger, offices[referred].sender):
+            assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
+                                           sender=sender)).duplicate
