@@ -1,13 +1,17 @@
 """Record the histories kept in tests/replay/histories (run by hand when the workflow gains a shape
 worth protecting; see README "Safe upgrades").
 
-    python -m sinergi.testing.record tests/replay/histories
+    python -m sinergi.testing.record FOLDER [SCENARIO ...]     # all scenarios when none is named
+
+Record into a scratch folder and copy the new history in under a name of its own: the saved ones are
+the shapes older code produced (e.g. `full_lifecycle_abroad_rules_v2.json`) and must not be overwritten.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -16,8 +20,9 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.binaries import temporal_test_server
+from sinergi.cases import NotAParty
 from sinergi.temporal import ensure_search_attributes
-from sinergi.testing.cases import TEST_CONVERTER, Harness, harness
+from sinergi.testing.cases import TEST_CONVERTER, Harness, event, harness
 
 Scenario = Callable[[Harness, WorkflowEnvironment], Awaitable[str]]
 
@@ -82,22 +87,50 @@ async def contact_lost_and_declined(h: Harness, env: WorkflowEnvironment) -> str
     return case_id
 
 
+async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
+    """Events as the gateway hands them over: each names its sending office, and the case checks that the
+    office takes part in it (a refused outsider leaves nothing in history)."""
+    case_id = await h.open()
+    offices = h.registry.offices
+    as_office = lambda office_id: offices[office_id].sender  # noqa: E731
+    await env.sleep(timedelta(minutes=30))
+    await h.cases.send(event(case_id, "identification.screening_completed", source="bp3mi_kalsel",
+                             outcome="presumed_victim"), sender=as_office("bp3mi_kalsel"))
+    await env.sleep(timedelta(hours=1))
+    try:
+        await h.cases.send(event(case_id, "consent.recorded", source="uptd_ppa_jatim", scope="services"),
+                           sender=as_office("uptd_ppa_jatim"))
+        raise AssertionError("the case applied an event from an office outside it")
+    except NotAParty:
+        pass
+    await h.cases.send(event(case_id, "protection.shelter_admitted", source="kbri_kuala_lumpur",
+                             facility="KBRI shelter"), sender=as_office("kbri_kuala_lumpur"))
+    await h.cases.send(event(case_id, "case.transferred", source="bp3mi_kalsel", province="JATIM"),
+                       sender=as_office("bp3mi_kalsel"))
+    await env.sleep(timedelta(hours=1))
+    await h.cases.send(event(case_id, "consent.recorded", source="uptd_ppa_jatim", scope="services"),
+                       sender=as_office("uptd_ppa_jatim"))
+    await h.send(case_id, "case.closed", reason="recorded for replay")
+    return case_id
+
+
 SCENARIOS: dict[str, Scenario] = {
     "full_lifecycle_abroad": full_lifecycle_abroad,
     "breach_and_ladder": breach_and_ladder,
     "contact_lost_and_declined": contact_lost_and_declined,
+    "offices_as_senders": offices_as_senders,
 }
 
 
-async def record(folder: Path) -> None:
+async def record(folder: Path, names: list[str] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(),
                                                         data_converter=TEST_CONVERTER)
     try:
         await ensure_search_attributes(env.client, env.client.namespace)
         async with harness(env.client) as h:
-            for name, scenario in SCENARIOS.items():
-                case_id = await scenario(h, env)
+            for name in names or SCENARIOS:
+                case_id = await SCENARIOS[name](h, env)
                 history = await h.cases.handle(case_id).fetch_history()
                 (folder / f"{name}.json").write_text(json.dumps(
                     {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}, indent=1))
@@ -107,4 +140,7 @@ async def record(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/replay/histories")))
+    asyncio.run(record(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/replay/histories"), sys.argv[2:]))
+    # A process that used the Temporal client can abort at interpreter exit (TEMPORAL.md): end it here.
+    sys.stdout.flush()
+    os._exit(0)
