@@ -52,6 +52,7 @@ def show(app: App, policy_name: str | None) -> None:
         [[r["id"], r["duration"] if isinstance(r["duration"], str) else ", ".join(r["duration"]), r["kind"],
           r["source"], ", ".join(r["starts_on"]), ", ".join(r["stops_on"]) or "(period)",
           " → ".join(f"{e['role']}+{e['after']}" for e in r["escalation"]) or "-"] for r in rows]))
+    click.echo("\n" + loaded.working_days.summary)  # text only: `--json` lists the clocks, as SPEC shows
 
 
 @click.group()

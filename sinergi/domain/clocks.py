@@ -44,19 +44,21 @@ def start_matching(state: CaseState, policy: Policy, triggers: Sequence[str], co
                    now: datetime) -> list[Effect]:
     """Start the clocks these triggers start (their conditions permitting)."""
     effects: list[Effect] = []
+    days_off = frozenset(policy.working_days.days_off)
     for rule in policy.clocks:
         if not set(triggers) & set(rule.starts_on) or not _condition_holds(state, rule):
             continue
+        due = [d.add_to(now, state.province, days_off) for d in rule.durations]
         # rule: T23 — one clock per follow-up visit (1, 3, 6, 12 months)
         if rule.scope == "followup":
-            for number, duration in enumerate(rule.durations, start=1):
-                effects += _start(state, rule, str(number), duration.add_to(now, state.province), now)
+            for number, due_at in enumerate(due, start=1):
+                effects += _start(state, rule, str(number), due_at, now)
         elif rule.scope == "case":
-            effects += _start(state, rule, None, rule.durations[0].add_to(now, state.province), now)
+            effects += _start(state, rule, None, due[0], now)
         else:
             for context in contexts:
                 if context is not None:
-                    effects += _start(state, rule, context, rule.durations[0].add_to(now, state.province), now)
+                    effects += _start(state, rule, context, due[0], now)
     return effects
 
 

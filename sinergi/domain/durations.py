@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from collections.abc import Collection
+from datetime import date, datetime, timedelta, timezone
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PATTERN = re.compile(r"^\s*(\d+)\s*(wd|s|m|h|d|w)\s*$")
@@ -39,8 +40,9 @@ class Duration:
         self.working_days = amount if unit == "wd" else 0
         self.seconds = amount * 86400 if unit == "wd" else amount * _UNITS[unit]
 
-    def add_to(self, start: datetime, province: str) -> datetime:
-        """`start` plus this duration; working days skip Saturdays and Sundays in the province's zone."""
+    def add_to(self, start: datetime, province: str, days_off: Collection[date] = ()) -> datetime:
+        """`start` plus this duration; working days skip Saturdays, Sundays and `days_off` (national
+        holidays, cuti bersama: `policy.WorkingDays`) in the province's zone."""
         # rule: T15 — "3 working days"
         if not self.working_days:
             return start + timedelta(seconds=self.seconds)
@@ -49,7 +51,7 @@ class Duration:
         left = self.working_days
         while left:
             local += timedelta(days=1)
-            if local.weekday() < 5:
+            if local.weekday() < 5 and local.date() not in days_off:
                 left -= 1
         return local.astimezone(start.tzinfo)
 

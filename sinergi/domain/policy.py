@@ -7,6 +7,7 @@ the rules in force when a case opened are the rules its clocks keep, whatever th
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Literal, get_args
@@ -135,10 +136,40 @@ class ContactLostRule(_Strict):
         return parse_seconds(self.attempt_every)
 
 
+class WorkingDays(_Strict):
+    """What a `wd` duration counts: Monday to Friday in the case's province zone, except its days off.
+
+    Days off are the national holidays (Keppres) and, with `joint_leave`, the cuti bersama the SKB of
+    three ministers sets each year, as the `holidays` library publishes them for `calendar`, plus any
+    `extra_days_off`. They are resolved to dates when the policy loads (`days_off`), so they travel in
+    the case's input like every other rule: a later calendar never moves a clock already running.
+    """
+
+    calendar: str | None = Field(default="ID", description="a country code of the `holidays` library, or none")
+    joint_leave: bool = Field(default=True, description="cuti bersama are days off too")
+    extra_days_off: list[date] = Field(default_factory=list, description="e.g. a regional holiday")
+    source: str = "Keppres on national holidays; SKB 3 Menteri on national holidays and cuti bersama (yearly)"
+    days_off: list[date] = Field(default_factory=list, description="resolved when the policy loads")
+
+    @property
+    def summary(self) -> str:
+        """What `wd` durations count, in one line for people (`sinergi policy show`)."""
+        days = self.days_off
+        if not days:
+            return "working days (wd): Monday to Friday in the province's zone, weekends only"
+        origin = (f"calendar {self.calendar}{', with cuti bersama' if self.joint_leave else ''}" if self.calendar
+                  else "listed in the policy")
+        return (f"working days (wd): Monday to Friday in the province's zone, except {len(days)} days off "
+                f"{days[0].year}-{days[-1].year} ({origin}; {self.source})")
+
+
 class Policy(_Strict):
     name: str
     clocks: list[ClockRule]
     contact_lost: ContactLostRule = Field(default_factory=ContactLostRule)
+    # A case that opened before working days knew holidays has none here (an empty list): its clocks
+    # keep counting as they did.
+    working_days: WorkingDays = Field(default_factory=WorkingDays)
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> Policy:
@@ -178,8 +209,8 @@ class PolicyError(Exception):
     """A policy file that cannot be used; the message names the file and the key."""
 
 
-def load_policy(name_or_path: str | Path) -> Policy:
-    """Load `default`, `demo`, or a policy TOML file."""
+def load_policy(name_or_path: str | Path, today: date | None = None) -> Policy:
+    """Load `default`, `demo`, or a policy TOML file, its days off resolved for the years around `today`."""
     if str(name_or_path) in BUILTIN_POLICIES:
         label = f"policy '{name_or_path}'"
         text = resources.files("sinergi.policies").joinpath(f"{name_or_path}.toml").read_text("utf-8")
@@ -203,7 +234,7 @@ def load_policy(name_or_path: str | Path) -> Policy:
                               "(its id is the table key)")
     clocks = [{"id": key, **value} for key, value in tables.items()]
     try:
-        return Policy.model_validate({"name": raw.pop("name", default_name), "clocks": clocks, **raw})
+        loaded = Policy.model_validate({"name": raw.pop("name", default_name), "clocks": clocks, **raw})
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -212,3 +243,31 @@ def load_policy(name_or_path: str | Path) -> Policy:
                 loc = ["clocks", clocks[loc[1]]["id"], *loc[2:]]
             lines.append(f"{label}: {'.'.join(str(p) for p in loc)}: {err['msg']}")
         raise PolicyError("\n".join(lines)) from exc
+    return with_days_off(loaded, label, today or date.today())
+
+
+# Years of days off resolved around the day a policy loads: cases open for years (the legal track)
+# count working days in later years too. Beyond them only weekends are skipped.
+YEARS_BEFORE, YEARS_AFTER = 1, 3
+
+
+def with_days_off(policy: Policy, label: str, today: date) -> Policy:
+    """`policy` with `working_days.days_off` resolved from its calendar (unless the file lists them)."""
+    rule = policy.working_days
+    if rule.days_off or not any(d.working_days for c in policy.clocks for d in c.durations):
+        return policy  # listed in the file, or no clock counts working days (e.g. `demo`)
+    days = set(rule.extra_days_off)
+    if rule.calendar:
+        import holidays  # here, not at module level: the workflow sandbox imports this module
+
+        try:
+            calendar = holidays.country_holidays(rule.calendar)
+        except NotImplementedError:
+            raise PolicyError(f"{label}: working_days.calendar: {rule.calendar!r} is not a calendar the holidays "
+                              "library knows (e.g. 'ID'); or set it to \"\" and list extra_days_off") from None
+        wanted = {holidays.PUBLIC} | ({holidays.GOVERNMENT} if rule.joint_leave else set())
+        categories = tuple(wanted & set(calendar.supported_categories))
+        years = range(today.year - YEARS_BEFORE, today.year + YEARS_AFTER + 1)
+        days |= set(holidays.country_holidays(rule.calendar, years=years, categories=categories))
+    resolved = rule.model_copy(update={"days_off": sorted(days)})
+    return policy.model_copy(update={"working_days": resolved})

@@ -44,6 +44,7 @@ async def test_policy_show_and_agencies_list(offline_cli: Cli):
     assert lines[0] == "policy demo" and lines[1].split()[:2] == ["ID", "DURATION"], demo_text.stdout
     t1_row = next(line for line in lines if line.startswith("T1 "))
     assert "45s" in t1_row and "UU 21/2007 Art. 52(1)" in t1_row and "rehabilitation.request_filed" in t1_row
+    assert lines[-2:] == ["", "working days (wd): Monday to Friday in the province's zone, weekends only"]
 
     offices = {o["id"]: o for o in agencies_json.json()}
     lpsk = offices["lpsk"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -87,6 +87,30 @@ def test_working_days_skip_saturdays_and_sundays(start_day: int, days: int, due_
     due = Duration(f"{days}wd").add_to(start, "KALSEL").astimezone(WITA)
     assert due.day == due_day and due.time() == start.time()
     assert due.weekday() < 5
+
+
+@pytest.mark.rule("T15")
+def test_working_days_also_skip_the_days_off_they_are_given() -> None:
+    # Lebaran 2026 in Banjarmasin: Nyepi Thursday, cuti bersama Friday, Idul Fitri at the weekend, cuti
+    # bersama Monday and Tuesday. Three working days from Wednesday end on the Friday after.
+    wednesday = datetime(2026, 3, 18, 10, 0, tzinfo=WITA)
+    lebaran = frozenset({date(2026, 3, 19), date(2026, 3, 20), date(2026, 3, 23), date(2026, 3, 24)})
+    assert Duration("3wd").add_to(wednesday, "KALSEL", lebaran) == datetime(2026, 3, 27, 10, 0, tzinfo=WITA)
+    assert Duration("3wd").add_to(wednesday, "KALSEL") == datetime(2026, 3, 23, 10, 0, tzinfo=WITA)
+    assert Duration("72h").add_to(wednesday, "KALSEL", lebaran) == wednesday + timedelta(hours=72)
+
+
+@pytest.mark.rule("T15")
+def test_a_day_off_is_counted_on_the_provinces_own_date() -> None:
+    # 15:30 UTC on 18 March: 22:30 on the 18th in Jakarta, already 00:30 on the 19th (Nyepi) in Jayapura.
+    instant = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)
+    nyepi = frozenset({date(2026, 3, 19)})
+    # Without days off one working day ends at the same instant in both; Jakarta's next day is Nyepi,
+    # so its working day is Friday the 20th, while Jayapura's next day is already Friday.
+    assert Duration("1wd").add_to(instant, "DKI") == Duration("1wd").add_to(instant, "PAPUA")
+    dki, papua = Duration("1wd").add_to(instant, "DKI", nyepi), Duration("1wd").add_to(instant, "PAPUA", nyepi)
+    assert dki.astimezone(WIB) == datetime(2026, 3, 20, 22, 30, tzinfo=WIB)
+    assert dki - papua == timedelta(days=1)
 
 
 @pytest.mark.parametrize(("province", "hours", "name"),

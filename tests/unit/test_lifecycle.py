@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from casebook import CASE_ID, CHILD_DOB, DOMESTIC, NO_CONSENT, POLICY, T0, Case, delivered_ids, notices, started
@@ -130,6 +130,15 @@ def test_a_complaint_starts_the_uptd_ppa_follow_up_clock_in_working_days() -> No
     # Friday 08:00 WITA + 3 working days = Wednesday 08:00 WITA.
     assert case.clock("T15").due_at == T0 + timedelta(days=5)
     assert "T15" not in Case(**DOMESTIC).s.clocks
+
+
+@pytest.mark.rule("T15")
+def test_a_complaint_received_on_the_eve_of_lebaran_is_followed_up_after_the_cuti_bersama() -> None:
+    # Wednesday 18 March 2026, 10:00 WITA: Nyepi, Idul Fitri and the cuti bersama (SKB 3 Menteri) around
+    # it leave Wednesday 25 March as the first working day; the third is Friday 27 March.
+    eve = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
+    case = Case(at=eve, **DOMESTIC, source={"agency": "uptd_ppa", "channel": "complaint"})
+    assert case.clock("T15").due_at == datetime(2026, 3, 27, 2, 0, tzinfo=UTC)
 
 
 def test_referral_ids_are_stable_within_the_case_and_carry_no_personal_data() -> None:

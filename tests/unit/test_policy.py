@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -331,3 +333,63 @@ def test_sharing_is_bounded_so_generated_policies_cannot_grow_memory(monkeypatch
     assert len(module._SHARED) == 2
     assert kept == made  # past the bound each policy is still used as given, equal and unchanged
     assert module.shared(made[0].model_copy()) is made[0]
+
+
+# --- working days: national holidays and cuti bersama ---------------------------------------------
+
+TODAY = date(2026, 11, 28)
+WORKING = GOOD.replace('duration = "7d"', 'duration = "3wd"')
+
+
+def load_text(tmp_path: Path, text: str, today: date = TODAY) -> Policy:
+    path = tmp_path / "policy.toml"
+    path.write_text(text, "utf-8")
+    return load_policy(path, today=today)
+
+
+@pytest.mark.rule("T15")
+def test_working_days_off_are_the_national_holidays_and_cuti_bersama_of_the_years_around_today() -> None:
+    days = load_policy("default", today=TODAY).working_days.days_off
+    assert {date(2026, 3, 19), date(2026, 3, 21), date(2026, 8, 17), date(2026, 12, 25)} <= set(days)  # Nyepi,
+    # Idul Fitri, Independence Day, Christmas; and the cuti bersama around Lebaran and Christmas (SKB 2026):
+    assert {date(2026, 3, 20), date(2026, 3, 23), date(2026, 3, 24), date(2026, 12, 24)} <= set(days)
+    assert (days[0].year, days[-1].year) == (2025, 2029) and days == sorted(set(days))
+    assert date(2026, 3, 25) not in days and date(2026, 11, 30) not in days
+    assert load_policy("default", today=date(2030, 1, 1)).working_days.days_off[0].year == 2029
+
+
+def test_without_joint_leave_only_the_national_holidays_are_days_off(tmp_path: Path) -> None:
+    days = set(load_text(tmp_path, WORKING + "\n[working_days]\njoint_leave = false\n").working_days.days_off)
+    assert date(2026, 3, 19) in days and not {date(2026, 3, 20), date(2026, 3, 23)} & days
+
+
+def test_a_policy_adds_its_own_days_off_or_lists_them_all(tmp_path: Path) -> None:
+    added = load_text(tmp_path, WORKING + '\n[working_days]\nextra_days_off = [2026-09-09]\n').working_days
+    assert date(2026, 9, 9) in added.days_off and date(2026, 8, 17) in added.days_off
+    listed = load_text(tmp_path, WORKING + '\n[working_days]\ndays_off = [2026-09-09]\n').working_days
+    assert listed.days_off == [date(2026, 9, 9)]
+    none = load_text(tmp_path, WORKING + '\n[working_days]\ncalendar = ""\n').working_days
+    assert none.days_off == []
+
+
+def test_a_policy_whose_clocks_count_no_working_days_carries_no_days_off(tmp_path: Path) -> None:
+    assert load_text(tmp_path, GOOD).working_days.days_off == []
+    assert DEMO.working_days.days_off == []
+
+
+def test_an_unknown_calendar_names_the_file_and_the_key(tmp_path: Path) -> None:
+    message = refused(tmp_path, WORKING + '\n[working_days]\ncalendar = "XX"\n')
+    assert "working_days.calendar" in message and "'XX'" in message
+
+
+def test_a_case_opened_before_days_off_existed_keeps_counting_weekends_only() -> None:
+    # Its policy, as the workflow input of an older history holds it: no `working_days` at all.
+    older = Policy.model_validate(DEFAULT.model_dump(exclude={"working_days"}))
+    assert older.working_days.days_off == []
+
+
+def test_policy_show_says_what_a_working_day_is_and_where_its_days_off_come_from() -> None:
+    text = load_policy("default", today=TODAY).working_days.summary
+    # (how many days: as many as the holidays library lists for those years)
+    assert re.search(r"except \d{2,3} days off 2025-2029 \(calendar ID, with cuti bersama; Keppres", text), text
+    assert DEMO.working_days.summary.endswith("weekends only")
