@@ -13,6 +13,7 @@ Temporal errors are translated here, once, into this small tree::
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -109,10 +110,18 @@ def _translate(err: RPCError, case_id: str) -> CaseError:
 class Cases:
     """Operations on case workflows through one Temporal client."""
 
-    def __init__(self, client: Client, task_queue: str, policy: Policy) -> None:
+    def __init__(self, client: Client, task_queue: str, policy: Policy | Callable[[], Policy]) -> None:
+        """`policy` is the one new cases open under, or how to load it when the first case opens (a CLI
+        command that opens nothing never reads the policy file nor resolves its days off)."""
         self.client = client
         self.task_queue = task_queue
-        self.policy = policy
+        self._policy = policy
+
+    @property
+    def policy(self) -> Policy:
+        if callable(self._policy):
+            self._policy = self._policy()
+        return self._policy
 
     def handle(self, case_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle(workflow_id(case_id))

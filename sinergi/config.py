@@ -73,6 +73,9 @@ class GatewaySettings(_Section):
     # Events in flight per case from this process. Temporal aborts updates beyond 10 in flight on one
     # workflow (clients then back off for seconds); 2 keeps up to 5 gateway replicas under that limit.
     case_concurrency: int = Field(default=2, ge=1, le=10)
+    # Retired: the case itself now checks that an office takes part in it, so there is no cache to size.
+    # Still accepted, so a configuration file written for an earlier version keeps loading; ignored.
+    party_cache_seconds: float | None = Field(default=None, ge=0, deprecated="ignored: the case checks membership")
 
     @property
     def base_url(self) -> str:

@@ -20,12 +20,12 @@ async def cases_for(settings: Settings) -> AsyncIterator[Cases]:
     observe(settings)
     try:
         with telemetry.command_span(command_path()):
-            policy = load_policy(settings.policy.file)
             try:
                 client = await connect(settings)
             except RuntimeError as exc:
                 raise ServiceUnavailable(f"cannot reach Temporal at {settings.temporal.address}: {exc}") from exc
-            yield Cases(client, settings.temporal.task_queue, policy)
+            # Read when a case opens: the other commands never need the policy file.
+            yield Cases(client, settings.temporal.task_queue, lambda: load_policy(settings.policy.file))
     finally:
         telemetry.flush()  # the CLI leaves with os._exit: nothing would flush the spans later
 

@@ -252,12 +252,13 @@ YEARS_BEFORE, YEARS_AFTER = 1, 3
 
 
 def with_days_off(policy: Policy, label: str, today: date) -> Policy:
-    """`policy` with `working_days.days_off` resolved from its calendar (unless the file lists them)."""
+    """`policy` with `working_days.days_off` resolved: the calendar's (unless the file lists its own days
+    off) and the extra days off."""
     rule = policy.working_days
-    if rule.days_off or not any(d.working_days for c in policy.clocks for d in c.durations):
-        return policy  # listed in the file, or no clock counts working days (e.g. `demo`)
-    days = set(rule.extra_days_off)
-    if rule.calendar:
+    if not any(d.working_days for c in policy.clocks for d in c.durations):
+        return policy  # no clock counts working days (e.g. `demo`)
+    days = set(rule.days_off) | set(rule.extra_days_off)
+    if rule.calendar and not rule.days_off:  # days off listed in the file stand in for the calendar
         import holidays  # here, not at module level: the workflow sandbox imports this module
 
         try:

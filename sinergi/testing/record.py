@@ -114,11 +114,23 @@ async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
     return case_id
 
 
+async def complaint_followup_missed(h: Harness, env: WorkflowEnvironment) -> str:
+    """A complaint to UPTD PPA: T15 counts three working days (weekends and the policy's days off skipped),
+    is missed and climbs its ladder; the screening then stops it."""
+    case_id = await h.open(situation={"location_country": "ID"},
+                           source={"agency": "uptd_ppa", "channel": "complaint"})
+    await env.sleep(timedelta(days=12))
+    await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
+    await env.sleep(timedelta(hours=1))
+    return case_id
+
+
 SCENARIOS: dict[str, Scenario] = {
     "full_lifecycle_abroad": full_lifecycle_abroad,
     "breach_and_ladder": breach_and_ladder,
     "contact_lost_and_declined": contact_lost_and_declined,
     "offices_as_senders": offices_as_senders,
+    "complaint_followup_missed": complaint_followup_missed,
 }
 
 

@@ -101,6 +101,9 @@ class CaseWorkflow:
 
     @workflow.update(name=m.APPLY_EVENT)
     async def apply_event(self, envelope: EventEnvelope) -> m.EventOutcome:
+        # The SDK runs each update's validator and then its handler in one task, and this handler does not
+        # await before it applies: no other update (a transfer, say) can change the case in between, so
+        # the validator's checks (membership, stage) still hold here. Keep it that way.
         event = envelope.event
         if event.event_id in self._applied:
             # Two copies validated in the same task: the second is a duplicate, applied once.
@@ -219,8 +222,8 @@ class CaseWorkflow:
             return
         delivery.routed(s, referral_id, route.office)
         if workflow.patched(PATCH_PUBLISH_ROUTED_OFFICE):
-            # The office may answer the instant the referral lands: make it a party of the case (the
-            # gateway's check reads CaseAgencies) before the delivery starts, not after it completes.
+            # The office may answer the instant the referral lands: publish it (CaseAgencies, what the UI and
+            # `case list` show) before the delivery starts, not after it completes.
             self._publish()
         due = next((c.due_at for c in s.clocks.values() if c.state in clocks.LIVE and c.responsible == referral.kind),
                    None)

@@ -207,3 +207,10 @@ def test_the_metrics_address_is_host_and_port_and_off_by_default():
     with pytest.raises(ConfigError, match="telemetry.metrics_address: expected host:port"):
         load_settings(env={"SINERGI_TELEMETRY_METRICS_ADDRESS": "9464"})
 
+
+
+def test_a_retired_gateway_key_still_loads_and_changes_nothing(tmp_path: Path) -> None:
+    # gateway.party_cache_seconds sized a cache the gateway no longer has (the case checks membership).
+    cfg = write(tmp_path / "sinergi.toml", "[gateway]\nparty_cache_seconds = 5\n")
+    assert load_settings(cfg, env={}).gateway.model_dump(exclude={"party_cache_seconds"}) == \
+        load_settings(write(tmp_path / "empty.toml", ""), env={}).gateway.model_dump(exclude={"party_cache_seconds"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -366,8 +366,9 @@ def test_without_joint_leave_only_the_national_holidays_are_days_off(tmp_path: P
 def test_a_policy_adds_its_own_days_off_or_lists_them_all(tmp_path: Path) -> None:
     added = load_text(tmp_path, WORKING + '\n[working_days]\nextra_days_off = [2026-09-09]\n').working_days
     assert date(2026, 9, 9) in added.days_off and date(2026, 8, 17) in added.days_off
-    listed = load_text(tmp_path, WORKING + '\n[working_days]\ndays_off = [2026-09-09]\n').working_days
-    assert listed.days_off == [date(2026, 9, 9)]
+    listed = load_text(tmp_path, WORKING + '\n[working_days]\ndays_off = [2026-09-09]\n'
+                                          'extra_days_off = [2026-09-10]\n').working_days
+    assert listed.days_off == [date(2026, 9, 9), date(2026, 9, 10)]
     none = load_text(tmp_path, WORKING + '\n[working_days]\ncalendar = ""\n').working_days
     assert none.days_off == []
 
@@ -383,9 +384,20 @@ def test_an_unknown_calendar_names_the_file_and_the_key(tmp_path: Path) -> None:
 
 
 def test_a_case_opened_before_days_off_existed_keeps_counting_weekends_only() -> None:
-    # Its policy, as the workflow input of an older history holds it: no `working_days` at all.
-    older = Policy.model_validate(DEFAULT.model_dump(exclude={"working_days"}))
-    assert older.working_days.days_off == []
+    # Its policy as an older history's workflow input holds it: no `working_days` at all. Its T15 clock,
+    # started on the eve of Lebaran 2026, keeps the due date it had (Monday 23 March, not Friday 27).
+    from sinergi.domain import lifecycle
+    from sinergi.domain.case import CaseInput
+    from sinergi.testing.cases import intake
+
+    older = Policy.model_validate(load_policy("default", today=TODAY).model_dump(exclude={"working_days"}))
+    eve = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 WITA
+    complaint = intake(situation={"location_country": "ID"}, source={"agency": "uptd_ppa", "channel": "complaint"})
+    due = {}
+    for name, policy in (("older", older), ("current", load_policy("default", today=TODAY))):
+        state, _ = lifecycle.open_case(CaseInput(case_id="KALSEL-2026-7Q2M9XKD", intake=complaint, policy=policy), eve)
+        due[name] = next(c.due_at for c in state.clocks.values() if c.clock_id == "T15")
+    assert due == {"older": datetime(2026, 3, 23, 2, 0, tzinfo=UTC), "current": datetime(2026, 3, 27, 2, 0, tzinfo=UTC)}
 
 
 def test_policy_show_says_what_a_working_day_is_and_where_its_days_off_come_from() -> None:
