@@ -44,10 +44,11 @@ def start_matching(state: CaseState, policy: Policy, triggers: Sequence[str], co
                    now: datetime) -> list[Effect]:
     """Start the clocks these triggers start (their conditions permitting)."""
     effects: list[Effect] = []
-    days_off = frozenset(policy.working_days.days_off)
+    days_off: frozenset | None = None  # built once, and only when a clock starts (not on every event)
     for rule in policy.clocks:
         if not set(triggers) & set(rule.starts_on) or not _condition_holds(state, rule):
             continue
+        days_off = frozenset(policy.working_days.days_off) if days_off is None else days_off
         due = [d.add_to(now, state.province, days_off) for d in rule.durations]
         # rule: T23 — one clock per follow-up visit (1, 3, 6, 12 months)
         if rule.scope == "followup":
