@@ -88,7 +88,10 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None):
+async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
+                  max_cached_workflows: int | None = None):
+    """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
+    every workflow task, as after an eviction or a worker restart."""
     import asyncio
 
     ledger = Ledger()
@@ -101,7 +104,8 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     adapters = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
     activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1")
     stop = asyncio.Event()
-    task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities), stop))
+    task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities, **(
+        {} if max_cached_workflows is None else {"max_cached_workflows": max_cached_workflows})), stop))
     try:
         yield h
     finally:

@@ -26,6 +26,12 @@ with workflow.unsafe.imports_passed_through():
 
 PATCH_RESTRICT_WITHDRAWN_DELIVERY = "restrict-withdrawn-delivery"
 PATCH_PUBLISH_ROUTED_OFFICE = "publish-routed-office"
+# Routing is a lookup in the worker's registry: a local activity, answered inside the workflow task that
+# asked, instead of an activity of its own (a task queue round trip and one workflow task per referral).
+# Decided once per run, as it starts, so no patch marker is ever recorded after a local activity's marker;
+# a run that began on older code keeps routing through the activity, and `publish-routed-office` and
+# `restrict-withdrawn-delivery` (both older than this) are simply in force in a run that routes locally.
+PATCH_ROUTE_LOCALLY = "route-locally"
 # Activity options are not part of a history's commands: changing them needs no patch. Routing is a
 # lookup in the worker's memory; an agency call heartbeats after 2 s (sinergi.activities.agencies), so a
 # worker killed mid-call delays its retry by the heartbeat timeout, not by the whole call's.
@@ -59,6 +65,8 @@ class CaseWorkflow:
         self._background: set[asyncio.Task[None]] = set()
         self._published: dict[str, object] = {}
         self._observer = CaseObserver(case.state)
+        # Here, not in `run`: an update can reach the case before `run` first steps.
+        self._route_locally = workflow.patched(PATCH_ROUTE_LOCALLY)
 
     # --- run ---------------------------------------------------------------------------------------
 
@@ -209,19 +217,22 @@ class CaseWorkflow:
         s = self._state
         referral = s.referrals[referral_id]
         what = routing.describe(referral.service)
-        route = await workflow.execute_activity_method(
-            AgencyActivities.route,
-            RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
-                         country=self._case.intake.situation.location_country if s.facts.abroad else None),
-            start_to_close_timeout=ROUTE_TIMEOUT,
-            summary=f"Find the {AGENCY_KINDS.get(referral.kind, referral.kind)} office for {what}")
+        request = RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
+                               country=self._case.intake.situation.location_country if s.facts.abroad else None)
+        summary = f"Find the {AGENCY_KINDS.get(referral.kind, referral.kind)} office for {what}"
+        if self._route_locally:
+            route = await workflow.execute_local_activity_method(
+                AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
+        else:
+            route = await workflow.execute_activity_method(
+                AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
         if referral.status != "pending":
             return
         if route.office is None:
             self._changed(delivery.unroutable(s, referral_id, workflow.now()))
             return
         delivery.routed(s, referral_id, route.office)
-        if workflow.patched(PATCH_PUBLISH_ROUTED_OFFICE):
+        if self._route_locally or workflow.patched(PATCH_PUBLISH_ROUTED_OFFICE):
             # The office may answer the instant the referral lands: publish it (CaseAgencies, what the UI and
             # `case list` show) before the delivery starts, not after it completes.
             self._publish()
@@ -229,7 +240,7 @@ class CaseWorkflow:
                    None)
         # A delivery withdrawn in flight (consent withdrawn, case closed or transferred) may already have
         # reached the office: it is told to restrict the data either way (patched: older histories did not).
-        restrict = workflow.patched(PATCH_RESTRICT_WITHDRAWN_DELIVERY)
+        restrict = self._route_locally or workflow.patched(PATCH_RESTRICT_WITHDRAWN_DELIVERY)
         handle = workflow.start_activity_method(
             AgencyActivities.deliver_referral,
             DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,

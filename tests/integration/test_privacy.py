@@ -35,11 +35,15 @@ def payloads_in(message: Message):
 
 
 def _never_encoded(event, payload: Payload) -> bool:
-    """Search attributes and the SDK's patch markers are never encoded; neither holds case data."""
+    """Search attributes, the SDK's patch markers and a local activity's bookkeeping (its sequence number,
+    attempt, type and times: the `data` detail of its marker) are never encoded; none holds case data. A
+    local activity's result is encoded like any other."""
     if event.HasField("marker_recorded_event_attributes"):
         marker = event.marker_recorded_event_attributes
         if marker.marker_name == "core_patch":
             return any(payload in list(p.payloads) for p in marker.details.values())
+        if marker.marker_name == "core_local_activity" and "data" in marker.details:
+            return payload in list(marker.details["data"].payloads)
     for attributes in (event.upsert_workflow_search_attributes_event_attributes.search_attributes,
                        event.workflow_execution_started_event_attributes.search_attributes):
         if any(p is payload or p == payload for p in attributes.indexed_fields.values()):
