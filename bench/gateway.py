@@ -1,15 +1,21 @@
 """Benchmark (run by hand): events through the gateway (signed, over HTTP) vs direct `Cases.send`.
 
-One in-memory dev server and one worker; the same kind of cases for both paths (fresh cases per run,
-so neither path meets longer histories than the other). Two measures per path:
+As deployed: a dev server (SQLite file), one `sinergi worker` and one `sinergi gateway`, each its own
+process (`sinergi.testing.stack`); this process holds only the senders — an agency's HTTP client for the
+gateway path, a Temporal client for the direct path — and the sandbox agencies, which receive the
+referrals and send nothing (`storylines = false`). The same kind of cases for both paths (fresh cases
+per round, so neither path meets longer histories than the other); the `default` policy, so no deadline
+falls due while it runs; the dev server in memory by default (`--db file`: on a SQLite file, as
+`sinergi dev` keeps it). Two measures per path:
 
 - throughput: a closed loop of `--concurrency` senders for `--seconds`, spread over `--cases` cases;
 - latency: an open loop at `--rate` events/s for `--seconds` (request sent to event applied).
 
-    .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
-    .venv/bin/python bench/gateway.py --seconds 30 --rate 80
+CPU per event of each process (worker, gateway, server, this one) is read from /proc.
 
-The gateway runs in this process, as in `sinergi dev`, and logs its line per event (to /dev/null).
+    .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
+    .venv/bin/python bench/gateway.py --seconds 30 --rounds 4
+    .venv/bin/python bench/gateway.py --in-process     # gateway and worker in this process, as `sinergi dev`
 """
 
 from __future__ import annotations
@@ -18,29 +24,36 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.binaries import temporal_cli
+from sinergi.cases import Cases
 from sinergi.config import GatewaySettings
 from sinergi.domain.agencies import load_registry
 from sinergi.domain.events import parse_event
+from sinergi.domain.policy import load_policy
 from sinergi.gateway import Resources, TemporalLink, create_app
 from sinergi.gateway.auth import Verifiers
 from sinergi.logs import configure
-from sinergi.secrets import new_secret
+from sinergi.sandbox import Sandbox, SandboxOptions
+from sinergi.secrets import new_secret, office_secret
 from sinergi.signing import signed_headers
 from sinergi.temporal import search_attribute_flags
-from sinergi.testing.cases import TEST_CONVERTER, Harness, harness, sample_codec
+from sinergi.testing.cases import TEST_CONVERTER, harness, intake, sample_codec
+from sinergi.testing.stack import Proc, Stack
 
 OFFICE = "uptd_ppa_kalsel"  # covers the sample cases' province and may send consent.*
 
@@ -93,21 +106,36 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] * 1000 if len(values) > 1 else 0.0
 
 
-async def open_cases(h: Harness, count: int) -> list[str]:
+async def open_cases(cases: Cases, count: int) -> list[str]:
     """Fresh cases, once their first referrals are delivered (no activity pending), so that work does
     not overlap the measure."""
-    cases = [await h.open() for _ in range(count)]
+    ids = [f"T-{uuid.uuid4().hex[:10].upper()}" for _ in range(count)]
+    for case_id in ids:
+        await cases.open(intake(), case_id=case_id)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        descriptions = await asyncio.gather(*(h.cases.handle(c).describe() for c in cases))
+        descriptions = await asyncio.gather(*(cases.handle(c).describe() for c in ids))
         if not any(d.raw_description.pending_activities for d in descriptions):
             break
         await asyncio.sleep(0.2)
-    return cases
+    return ids
 
 
-async def main(args: argparse.Namespace) -> None:
-    configure("INFO", "json", stream=open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
+class Setup:
+    """What both paths need: the cases, where the gateway listens, the office's secret, and the processes
+    whose CPU is counted (none when everything runs in this process)."""
+
+    def __init__(self, cases: Cases, url: str, secret: str, procs: dict[str, Proc]) -> None:
+        self.cases, self.url, self.secret, self.procs = cases, url, secret, procs
+
+    def cpu(self) -> dict[str, float]:
+        spent = {name: proc.usage().cpu for name, proc in self.procs.items()}
+        return {**spent, "bench": time.process_time()}
+
+
+@asynccontextmanager
+async def in_process(args: argparse.Namespace):
+    """Session 1's set-up: in-memory dev server, worker and gateway in this process, as `sinergi dev`."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
         dev_server_extra_args=[*search_attribute_flags(), "--headless"])
@@ -118,41 +146,85 @@ async def main(args: argparse.Namespace) -> None:
             resources = Resources(verifiers=Verifiers(registry, lambda office: secrets[office.id]),
                                   temporal=TemporalLink.to(h.cases), codec=sample_codec(), codec_token=None,
                                   namespace=env.client.namespace)
-            settings = GatewaySettings()
-            runner = web.AppRunner(create_app(settings, lambda: nullcontext(resources)), access_log=None)
+            runner = web.AppRunner(create_app(GatewaySettings(), lambda: nullcontext(resources)), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/agencies/{OFFICE}/events"
-            async with aiohttp.ClientSession() as session:
-
-                async def direct(case_id: str) -> None:
-                    outcome = await h.cases.send(parse_event(envelope(case_id)))
-                    assert not outcome.duplicate
-
-                async def gateway(case_id: str) -> None:
-                    event = envelope(case_id)
-                    body = json.dumps(event).encode()
-                    headers = {"Content-Type": "application/json",
-                               **signed_headers(secrets[OFFICE], event["event_id"], body)}
-                    async with session.post(url, data=body, headers=headers) as response:
-                        assert response.status == 202, (response.status, await response.text())
-
-                results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
-                # The path measured second runs slower (the server holds more history by then), so the
-                # rounds swap the order: each path goes first as often as the other.
-                paths = [("direct", direct), ("gateway", gateway)]
-                for round_ in range(args.rounds):
-                    for name, send in paths if round_ % 2 == 0 else paths[::-1]:
-                        cases = await open_cases(h, args.cases)
-                        await closed_loop(send, cases, 4, 1.0)  # warm up: sticky caches, connections
-                        results.setdefault((name, "throughput"), []).append(
-                            await closed_loop(send, cases, args.concurrency, args.seconds))
-                        results.setdefault((name, "latency"), []).append(
-                            await open_loop(send, cases, args.rate, args.seconds))
-            await runner.cleanup()
+            try:
+                yield Setup(h.cases, f"http://127.0.0.1:{runner.addresses[0][1]}/v1/agencies/{OFFICE}/events",
+                            secrets[OFFICE], {})
+            finally:
+                await runner.cleanup()
     finally:
         await env.shutdown()
+
+
+@asynccontextmanager
+async def as_deployed(args: argparse.Namespace):
+    """A dev server (`--db`), `sinergi worker` and `sinergi gateway` as processes of their own."""
+    root = Path(tempfile.mkdtemp(prefix="sinergi-bench-gateway-"))
+    try:
+        with Stack(root, policy="default", log_level="INFO", db=args.db) as stack:
+            stack.start_server()
+            client = await stack.client()
+            sandbox = Sandbox(stack.registry, SandboxOptions(delay=0, jitter=0, storylines=False),
+                              secrets_file=stack.secrets_file)
+            await sandbox.start(port=stack.sandbox_port)
+            try:
+                worker = stack.start_worker()
+                await stack.wait_polling(client, worker)
+                gateway = stack.start_gateway()
+                await stack.wait_gateway()
+                secret = office_secret(stack.registry.offices[OFFICE], "inbound", environ={},
+                                       secrets_file=stack.secrets_file)
+                assert stack.server is not None
+                yield Setup(Cases(client, stack.task_queue, load_policy("default")),
+                            f"{stack.settings.gateway.base_url}/v1/agencies/{OFFICE}/events", secret,
+                            {"worker": worker, "gateway": gateway, "server": stack.server})
+            finally:
+                await sandbox.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    configure("INFO", "json", stream=open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
+    results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
+    cpu: dict[str, dict[str, float]] = {}
+    events: dict[str, int] = {}
+    stack = in_process(args) if args.in_process else as_deployed(args)
+    async with stack as setup, aiohttp.ClientSession() as session:
+
+        async def direct(case_id: str) -> None:
+            outcome = await setup.cases.send(parse_event(envelope(case_id)))
+            assert not outcome.duplicate
+
+        async def gateway(case_id: str) -> None:
+            event = envelope(case_id)
+            body = json.dumps(event).encode()
+            headers = {"Content-Type": "application/json", **signed_headers(setup.secret, event["event_id"], body)}
+            async with session.post(setup.url, data=body, headers=headers) as response:
+                assert response.status == 202, (response.status, await response.text())
+
+        # The path measured second runs slower (the server holds more history by then), so the
+        # rounds swap the order: each path goes first as often as the other.
+        paths = [("direct", direct), ("gateway", gateway)]
+        for round_ in range(args.rounds):
+            for name, send in paths if round_ % 2 == 0 else paths[::-1]:
+                cases = await open_cases(setup.cases, args.cases)
+                await closed_loop(send, cases, 4, 1.0)  # warm up: sticky caches, connections
+                before = setup.cpu()
+                rate, latencies = await closed_loop(send, cases, args.concurrency, args.seconds)
+                spent = setup.cpu()
+                for process, seconds in spent.items():
+                    cpu.setdefault(name, {}).setdefault(process, 0.0)
+                    cpu[name][process] += seconds - before[process]
+                events[name] = events.get(name, 0) + len(latencies)
+                results.setdefault((name, "throughput"), []).append((rate, latencies))
+                results.setdefault((name, "latency"), []).append(await open_loop(send, cases, args.rate, args.seconds))
     report(results, args)
+    print("CPU ms per event in the throughput loops: " + "; ".join(
+        f"{name}: " + ", ".join(f"{process} {seconds * 1000 / events[name]:.2f}" for process, seconds in used.items())
+        for name, used in cpu.items()))
 
 
 def report(results: dict, args: argparse.Namespace) -> None:
@@ -160,8 +232,11 @@ def report(results: dict, args: argparse.Namespace) -> None:
         runs = results[name, measure]
         return statistics.mean(rate for rate, _ in runs), [x for _, latencies in runs for x in latencies]
 
+    where = ("worker and gateway in this process, in-memory dev server" if args.in_process else
+             "worker and gateway each a process of its own, dev server " +
+             ("in memory" if args.db == "memory" else "on a SQLite file"))
     print(f"\n{args.cases} cases per path and round, {args.rounds} round(s) of {args.seconds:g} s per measure, "
-          f"{args.concurrency} senders, one worker, in-memory dev server, "
+          f"{args.concurrency} senders, {where}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'path':<8} {'max ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | at {args.rate:g} ev/s: "
           f"{'ev/s':>5} {'p50 ms':>7} {'p99 ms':>7}")
@@ -182,6 +257,10 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--db", choices=["memory", "file"], default="memory",
+                        help="the dev server's database (memory: the server's share of each event is smallest)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="worker and gateway in this process on an in-memory dev server (session 1's set-up)")
     asyncio.run(main(parser.parse_args()))
     # A process that used the Temporal client can abort at interpreter exit (TEMPORAL.md).
     sys.stdout.flush()
