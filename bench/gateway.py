@@ -134,7 +134,7 @@ class Setup:
 
 
 @asynccontextmanager
-async def in_process(args: argparse.Namespace):
+async def in_process():
     """Session 1's set-up: in-memory dev server, worker and gateway in this process, as `sinergi dev`."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
@@ -191,7 +191,7 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
     cpu: dict[str, dict[str, float]] = {}
     events: dict[str, int] = {}
-    stack = in_process(args) if args.in_process else as_deployed(args)
+    stack = in_process() if args.in_process else as_deployed(args)
     async with stack as setup, aiohttp.ClientSession() as session:
 
         async def direct(case_id: str) -> None:

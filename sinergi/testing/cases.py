@@ -15,6 +15,7 @@ from sinergi.adapters.base import AdapterContext
 from sinergi.adapters.sandbox import Ledger, SandboxAdapter
 from sinergi.cases import Cases
 from sinergi.codec import EncryptionCodec, data_converter
+from sinergi.config import DEFAULT_CACHED_CASES
 from sinergi.domain.agencies import AgencyRegistry, load_registry
 from sinergi.domain.events import parse_event
 from sinergi.domain.intake import Intake
@@ -89,7 +90,7 @@ class Harness:
 
 @asynccontextmanager
 async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
-                  max_cached_workflows: int | None = None):
+                  max_cached_workflows: int = DEFAULT_CACHED_CASES):
     """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
     every workflow task, as after an eviction or a worker restart."""
     import asyncio
@@ -104,8 +105,8 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     adapters = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
     activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1")
     stop = asyncio.Event()
-    task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities, **(
-        {} if max_cached_workflows is None else {"max_cached_workflows": max_cached_workflows})), stop))
+    task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities,
+                                                         max_cached_workflows=max_cached_workflows), stop))
     try:
         yield h
     finally:

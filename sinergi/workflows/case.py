@@ -220,12 +220,8 @@ class CaseWorkflow:
         request = RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
                                country=self._case.intake.situation.location_country if s.facts.abroad else None)
         summary = f"Find the {AGENCY_KINDS.get(referral.kind, referral.kind)} office for {what}"
-        if self._route_locally:
-            route = await workflow.execute_local_activity_method(
-                AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
-        else:
-            route = await workflow.execute_activity_method(
-                AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
+        execute = workflow.execute_local_activity_method if self._route_locally else workflow.execute_activity_method
+        route = await execute(AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
         if referral.status != "pending":
             return
         if route.office is None:
