@@ -16,6 +16,11 @@ CPU per event of each process (worker, gateway, server, this one) is read from /
     .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
     .venv/bin/python bench/gateway.py --seconds 30 --rounds 4
     .venv/bin/python bench/gateway.py --in-process     # gateway and worker in this process, as `sinergi dev`
+    .venv/bin/python bench/gateway.py --py-spy prof    # collapsed stacks of worker and gateway, per path
+
+With `--py-spy DIR` (the `bench` extra; needs ptrace rights, bench/profile.md) each throughput loop is
+sampled in the worker and gateway processes, one file per path, process and round
+(`direct-worker-1.txt`, `gateway-gateway-1.txt`, ...): compare them with `bench/profile_summary.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -186,6 +192,19 @@ async def as_deployed(args: argparse.Namespace):
         shutil.rmtree(root, ignore_errors=True)
 
 
+def sample(setup: Setup, folder: str | None, path: str, round_: int, seconds: float) -> list[subprocess.Popen]:
+    """With --py-spy: `py-spy record` on the worker and gateway processes for the next `seconds`."""
+    if not folder:
+        return []
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return [subprocess.Popen([spy, "record", "--pid", str(proc.pid), "--rate", "100", "--format", "raw",
+                              "--duration", str(max(1, int(seconds))), "--nonblocking",
+                              "--output", str(Path(folder) / f"{path}-{name}-{round_ + 1}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, proc in setup.procs.items() if name in ("worker", "gateway")]
+
+
 async def main(args: argparse.Namespace) -> None:
     configure("INFO", "json", stream=open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
     results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
@@ -212,9 +231,12 @@ async def main(args: argparse.Namespace) -> None:
             for name, send in paths if round_ % 2 == 0 else paths[::-1]:
                 cases = await open_cases(setup.cases, args.cases)
                 await closed_loop(send, cases, 4, 1.0)  # warm up: sticky caches, connections
+                spies = sample(setup, args.py_spy, name, round_, args.seconds)
                 before = setup.cpu()
                 rate, latencies = await closed_loop(send, cases, args.concurrency, args.seconds)
                 spent = setup.cpu()
+                for spy in spies:
+                    await asyncio.to_thread(spy.wait)
                 for process, seconds in spent.items():
                     cpu.setdefault(name, {}).setdefault(process, 0.0)
                     cpu[name][process] += seconds - before[process]
@@ -261,6 +283,8 @@ if __name__ == "__main__":
                         help="the dev server's database (memory: the server's share of each event is smallest)")
     parser.add_argument("--in-process", action="store_true",
                         help="worker and gateway in this process on an in-memory dev server (session 1's set-up)")
+    parser.add_argument("--py-spy", metavar="DIR",
+                        help="sample worker and gateway during each throughput loop into DIR (as processes only)")
     asyncio.run(main(parser.parse_args()))
     # A process that used the Temporal client can abort at interpreter exit (TEMPORAL.md).
     sys.stdout.flush()
