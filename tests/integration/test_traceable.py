@@ -10,10 +10,13 @@ import json
 import re
 import socket
 import urllib.request
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from aiohttp import ClientSession
 from opentelemetry.trace import SpanKind
 from temporalio.testing import WorkflowEnvironment
 from trace_kit import BRISK, spans, traced_stack
@@ -21,8 +24,11 @@ from trace_kit import BRISK, spans, traced_stack
 from sinergi import telemetry
 from sinergi.binaries import temporal_cli
 from sinergi.config import Settings, TelemetrySettings
+from sinergi.domain.agencies import load_registry
 from sinergi.domain.views import CaseStatus
 from sinergi.sandbox import SandboxOptions
+from sinergi.secrets import DEV_SECRETS, office_secret
+from sinergi.signing import signed_headers
 from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER, intake
 from sinergi.testing.logcapture import captured_log_lines
@@ -98,6 +104,49 @@ async def test_one_trace_runs_from_case_open_through_workflow_activity_and_http_
     headers = [p for e in history.events for p in _header_payloads(e)]
     assert headers and all(p.metadata.get("encoding") == b"binary/encrypted" for p in headers)
     print(f"\ntrace {root:032x}: {len(in_trace)} span names; gateway trace {_trace_of(gateway)} links to it")
+
+
+async def test_each_event_gives_the_case_one_span_handled_when_applied_or_validated_with_the_refusal(
+        dev_env, tmp_path: Path) -> None:
+    captured = spans()
+    captured.clear()
+    async with traced_stack(dev_env.client, tmp_path, options=BRISK.model_copy(update={"storylines": False})) \
+            as stack, ClientSession(stack.gateway_url) as http:
+        case_id = (await stack.cases.open(intake())).case_id
+        stack.opened.append(case_id)
+        registry = load_registry("sandbox")
+        secrets_file = stack.settings.dev.state_dir / DEV_SECRETS
+
+        async def post(office: str, event: dict) -> int:
+            body = json.dumps(event).encode()
+            secret = office_secret(registry.offices[office], "inbound", environ={}, secrets_file=secrets_file)
+            async with http.post(f"/v1/agencies/{office}/events", data=body, headers={
+                    "Content-Type": "application/json", **signed_headers(secret, event["event_id"], body)}) as answer:
+                return answer.status
+
+        def consent() -> dict:
+            return {"event_id": f"tr-{uuid.uuid4().hex[:12]}", "case_id": case_id, "type": "consent.recorded",
+                    "occurred_at": datetime.now(UTC).isoformat(), "data": {"scope": "services"}}
+
+        applied, outsider = consent(), consent()
+        assert await post("uptd_ppa_kalsel", applied) == 202
+        assert await post("uptd_ppa_kalsel", applied) == 200  # the same event again: a duplicate
+        assert await post("uptd_ppa_banjarmasin", outsider) == 403  # covers Kota Banjarmasin, not this case
+
+    def case_spans(event_id: str, status: int) -> list:
+        (request,) = [s for s in captured.named(GATEWAY_ROUTE) if s.attributes.get(telemetry.EVENT_ID) == event_id
+                      and s.attributes["http.response.status_code"] == status]
+        return [s for s in captured.exported.get_finished_spans() if s.context.trace_id == request.context.trace_id
+                and s.name in ("HandleUpdate:apply_event", "ValidateUpdate:apply_event")]
+
+    (handled,) = case_spans(applied["event_id"], 202)
+    assert handled.name == "HandleUpdate:apply_event" and "error.type" not in handled.attributes
+    assert handled.attributes[telemetry.EVENT_ID] == applied["event_id"]
+    (duplicate,) = case_spans(applied["event_id"], 200)
+    assert (duplicate.name, duplicate.attributes["error.type"]) == ("ValidateUpdate:apply_event", "DuplicateEvent")
+    (refused,) = case_spans(outsider["event_id"], 403)
+    assert (refused.name, refused.attributes["error.type"]) == ("ValidateUpdate:apply_event", "NotAParty")
+    assert refused.attributes[telemetry.CASE_ID] == case_id
 
 
 async def test_a_victims_name_phone_and_birth_date_appear_in_no_log_span_search_attribute_or_server_database(
