@@ -8,6 +8,11 @@ per round, so neither path meets longer histories than the other); the `default`
 falls due while it runs; the dev server in memory by default (`--db file`: on a SQLite file, as
 `sinergi dev` keeps it). Two measures per path:
 
+The direct path sends as `sinergi case event` does: from a process with sinergi's telemetry set up, each
+update under a command span, so it carries the trace context to the case as the gateway's updates do
+(the gateway is then the only difference). `--direct untraced`: updates from a client with no tracer
+provider, which carry no trace context — Temporal's plain update, and the baseline of sessions 1-5.
+
 - throughput: a closed loop of `--concurrency` senders for `--seconds`, spread over `--cases` cases;
 - latency: an open loop at `--rate` events/s for `--seconds` (request sent to event applied).
 
@@ -16,6 +21,7 @@ CPU per event of each process (worker, gateway, server, this one) is read from /
     .venv/bin/python bench/gateway.py                  # defaults: 20 cases, 16 senders, 50 ev/s, 2 rounds of 5 s
     .venv/bin/python bench/gateway.py --seconds 30 --rounds 4
     .venv/bin/python bench/gateway.py --in-process     # gateway and worker in this process, as `sinergi dev`
+    .venv/bin/python bench/gateway.py --direct untraced  # the direct path without trace context
     .venv/bin/python bench/gateway.py --py-spy prof    # collapsed stacks of worker and gateway, per path
 
 With `--py-spy DIR` (the `bench` extra; needs ptrace rights, bench/profile.md) each throughput loop is
@@ -45,9 +51,10 @@ import aiohttp
 from aiohttp import web
 from temporalio.testing import WorkflowEnvironment
 
+from sinergi import telemetry
 from sinergi.binaries import temporal_cli
 from sinergi.cases import Cases
-from sinergi.config import GatewaySettings
+from sinergi.config import GatewaySettings, Settings
 from sinergi.domain.agencies import load_registry
 from sinergi.domain.events import parse_event
 from sinergi.domain.policy import load_policy
@@ -207,6 +214,9 @@ def sample(setup: Setup, folder: str | None, path: str, round_: int, seconds: fl
 
 async def main(args: argparse.Namespace) -> None:
     configure("INFO", "json", stream=open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
+    traced = args.direct == "traced"
+    if traced:
+        telemetry.setup(Settings(), telemetry.CLI)  # as the CLI: no exporter unless OTEL_* says so
     results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
     cpu: dict[str, dict[str, float]] = {}
     events: dict[str, int] = {}
@@ -214,7 +224,8 @@ async def main(args: argparse.Namespace) -> None:
     async with stack as setup, aiohttp.ClientSession() as session:
 
         async def direct(case_id: str) -> None:
-            outcome = await setup.cases.send(parse_event(envelope(case_id)))
+            with telemetry.command_span("sinergi case event") if traced else nullcontext():
+                outcome = await setup.cases.send(parse_event(envelope(case_id)))
             assert not outcome.duplicate
 
         async def gateway(case_id: str) -> None:
@@ -258,7 +269,7 @@ def report(results: dict, args: argparse.Namespace) -> None:
              "worker and gateway each a process of its own, dev server " +
              ("in memory" if args.db == "memory" else "on a SQLite file"))
     print(f"\n{args.cases} cases per path and round, {args.rounds} round(s) of {args.seconds:g} s per measure, "
-          f"{args.concurrency} senders, {where}, "
+          f"{args.concurrency} senders, {where}, direct updates {args.direct}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'path':<8} {'max ev/s':>9} {'p50 ms':>7} {'p99 ms':>7} | at {args.rate:g} ev/s: "
           f"{'ev/s':>5} {'p50 ms':>7} {'p99 ms':>7}")
@@ -283,6 +294,9 @@ if __name__ == "__main__":
                         help="the dev server's database (memory: the server's share of each event is smallest)")
     parser.add_argument("--in-process", action="store_true",
                         help="worker and gateway in this process on an in-memory dev server (session 1's set-up)")
+    parser.add_argument("--direct", choices=["traced", "untraced"], default="traced",
+                        help="traced: direct updates carry the trace context, as `sinergi case event` sends them; "
+                             "untraced: Temporal's plain update (sessions 1-5)")
     parser.add_argument("--py-spy", metavar="DIR",
                         help="sample worker and gateway during each throughput loop into DIR (as processes only)")
     asyncio.run(main(parser.parse_args()))
