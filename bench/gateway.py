@@ -1,17 +1,19 @@
 """Benchmark (run by hand): events through the gateway (signed, over HTTP) vs direct `Cases.send`.
 
-As deployed: a dev server (SQLite file), one `sinergi worker` and one `sinergi gateway`, each its own
+As deployed: a dev server, one `sinergi worker` and one `sinergi gateway`, each its own
 process (`sinergi.testing.stack`); this process holds only the senders — an agency's HTTP client for the
 gateway path, a Temporal client for the direct path — and the sandbox agencies, which receive the
 referrals and send nothing (`storylines = false`). The same kind of cases for both paths (fresh cases
 per round, so neither path meets longer histories than the other); the `default` policy, so no deadline
 falls due while it runs; the dev server in memory by default (`--db file`: on a SQLite file, as
-`sinergi dev` keeps it). Two measures per path:
+`sinergi dev` keeps it).
 
 The direct path sends as `sinergi case event` does: from a process with sinergi's telemetry set up, each
 update under a command span, so it carries the trace context to the case as the gateway's updates do
 (the gateway is then the only difference). `--direct untraced`: updates from a client with no tracer
 provider, which carry no trace context — Temporal's plain update, and the baseline of sessions 1-5.
+
+Two measures per path:
 
 - throughput: a closed loop of `--concurrency` senders for `--seconds`, spread over `--cases` cases;
 - latency: an open loop at `--rate` events/s for `--seconds` (request sent to event applied).
@@ -49,6 +51,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from spy import record_command  # bench/, this script's folder
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi import telemetry
@@ -204,11 +207,8 @@ def sample(setup: Setup, folder: str | None, path: str, round_: int, seconds: fl
     if not folder:
         return []
     Path(folder).mkdir(parents=True, exist_ok=True)
-    spy = str(Path(sys.executable).with_name("py-spy"))
-    return [subprocess.Popen([spy, "record", "--pid", str(proc.pid), "--rate", "100", "--format", "raw",
-                              "--duration", str(max(1, int(seconds))), "--nonblocking",
-                              "--output", str(Path(folder) / f"{path}-{name}-{round_ + 1}.txt")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [subprocess.Popen(record_command(proc.pid, Path(folder) / f"{path}-{name}-{round_ + 1}.txt",
+                                            seconds=seconds), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, proc in setup.procs.items() if name in ("worker", "gateway")]
 
 

@@ -60,6 +60,7 @@ from sinergi.testing.stack import CLOCK_TICKS, Proc, Stack, free_port
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import bare  # noqa: E402 - the bare workflow's module must be importable by name (workflow sandbox)
+import spy  # noqa: E402
 
 # Zero delay, quick retries of a 409 "not yet" (the case has not recorded an earlier event), and patient
 # enough (10 min) that a slow run never makes an agency give up on a case.
@@ -117,12 +118,10 @@ def profile(stack: Stack, procs: list[Proc], name: str) -> None:
         return
     folder = Path(PROFILE["dir"])
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = {"flamegraph": "svg", "speedscope": "json", "raw": "txt"}[PROFILE["format"]]
+    suffix = spy.SUFFIX[PROFILE["format"]]
     for proc in procs:
         out = folder / f"{name}-{stack.root.name}-{proc.pid}.{suffix}"
-        PROFILERS.append(stack.spawn("py-spy", [
-            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(proc.pid), "--rate", "100",
-            "--format", PROFILE["format"], "--output", str(out), "--nonblocking"]))
+        PROFILERS.append(stack.spawn("py-spy", spy.record_command(proc.pid, out, PROFILE["format"])))
 
 
 def profiles_written() -> None:

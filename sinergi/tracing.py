@@ -48,8 +48,8 @@ class CaseTracingInterceptor(TracingInterceptor):
 
 class _CaseWorkflowInterceptor(TracingWorkflowInboundInterceptor):
     """One span per event a case receives: `HandleUpdate:apply_event` when it applies, or
-    `ValidateUpdate:apply_event` with `error.type` when the case refuses it — never both (measured in
-    bench/RESULTS.md §3: a span is ~0.1 ms of a loaded worker's CPU per event). The caller's context is
+    `ValidateUpdate:apply_event` with `error.type` when the case refuses it — never both (bench/RESULTS.md
+    §3: two spans and two header decodes were ~0.3 ms of a loaded worker's Python per event). The caller's context is
     read from the update's header once: the validator hands it to the handler, which runs next in the
     same workflow task (on replay no validator runs, and the handler reads the header itself)."""
 
