@@ -99,6 +99,10 @@ class CaseParties:
 _UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
+# How long a read waits for the case's pending workflow task before answering "busy, ask again".
+QUERY_SETTLE_SECONDS = 15.0
+
+
 def _translate(err: RPCError, case_id: str) -> CaseError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return CaseNotFound(f"no case {case_id}")
@@ -194,12 +198,36 @@ class Cases:
             raise _translate(exc, event.case_id) from exc
 
     async def _query(self, case_id: str, name: str, result_type: type):
+        handle = self.handle(case_id)
         try:
-            return await self.handle(case_id).query(name, result_type=result_type)
+            await self._settled(handle, case_id)
+            return await handle.query(name, result_type=result_type)
         except RPCError as exc:
             raise _translate(exc, case_id) from exc
         except WorkflowQueryFailedError as exc:
             raise CaseError(f"case {case_id} could not answer: {exc}") from exc
+
+    async def _settled(self, handle: WorkflowHandle, case_id: str) -> None:
+        """Wait until no workflow task of the case is pending, so that a query can be asked safely.
+
+        A query that reaches a worker no longer holding the case in memory, while the case has events no
+        workflow task has taken yet (an agency call just completed), makes the SDK apply those events to
+        answer it; the workflow task that follows, if it also carries an update, then records its
+        commands in an order a replay of the history does not reproduce, and the case stops on a
+        non-determinism error (temporalio 1.35; reproduced and explained in bench/RESULTS.md, "Queries
+        and updates"). With no task pending there are no such events: the window shrinks from a
+        workflow task's wait (seconds under load) to the milliseconds between the two calls.
+        """
+        deadline = asyncio.get_running_loop().time() + QUERY_SETTLE_SECONDS
+        pause = 0.02
+        while True:
+            described = await handle.describe()
+            if not described.raw_description.HasField("pending_workflow_task"):
+                return
+            if asyncio.get_running_loop().time() + pause > deadline:
+                raise ServiceUnavailable(f"case {case_id} is busy applying its work; ask again in a moment")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
     async def status(self, case_id: str) -> CaseStatus:
         return await self._query(case_id, m.STATUS, CaseStatus)
