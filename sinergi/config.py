@@ -19,6 +19,7 @@ BUILTIN_POLICIES = frozenset({"default", "demo"})
 BUILTIN_AGENCIES = frozenset({"sandbox"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CACHED_CASES = 400  # worker memory: bench/memory.py
+DEFAULT_AGENCY_CONCURRENCY = 20  # calls in flight to one kind of agency, per worker process
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -45,7 +46,12 @@ class TemporalSettings(_Section):
     api_key_env: str | None = None  # the env var's *name*: secrets never live in the config file
     # Deliveries per second on each agency kind's task queue, enforced by the server (None: no limit),
     # so a burst of cases never floods one agency's system.
+    # Set, it moves each agency kind's calls to a task queue of their own (`<task_queue>-agency-<kind>`);
+    # unset, they run on the case's queue, handed to the worker with the case's own workflow task.
     agency_rate_limit: float | None = Field(default=None, gt=0)
+    # Calls in flight at once to one kind of agency from one worker process: the bulkhead that keeps a slow
+    # or unreachable agency from taking every activity slot (sinergi.activities.agencies).
+    agency_concurrency: int = Field(default=DEFAULT_AGENCY_CONCURRENCY, ge=1)
     # Cases kept in the worker's memory between events (~0.38 MB each, bench/RESULTS.md "Memory"); the
     # others are rebuilt from history when they next wake. The default keeps a worker under 300 MB however
     # many cases are open; raise it for throughput when many hundreds of cases are active at once.

@@ -158,7 +158,6 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
     async with agency_activities(settings) as activities:
         tasks = [
             asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities,
-                                                          rate_limit=settings.temporal.agency_rate_limit,
                                             max_cached_workflows=settings.temporal.max_cached_workflows), stop)),
             asyncio.create_task(serve_gateway(settings, stop, cases)),
         ]

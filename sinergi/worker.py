@@ -79,19 +79,22 @@ def write_workflow_bytecode() -> None:
 
 
 def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
-                  rate_limit: float | None = None,
                   max_cached_workflows: int = DEFAULT_CACHED_CASES) -> list[Worker]:
     """The main worker and one worker per agency kind, all on one client.
 
-    `rate_limit` caps deliveries per second on each agency kind's queue (`[temporal] agency_rate_limit`).
+    The agency kinds' queues carry the calls of cases run with a rate limit (`[temporal]
+    agency_rate_limit`, enforced there by the server) and of runs begun before calls moved to the case's
+    own queue; each takes at most `agency_concurrency` calls at once, the bulkhead's size.
     """
     main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, max_cached_workflows=max_cached_workflows,
                   workflow_runner=workflow_runner(),
-                  activities=[activities.route, activities.deliver_notice, activities.deliver_referral])
+                  activities=[activities.dispatch, activities.route, activities.deliver_notice,
+                              activities.deliver_referral])
     per_kind = [
         Worker(client, task_queue=agency_task_queue(task_queue, kind),
                activities=[activities.deliver_referral, activities.deliver_notice],
-               max_task_queue_activities_per_second=rate_limit)
+               max_concurrent_activities=activities.concurrency,
+               max_task_queue_activities_per_second=activities.rate_limit)
         for kind in AGENCY_KINDS
     ]
     return [main, *per_kind]
@@ -114,7 +117,9 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
                                      secrets_file=secrets_file)
             adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
         try:
-            yield AgencyActivities(registry, adapters, settings.gateway.base_url)
+            yield AgencyActivities(registry, adapters, settings.gateway.base_url,
+                                   rate_limit=settings.temporal.agency_rate_limit,
+                                   concurrency=settings.temporal.agency_concurrency)
         finally:
             for adapter in adapters.values():
                 await adapter.close()

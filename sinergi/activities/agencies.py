@@ -8,13 +8,16 @@ as two different messages.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sinergi.adapters.base import AgencyAdapter, AgencyRejected, AgencyUnavailable, NoticeMessage, ReferralMessage
+from sinergi.config import DEFAULT_AGENCY_CONCURRENCY
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.delivery import DeliveryReceipt
 from sinergi.domain.intake import Intake
@@ -49,19 +52,41 @@ class DeliveryRequest(BaseModel):
     intake: Intake  # personal data: encrypted in history by the payload codec
 
 
+class Dispatch(BaseModel):
+    """Where a case sends its agency calls, as this deployment is configured (asked once per run)."""
+
+    per_kind_queues: bool
+
+
 class NoticeReceipt(BaseModel):
     office: str | None
     delivered_at: datetime | None = None
     undeliverable: str | None = None
 
 
-class AgencyActivities:
-    """Bound activity methods sharing the registry and the process's adapters (one HTTP session)."""
+# How long a call waits for one of its kind's places before it gives its worker slot back and is retried.
+BUSY_WAIT = 2.0
 
-    def __init__(self, registry: AgencyRegistry, adapters: dict[str, AgencyAdapter], callback_base_url: str) -> None:
+
+class AgencyActivities:
+    """Bound activity methods sharing the registry and the process's adapters (one HTTP session).
+
+    Where the calls run is the deployment's choice. By default on the case's own task queue: the server
+    hands each call to the worker with the workflow task that scheduled it (eager dispatch, no poll, no
+    matching), and a bulkhead keeps any one kind of agency to `concurrency` calls in flight per worker,
+    so a slow or unreachable agency never holds the slots another agency's calls need. With a
+    `rate_limit`, each kind's calls go to a task queue of its own, where the server enforces the rate
+    across all workers and the backlog is visible per agency (`temporal task-queue describe`).
+    """
+
+    def __init__(self, registry: AgencyRegistry, adapters: dict[str, AgencyAdapter], callback_base_url: str, *,
+                 rate_limit: float | None = None, concurrency: int = DEFAULT_AGENCY_CONCURRENCY) -> None:
         self.registry = registry
         self.adapters = adapters
         self.callback_base_url = callback_base_url.rstrip("/")
+        self.rate_limit = rate_limit
+        self.concurrency = concurrency
+        self._places: dict[str, asyncio.Semaphore] = {}
 
     def _adapter(self, office: Office) -> AgencyAdapter:
         try:
@@ -69,6 +94,25 @@ class AgencyActivities:
         except KeyError:
             raise ApplicationError(f"office {office.id} uses adapter {office.adapter!r}, which is not installed",
                                    type="AdapterMissing") from None
+
+    async def _call(self, office: Office, delivery: Coroutine[Any, Any, None]) -> None:
+        """One agency call: a place among its kind's calls first, then the call with heartbeats."""
+        places = self._places.setdefault(office.kind, asyncio.Semaphore(self.concurrency))
+        try:
+            await asyncio.wait_for(places.acquire(), BUSY_WAIT)
+        except TimeoutError:
+            delivery.close()
+            raise ApplicationError(f"{self.concurrency} calls to {office.kind} offices are already in flight from "
+                                   f"this worker; retried with backoff ([temporal] agency_concurrency)",
+                                   type="AgencyBusy") from None
+        try:
+            await _with_heartbeats(delivery)
+        finally:
+            places.release()
+
+    @activity.defn(name="agency_dispatch")
+    async def dispatch(self) -> Dispatch:
+        return Dispatch(per_kind_queues=self.rate_limit is not None)
 
     @activity.defn(name="route_referral")
     async def route(self, request: RouteRequest) -> RouteResult:
@@ -95,7 +139,7 @@ class AgencyActivities:
             due_by=request.due_by, mandated_by=request.mandated_by, data=data,
             callback_url=f"{self.callback_base_url}/v1/agencies/{office.id}/events",
         )
-        await _call(self._adapter(office).deliver_referral(office, message))
+        await self._call(office, self._adapter(office).deliver_referral(office, message))
         activity.logger.info("referral_sent", extra={"office": office.id, "referral_id": request.referral_id,
                                                      "fields": len(fields), "attempt": activity.info().attempt})
         return DeliveryReceipt(office=office.id, fields=fields, delivered_at=datetime.now(UTC))
@@ -110,7 +154,7 @@ class AgencyActivities:
         annotate(case_id=notice.case_id, office_id=office.id, notice_purpose=notice.purpose, rule_id=notice.clock)
         message = NoticeMessage(notice_id=notice.notice_id, case_id=notice.case_id, purpose=notice.purpose,
                                 text=notice.text, clock=notice.clock, source=notice.source, rung=notice.rung)
-        await _call(self._adapter(office).deliver_notice(office, message))
+        await self._call(office, self._adapter(office).deliver_notice(office, message))
         activity.logger.info("notice_sent", extra={"office": office.id, "notice_id": notice.notice_id,
                                                    "purpose": notice.purpose, "rule": notice.clock})
         return NoticeReceipt(office=office.id, delivered_at=datetime.now(UTC))
@@ -123,7 +167,7 @@ class AgencyActivities:
 HEARTBEAT_EVERY = 2.0
 
 
-async def _call(delivery) -> None:
+async def _with_heartbeats(delivery) -> None:
     """Translate adapter errors into Temporal's retry semantics at this one edge, heartbeating meanwhile."""
     beating = asyncio.create_task(_heartbeat())
     try:

@@ -46,7 +46,6 @@ def worker(app: App) -> None:
             raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}", UNREACHABLE) from exc
         async with agency_activities(settings) as activities:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,
-                                            rate_limit=settings.temporal.agency_rate_limit,
                                             max_cached_workflows=settings.temporal.max_cached_workflows), stop)
 
     try:

@@ -81,9 +81,9 @@ async def live_agencies(client: Client, secrets_dir: Path, *, registry: AgencyRe
         async with aiohttp.ClientSession() as session:
             context = AdapterContext(callback_base_url=gateway_url, session=session, secrets_file=secrets_file)
             adapters = build_adapters(context, {o.adapter for o in pointed.offices.values()})
-            activities = AgencyActivities(pointed, adapters, gateway_url)
+            activities = AgencyActivities(pointed, adapters, gateway_url, rate_limit=rate_limit)
             workers = asyncio.create_task(run_workers(
-                build_workers(client, cases.task_queue, activities, rate_limit=rate_limit), stop))
+                build_workers(client, cases.task_queue, activities), stop))
             try:
                 yield live
             finally:

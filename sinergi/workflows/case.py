@@ -32,6 +32,12 @@ PATCH_PUBLISH_ROUTED_OFFICE = "publish-routed-office"
 # a run that began on older code keeps routing through the activity, and `publish-routed-office` and
 # `restrict-withdrawn-delivery` (both older than this) are simply in force in a run that routes locally.
 PATCH_ROUTE_LOCALLY = "route-locally"
+# Where agency calls run is the deployment's choice (sinergi.activities.agencies.AgencyActivities): the
+# case's own queue, so the server hands each call to the worker with the workflow task that scheduled it,
+# or one queue per agency kind when a rate limit is set. Asked once per run, as it starts, by a local
+# activity (its answer is recorded, so a replay takes the same queues); runs begun before the question
+# existed keep the per-kind queues they used.
+PATCH_ASK_DISPATCH = "ask-agency-dispatch"
 # Activity options are not part of a history's commands: changing them needs no patch. Routing is a
 # lookup in the worker's memory; an agency call heartbeats after 2 s (sinergi.activities.agencies), so a
 # worker killed mid-call delays its retry by the heartbeat timeout, not by the whole call's.
@@ -67,11 +73,19 @@ class CaseWorkflow:
         self._observer = CaseObserver(case.state)
         # Here, not in `run`: an update can reach the case before `run` first steps.
         self._route_locally = workflow.patched(PATCH_ROUTE_LOCALLY)
+        self._ask_dispatch = workflow.patched(PATCH_ASK_DISPATCH)
+        # None until the run's question is answered; deliveries started meanwhile wait for it.
+        self._per_kind_queues: bool | None = None if self._ask_dispatch else True
 
     # --- run ---------------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, case: CaseInput) -> m.CaseResult:
+        if self._ask_dispatch:
+            dispatch = await workflow.execute_local_activity_method(
+                AgencyActivities.dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
+                summary="Ask the worker where agency calls run")
+            self._per_kind_queues = dispatch.per_kind_queues
         if case.state is None:
             self._execute(self._pending)
         else:
@@ -242,7 +256,7 @@ class CaseWorkflow:
             DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,
                             stage=str(referral.stage), due_by=due, mandated_by=referral.mandated_by,
                             intake=self._case.intake),
-            task_queue=agency_task_queue(workflow.info().task_queue, referral.kind),
+            task_queue=await self._agency_queue(referral.kind),
             start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DELIVERY_RETRY,
             summary=f"Referral to {route.office_name}: {what}")
         # Only a withdrawal stops a delivery under way; a referral answered meanwhile (a screening outcome
@@ -272,11 +286,17 @@ class CaseWorkflow:
             raise
         self._changed(delivery.delivered(s, self._policy, referral_id, receipt, workflow.now()))
 
+    async def _agency_queue(self, kind: str | None) -> str | None:
+        """The task queue of a call to a `kind` agency; None: the case's own."""
+        if self._per_kind_queues is None:
+            await workflow.wait_condition(lambda: self._per_kind_queues is not None)
+        return agency_task_queue(workflow.info().task_queue, kind) if kind and self._per_kind_queues else None
+
     async def _send_notice(self, notice: Notice) -> None:
         try:
             receipt = await workflow.execute_activity_method(
                 AgencyActivities.deliver_notice, notice,
-                task_queue=agency_task_queue(workflow.info().task_queue, notice.kind) if notice.kind else None,
+                task_queue=await self._agency_queue(notice.kind),
                 start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office

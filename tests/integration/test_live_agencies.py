@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.domain.ids import workflow_id
 from sinergi.domain.views import CaseStatus
 from sinergi.sandbox import SandboxOptions
 from sinergi.sandbox.ledger import dotted_fields
 from sinergi.testing.live import LiveAgencies, live_agencies
 from sinergi.testing.waiting import eventually
 from sinergi.worker import build_workers
+from sinergi.workflows.case import agency_task_queue
 
 REGISTRY = load_registry("sandbox")
 QUIET = SandboxOptions(storylines=False)
@@ -198,14 +200,40 @@ async def test_the_sandbox_carries_a_case_to_closed_delivering_each_referral_onc
               f"against the agreements, {len(live.receiver.statuses(409))} 409s retried)")
 
 
-async def test_agency_queues_carry_the_configured_rate_limit_and_the_case_queue_none(dev_env) -> None:
+async def test_agency_queues_carry_the_configured_rate_limit_and_the_bulkheads_size(dev_env) -> None:
     from sinergi.activities.agencies import AgencyActivities
 
-    activities = AgencyActivities(REGISTRY, {}, "http://127.0.0.1:9")
-    main, *agencies = build_workers(dev_env.client, "rate-test", activities, rate_limit=2.5)
+    activities = AgencyActivities(REGISTRY, {}, "http://127.0.0.1:9", rate_limit=2.5, concurrency=7)
+    main, *agencies = build_workers(dev_env.client, "rate-test", activities)
     assert main.config().get("max_task_queue_activities_per_second") is None
     assert {w.config()["max_task_queue_activities_per_second"] for w in agencies} == {2.5}
+    assert {w.config()["max_concurrent_activities"] for w in agencies} == {7}
     assert len({w.task_queue for w in agencies}) == len(agencies)
+
+
+@pytest.mark.parametrize("rate_limit", [None, 50.0], ids=["case-queue", "rate-limited"])
+async def test_agency_calls_run_on_the_case_queue_unless_a_rate_limit_gives_each_kind_its_own(
+        dev_env, tmp_path: Path, rate_limit: float | None) -> None:
+    async with live_agencies(dev_env.client, tmp_path, options=QUIET, rate_limit=rate_limit) as live:
+        case_id = await live.open()
+        await screen_as_presumed_victim(live, case_id, by_operator=True)
+
+        async def delivered() -> None:
+            assert len(received_referrals(live, case_id)) >= 2
+
+        await eventually(delivered, timeout=20)
+        history = await dev_env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
+        queues = {(e.activity_task_scheduled_event_attributes.activity_type.name,
+                   e.activity_task_scheduled_event_attributes.task_queue.name)
+                  for e in history.events if e.HasField("activity_task_scheduled_event_attributes")}
+        kinds = {REGISTRY.offices[office].kind for office in received_referrals(live, case_id).values()}
+        base = live.cases.task_queue
+        if rate_limit is None:
+            assert queues == {("deliver_referral", base)}
+        else:
+            assert queues >= {("deliver_referral", agency_task_queue(base, kind)) for kind in kinds}
+            assert {queue for _, queue in queues} <= {agency_task_queue(base, kind) for kind in kinds}
+        assert all(e.applied == 1 for _, e in live.sandbox.ledger.entries(kind="referral", case_id=case_id))
 
 
 @pytest.mark.parametrize("raw", ["2.5"])
@@ -213,3 +241,12 @@ def test_the_rate_limit_is_configurable_from_the_environment(raw: str) -> None:
     from sinergi.config import load_settings
 
     assert load_settings(env={"SINERGI_TEMPORAL_AGENCY_RATE_LIMIT": raw}).temporal.agency_rate_limit == 2.5
+
+
+def test_the_bulkhead_is_configurable_and_never_zero() -> None:
+    from sinergi.config import ConfigError, load_settings
+
+    assert load_settings(env={"SINERGI_TEMPORAL_AGENCY_CONCURRENCY": "5"}).temporal.agency_concurrency == 5
+    assert load_settings(env={}).temporal.agency_concurrency == 20
+    with pytest.raises(ConfigError, match="agency_concurrency"):
+        load_settings(env={"SINERGI_TEMPORAL_AGENCY_CONCURRENCY": "0"})
