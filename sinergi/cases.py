@@ -67,6 +67,10 @@ class ServiceUnavailable(CaseError):
     pass
 
 
+class CaseBusy(ServiceUnavailable):
+    """The case kept a workflow task pending longer than a read waits (`Cases._settled`)."""
+
+
 class CaseSummary(BaseModel):
     """SPEC: one row of `case list --json`."""
 
@@ -225,7 +229,7 @@ class Cases:
             if not described.raw_description.HasField("pending_workflow_task"):
                 return
             if asyncio.get_running_loop().time() + pause > deadline:
-                raise ServiceUnavailable(f"case {case_id} is busy applying its work; ask again in a moment")
+                raise CaseBusy(f"case {case_id} is busy applying its work; ask again in a moment")
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.5)
 

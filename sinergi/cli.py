@@ -18,7 +18,7 @@ import click
 from pydantic import ValidationError
 
 from sinergi import __version__
-from sinergi.cases import CaseError, CaseExists, CaseNotFound, EventRejected, ServiceUnavailable
+from sinergi.cases import CaseBusy, CaseError, CaseExists, CaseNotFound, EventRejected, ServiceUnavailable
 from sinergi.config import ConfigError, Settings, load_settings
 from sinergi.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, validation_lines
 from sinergi.domain.agencies import RegistryError
@@ -69,6 +69,9 @@ def run(coro: Awaitable[T]) -> T:
         raise UserError(str(exc), REFUSED, hint="use another --id, or `sinergi case status` to see it") from exc
     except CaseNotFound as exc:
         raise UserError(str(exc), BAD_INPUT, hint="check the case id with `sinergi case list`") from exc
+    except CaseBusy as exc:
+        raise UserError(str(exc), UNREACHABLE, hint="the case is applying an agency's answer or a deadline; "
+                                                    "run the command again") from exc
     except ServiceUnavailable as exc:
         raise UserError(str(exc), UNREACHABLE, hint="is Temporal running? start everything with `sinergi dev`") \
             from exc
