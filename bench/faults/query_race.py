@@ -32,7 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 import sinergi.testing.live as live_module
 from sinergi import worker as worker_module
 from sinergi.binaries import temporal_cli
-from sinergi.cases import CaseError, Cases
+from sinergi.cases import CaseBusy, CaseError, Cases
 from sinergi.domain.ids import workflow_id
 from sinergi.replay import replay
 from sinergi.sandbox import SandboxOptions
@@ -68,7 +68,13 @@ async def one_round(env: WorkflowEnvironment, seconds: float) -> tuple[list[str]
 
 
 async def screen(live: LiveAgencies, case_id: str) -> None:
-    if not any(r.service == "screening" for r in (await live.status(case_id)).referrals):
+    while True:
+        try:
+            status = await live.status(case_id)
+            break
+        except CaseBusy:
+            continue
+    if not any(r.service == "screening" for r in status.referrals):
         await live.send(case_id, "identification.screening_completed", source="bp3mi_kalsel",
                         outcome="presumed_victim")
 
