@@ -168,8 +168,9 @@ HEARTBEAT_EVERY = 2.0
 
 
 async def _with_heartbeats(delivery) -> None:
-    """Translate adapter errors into Temporal's retry semantics at this one edge, heartbeating meanwhile."""
-    beating = asyncio.create_task(_heartbeat())
+    """Translate adapter errors into Temporal's retry semantics at this one edge, heartbeating meanwhile
+    (a local activity, a notice's first try, lives inside its workflow task and has no heartbeat)."""
+    beating = None if activity.info().is_local else asyncio.create_task(_heartbeat())
     try:
         await delivery
     except AgencyRejected as exc:
@@ -177,7 +178,8 @@ async def _with_heartbeats(delivery) -> None:
     except AgencyUnavailable as exc:
         raise ApplicationError(str(exc), type="AgencyUnavailable") from exc
     finally:
-        beating.cancel()
+        if beating is not None:
+            beating.cancel()
 
 
 async def _heartbeat() -> None:

@@ -90,9 +90,10 @@ class Harness:
 
 @asynccontextmanager
 async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
-                  max_cached_workflows: int = DEFAULT_CACHED_CASES):
+                  max_cached_workflows: int = DEFAULT_CACHED_CASES, rate_limit: float | None = None):
     """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
-    every workflow task, as after an eviction or a worker restart."""
+    every workflow task, as after an eviction or a worker restart; `rate_limit` as `[temporal]
+    agency_rate_limit` (each agency kind's calls on a queue of its own)."""
     import asyncio
 
     ledger = Ledger()
@@ -103,7 +104,7 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     # `webhook`): workflow tests inspect its ledger; tests over real HTTP use `sinergi.testing.live`.
     stand_in = SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)
     adapters = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
-    activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1")
+    activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1", rate_limit=rate_limit)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities,
                                                          max_cached_workflows=max_cached_workflows), stop))

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, RouteRequest
+    from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, NoticeReceipt, RouteRequest
     from sinergi.domain import clocks, delivery, lifecycle, routing, views
     from sinergi.domain.agency_kinds import AGENCY_KINDS
     from sinergi.domain.case import RULES_VERSION, CaseInput, CaseState
@@ -38,6 +38,16 @@ PATCH_ROUTE_LOCALLY = "route-locally"
 # activity (its answer is recorded, so a replay takes the same queues); runs begun before the question
 # existed keep the per-kind queues they used.
 PATCH_ASK_DISPATCH = "ask-agency-dispatch"
+# A notice (an escalation rung, a restriction) is tried first as a local activity, inside the workflow task
+# that decided it: no activity task, no workflow task of its own when it completes, one marker in history
+# instead of three events. An agency that does not take it within NOTICE_LOCAL_TIMEOUT (down, slow, its
+# bulkhead full) gets it as an activity with the delivery retries, under the same idempotency key
+# (`notice_id`), so the office acts on it once. Not with per-kind queues: a rate-limited agency's notices
+# keep to its queue. Decided in `__init__`, before any local activity's marker; runs begun before send every
+# notice as an activity.
+PATCH_NOTICES_LOCALLY = "notices-locally"
+NOTICE_LOCAL_TIMEOUT = timedelta(seconds=2)
+NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 # Activity options are not part of a history's commands: changing them needs no patch. Routing is a
 # lookup in the worker's memory; an agency call heartbeats after 2 s (sinergi.activities.agencies), so a
 # worker killed mid-call delays its retry by the heartbeat timeout, not by the whole call's.
@@ -74,6 +84,7 @@ class CaseWorkflow:
         # Here, not in `run`: an update can reach the case before `run` first steps.
         self._route_locally = workflow.patched(PATCH_ROUTE_LOCALLY)
         self._ask_dispatch = workflow.patched(PATCH_ASK_DISPATCH)
+        self._notices_locally = self._ask_dispatch and workflow.patched(PATCH_NOTICES_LOCALLY)
         # None until the run's question is answered; deliveries started meanwhile wait for it.
         self._per_kind_queues: bool | None = None if self._ask_dispatch else True
 
@@ -294,17 +305,33 @@ class CaseWorkflow:
 
     async def _send_notice(self, notice: Notice) -> None:
         try:
-            receipt = await workflow.execute_activity_method(
-                AgencyActivities.deliver_notice, notice,
-                task_queue=await self._agency_queue(notice.kind),
-                start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
+            queue = await self._agency_queue(notice.kind)
+            receipt = await self._notice_at_once(notice) if self._notices_locally and not self._per_kind_queues \
+                else None
+            if receipt is None:
+                receipt = await workflow.execute_activity_method(
+                    AgencyActivities.deliver_notice, notice, task_queue=queue,
+                    start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                    retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
                     else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:
             text = f"notice {notice.notice_id} ({notice.purpose}) refused: {err.cause or err}"
         self._state.note(workflow.now(), "notice", text, notice.notice_id)
         self._state.outbox = [n for n in self._state.outbox if n.notice_id != notice.notice_id]
+
+    async def _notice_at_once(self, notice: Notice) -> NoticeReceipt | None:
+        """One try as a local activity; None when it did not go through (the activity takes over)."""
+        try:
+            return await workflow.execute_local_activity_method(
+                AgencyActivities.deliver_notice, notice, start_to_close_timeout=NOTICE_LOCAL_TIMEOUT,
+                retry_policy=NOTICE_LOCAL_RETRY, summary=_notice_summary(notice))
+        except FailureError as err:
+            # A local activity's failure comes as the activity's own error (not wrapped in an ActivityError).
+            cause = err.cause if isinstance(err, ActivityError) else err
+            if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
+                raise  # a refusal is final, as it is for the activity
+            return None
 
     async def _contact_search(self) -> None:
         # branch: contact_lost
