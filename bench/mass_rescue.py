@@ -215,6 +215,10 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, fl
         history = await client.get_workflow_handle(wid).fetch_history()
         kinds = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
         totals.update({name: kinds[kind] for kind, name in COUNTED.items()})
+        # Reported, not given to the bare workflow (its shape counts activity tasks, as in sessions 1-7):
+        # local activities (offices found, notices sent) are markers in the case's own workflow tasks.
+        totals["local_activities"] += sum(1 for e in history.events if e.HasField("marker_recorded_event_attributes")
+                                          and e.marker_recorded_event_attributes.marker_name == "core_local_activity")
         totals["history_events"] += len(history.events)
     return {k: round(v / len(workflow_ids), 1) for k, v in sorted(totals.items())}
 
