@@ -7,7 +7,8 @@ Temporal errors are translated here, once, into this small tree::
     ├── CaseExists          a case with that id was already opened
     ├── EventRejected       the case refused the event (reason, event types accepted now)
     ├── NotAParty           the sending office is not part of the case
-    └── ServiceUnavailable  Temporal cannot be reached
+    └── ServiceUnavailable  Temporal cannot be reached, or did not answer in time
+        └── CaseBusy        Temporal answered, the case did not in time (busy): ask again
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class ServiceUnavailable(CaseError):
 
 
 class CaseBusy(ServiceUnavailable):
-    """The case kept a workflow task pending longer than a read waits (`Cases._settled`)."""
+    """The case did not answer in time: a read found a workflow task pending longer than it waits
+    (`Cases._settled`), or an event's update was not answered before the call's deadline. Nothing was
+    lost; the same request again (an event under the same id) is safe."""
 
 
 class CaseSummary(BaseModel):
@@ -100,9 +103,6 @@ class CaseParties:
     open: bool
 
 
-_UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
-
-
 # How long a read waits for the case's pending workflow task before answering "busy, ask again".
 QUERY_SETTLE_SECONDS = 15.0
 
@@ -110,7 +110,9 @@ QUERY_SETTLE_SECONDS = 15.0
 def _translate(err: RPCError, case_id: str) -> CaseError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return CaseNotFound(f"no case {case_id}")
-    if err.status in _UNREACHABLE:
+    if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return ServiceUnavailable(f"Temporal did not answer in time: {err.message}")
+    if err.status == RPCStatusCode.UNAVAILABLE:
         return ServiceUnavailable(f"Temporal is unreachable: {err.message}")
     return CaseError(f"Temporal refused the request: {err.message}")
 
@@ -189,7 +191,7 @@ class Cases:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from exc
-            raise ServiceUnavailable(f"case {event.case_id} did not answer the event in time") from exc
+            raise CaseBusy(f"case {event.case_id} did not answer the event in time") from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message.lower():
                 if sender is not None:

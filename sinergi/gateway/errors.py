@@ -26,7 +26,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from sinergi.cases import CaseError, CaseNotFound, EventRejected, NotAParty, ServiceUnavailable
+from sinergi.cases import CaseBusy, CaseError, CaseNotFound, EventRejected, NotAParty, ServiceUnavailable
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -138,8 +138,10 @@ def from_case_error(exc: CaseError) -> ApiError:
         return NotFound(str(exc), code="case_not_found")
     if isinstance(exc, NotAParty):
         return Forbidden(str(exc), code="not_a_party")
+    if isinstance(exc, CaseBusy):  # Temporal answered; the case, busy, did not in time
+        return Unavailable("the case did not answer in time; retry later", code="case_unavailable")
     if isinstance(exc, ServiceUnavailable):
-        return Unavailable("Temporal is unreachable; retry later")
+        return Unavailable("Temporal is unreachable or too busy to answer; retry later")
     # Anything else Temporal said: the event was not applied, and a retry is safe (event ids dedupe).
     log.error("case_error", error=str(exc))
     return Unavailable("the case could not be reached; retry later", code="case_unavailable")

@@ -1,0 +1,38 @@
+"""Temporal's errors as the CLI and the gateway report them: a server that cannot be reached, one that
+did not answer in time, and a case that did not answer in time are three different things to tell an
+operator or an agency, and each is safe to retry."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
+
+from sinergi.cases import CaseBusy, CaseNotFound, ServiceUnavailable, _translate
+from sinergi.gateway.errors import from_case_error
+
+
+@pytest.mark.parametrize(("status", "says"), [
+    (RPCStatusCode.UNAVAILABLE, "Temporal is unreachable: connection refused"),
+    (RPCStatusCode.DEADLINE_EXCEEDED, "Temporal did not answer in time: connection refused"),
+])
+def test_an_unreachable_server_and_a_slow_one_are_told_apart(status, says) -> None:
+    error = _translate(RPCError("connection refused", status, b""), "KALSEL-2026-X")
+    assert isinstance(error, ServiceUnavailable) and not isinstance(error, CaseBusy)
+    assert str(error) == says
+
+
+def test_a_missing_case_is_not_a_service_error() -> None:
+    error = _translate(RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""), "KALSEL-2026-X")
+    assert isinstance(error, CaseNotFound) and "KALSEL-2026-X" in str(error)
+
+
+def test_a_case_that_did_not_answer_in_time_is_told_as_such_to_the_agency() -> None:
+    busy = from_case_error(CaseBusy("case KALSEL-2026-X did not answer the event in time"))
+    assert (busy.status, busy.code) == (503, "case_unavailable")
+    assert busy.message == "the case did not answer in time; retry later"
+    assert busy.headers["Retry-After"]
+
+    down = from_case_error(ServiceUnavailable("Temporal is unreachable: connection refused"))
+    assert (down.status, down.code) == (503, "temporal_unavailable")
+    assert "connection refused" not in down.message  # the server's own words stay inside
+    assert down.headers["Retry-After"]
