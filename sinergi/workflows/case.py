@@ -324,8 +324,9 @@ class CaseWorkflow:
         """One try as a local activity; None when it did not go through (the activity takes over)."""
         try:
             return await workflow.execute_local_activity_method(
-                AgencyActivities.deliver_notice, notice, start_to_close_timeout=NOTICE_LOCAL_TIMEOUT,
-                retry_policy=NOTICE_LOCAL_RETRY, summary=_notice_summary(notice))
+                AgencyActivities.deliver_notice, notice, retry_policy=NOTICE_LOCAL_RETRY,
+                # From scheduled, not started: a worker whose local slots are all taken hands it on too.
+                schedule_to_close_timeout=NOTICE_LOCAL_TIMEOUT, summary=_notice_summary(notice))
         except FailureError as err:
             # A local activity's failure comes as the activity's own error (not wrapped in an ActivityError).
             cause = err.cause if isinstance(err, ActivityError) else err
