@@ -8,7 +8,7 @@ Temporal errors are translated here, once, into this small tree::
     ├── EventRejected       the case refused the event (reason, event types accepted now)
     ├── NotAParty           the sending office is not part of the case
     └── ServiceUnavailable  Temporal cannot be reached, or did not answer in time
-        └── CaseBusy        Temporal answered, the case did not in time (busy): ask again
+        └── CaseBusy        the case did not answer in time (busy case or busy server): ask again
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ class ServiceUnavailable(CaseError):
 
 class CaseBusy(ServiceUnavailable):
     """The case did not answer in time: a read found a workflow task pending longer than it waits
-    (`Cases._settled`), or an event's update was not answered before the call's deadline. Nothing was
-    lost; the same request again (an event under the same id) is safe."""
+    (`Cases._settled`), or an event's update call reached its deadline (the case, or the server, too
+    busy to answer). Nothing was lost; the same request again (an event under the same id) is safe."""
 
 
 class CaseSummary(BaseModel):

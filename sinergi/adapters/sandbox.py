@@ -1,11 +1,13 @@
 """The in-process `sandbox` adapter: a stand-in agency system that keeps a ledger of what it received.
 
 It behaves like a careful agency: it acts on a referral id once, however often it is delivered, and it
-can be told to be down or to refuse, so the unhappy paths can be exercised on a real workflow.
+can be told to be down, to refuse or to answer slowly, so the unhappy paths can be exercised on a real
+workflow.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -23,6 +25,7 @@ class Ledger:
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     down: set[str] = field(default_factory=set)
     reject: dict[str, str] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)  # office -> seconds before it answers
 
     def received(self, office: str) -> list[ReferralMessage]:
         return list(self.referrals[office].values())
@@ -53,10 +56,12 @@ class SandboxAdapter:
 
     async def deliver_referral(self, office: Office, message: ReferralMessage) -> None:
         self._check(office, message.referral_id)
+        await asyncio.sleep(self.ledger.slow.get(office.id, 0))
         self.ledger.referrals[office.id].setdefault(message.referral_id, message)
 
     async def deliver_notice(self, office: Office, message: NoticeMessage) -> None:
         self._check(office, message.notice_id)
+        await asyncio.sleep(self.ledger.slow.get(office.id, 0))
         self.ledger.notices[office.id].setdefault(message.notice_id, message)
 
     async def close(self) -> None:

@@ -141,7 +141,7 @@ def from_case_error(exc: CaseError) -> ApiError:
     if isinstance(exc, ServiceUnavailable):
         # Logged, so an agency's 503 can be told apart afterwards: busy case, busy or unreachable server.
         log.warning("case_unavailable" if isinstance(exc, CaseBusy) else "temporal_unavailable", error=str(exc))
-        if isinstance(exc, CaseBusy):  # Temporal answered; the case, busy, did not in time
+        if isinstance(exc, CaseBusy):  # the event's call reached its deadline: case (or server) busy
             return Unavailable("the case did not answer in time; retry later", code="case_unavailable")
         return Unavailable("Temporal is unreachable or too busy to answer; retry later")
     # Anything else Temporal said: the event was not applied, and a retry is safe (event ids dedupe).

@@ -127,12 +127,30 @@ async def complaint_followup_missed(h: Harness, env: WorkflowEnvironment) -> str
     return case_id
 
 
+async def notice_to_an_office_down(h: Harness, env: WorkflowEnvironment) -> str:
+    """T1 missed while the office serving the service is down: the ladder's first notice fails its local
+    try and goes on as an activity, delivered once the office is back."""
+    case_id = await h.open(situation={"location_country": "ID", "is_pmi": False})
+    await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
+    await h.send(case_id, "identification.police_report_filed", report_number="LP/3")
+    await h.send(case_id, "rehabilitation.request_filed", services=["social"], filed_by="victim")
+    await env.sleep(timedelta(hours=1))
+    h.ledger.down.add("dinsos_kalsel")
+    await env.sleep(timedelta(days=7))
+    h.ledger.down.discard("dinsos_kalsel")
+    await env.sleep(timedelta(minutes=10))
+    await h.send(case_id, "rehabilitation.service_started", service="social")
+    await env.sleep(timedelta(hours=1))
+    return case_id
+
+
 SCENARIOS: dict[str, Scenario] = {
     "full_lifecycle_abroad": full_lifecycle_abroad,
     "breach_and_ladder": breach_and_ladder,
     "contact_lost_and_declined": contact_lost_and_declined,
     "offices_as_senders": offices_as_senders,
     "complaint_followup_missed": complaint_followup_missed,
+    "notice_to_an_office_down": notice_to_an_office_down,
 }
 
 

@@ -328,7 +328,8 @@ class CaseWorkflow:
                 # From scheduled, not started: a worker whose local slots are all taken hands it on too.
                 schedule_to_close_timeout=NOTICE_LOCAL_TIMEOUT, summary=_notice_summary(notice))
         except FailureError as err:
-            # A local activity's failure comes as the activity's own error (not wrapped in an ActivityError).
+            # The agency's own error comes bare (an ApplicationError); a timeout comes as an ActivityError
+            # around a TimeoutError, or bare when replayed: every one of them hands the notice on.
             cause = err.cause if isinstance(err, ActivityError) else err
             if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
                 raise  # a refusal is final, as it is for the activity

@@ -4,11 +4,15 @@ operator or an agency, and each is safe to retry."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from sinergi.cases import CaseBusy, CaseNotFound, ServiceUnavailable, _translate
+from sinergi.cases import CaseBusy, CaseNotFound, Cases, ServiceUnavailable, _translate
 from sinergi.gateway.errors import from_case_error
+from sinergi.testing.cases import event
 
 
 @pytest.mark.parametrize(("status", "says"), [
@@ -36,3 +40,38 @@ def test_a_case_that_did_not_answer_in_time_is_told_as_such_to_the_agency() -> N
     assert (down.status, down.code) == (503, "temporal_unavailable")
     assert "connection refused" not in down.message  # the server's own words stay inside
     assert down.headers["Retry-After"]
+
+
+class _UnansweredHandle:
+    """A workflow handle whose update call ends as the SDK ends it: its deadline reached, or the caller's
+    cancellation, each raised as the same RPC error."""
+
+    async def execute_update(self, *args, **kwargs):
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError() from None
+        raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+
+class _UnansweredCases(Cases):
+    def handle(self, case_id: str):
+        return _UnansweredHandle()
+
+
+async def test_an_event_whose_update_call_reaches_its_deadline_is_a_busy_case() -> None:
+    cases = _UnansweredCases(client=None, task_queue="sinergi", policy=lambda: None)  # type: ignore[arg-type]
+    with pytest.raises(CaseBusy, match="KALSEL-2026-X did not answer the event in time"):
+        await cases.send(event("KALSEL-2026-X", "consent.recorded", scope="services"))
+
+
+async def test_a_caller_that_gives_up_gets_its_cancellation_back_not_a_busy_case() -> None:
+    cases = _UnansweredCases(client=None, task_queue="sinergi", policy=lambda: None)  # type: ignore[arg-type]
+
+    async def give_up_while_waiting():
+        task = asyncio.current_task()
+        task.cancel()  # the caller's timeout fired: the SDK raises its RPC error in place of the cancellation
+        return await cases.send(event("KALSEL-2026-X", "consent.recorded", scope="services"))
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.create_task(give_up_while_waiting())

@@ -82,11 +82,11 @@ async def test_a_notice_the_agency_cannot_take_goes_on_as_an_activity_and_lands_
             local, remote = await notice_calls(h, case_id)
             assert ("failed", 1) in local and len(remote) == local.count(("failed", 1))
             assert DINSOS not in {o for o, _ in h.ledger.notices_for_case(case_id)}
+            # the offices that were up took theirs at once
+            assert local.count(("completed", 1)) == len(received(h, case_id))
             return local, remote
 
         local, remote = await eventually(handed_to_an_activity)
-        others = received(h, case_id)
-        assert local.count(("completed", 1)) == len(others)  # the offices that were up took theirs at once
 
         h.ledger.down.discard(DINSOS)
         await advance(skipping_env, minutes=10)  # the activity's next try, past its backoff
@@ -136,3 +136,23 @@ async def test_with_a_rate_limit_notices_keep_to_their_agency_queue(skipping_env
         remote = await eventually(each_an_activity)
         assert all(queue.startswith(f"{h.task_queue}-agency-") for queue in remote.values())
         assert agency_task_queue(h.task_queue, "dinsos") in remote.values()
+
+
+@pytest.mark.rule("T1")
+async def test_an_agency_too_slow_for_the_local_try_gets_the_notice_from_the_activity_once(skipping_env):
+    # No cache: every workflow task replays the whole history, so the timed-out try replays as well.
+    async with case_harness(skipping_env, max_cached_workflows=0) as h:
+        case_id = await missed_art52(h, skipping_env, then=lambda: h.ledger.slow.update({DINSOS: 3.0}))
+        notice_id = f"{case_id}-T1:social-E1"
+
+        async def delivered_by_the_activity():
+            local, remote = await notice_calls(h, case_id)
+            assert ("failed", 1) in local and remote
+            timeline = (await h.cases.timeline(case_id)).entries
+            assert [e.text for e in timeline if e.kind == "notice" and notice_id in e.text] == [
+                f"notice {notice_id} (escalation) delivered to {DINSOS}"]
+
+        await eventually(delivered_by_the_activity, timeout=30)
+        # Twice asked (the local try, cut off at 2 s, then the activity), acted on once: same notice id.
+        assert h.ledger.attempts[notice_id] == 2
+        assert [n.notice_id for n in h.ledger.notices[DINSOS].values()].count(notice_id) == 1

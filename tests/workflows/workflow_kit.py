@@ -45,6 +45,7 @@ async def case_harness(env: WorkflowEnvironment, **kwargs: Any):
         finally:
             h.ledger.down.clear()
             h.ledger.reject.clear()
+            h.ledger.slow.clear()
             for case_id in opened:
                 await _retire(env, h, case_id)
 
