@@ -200,8 +200,22 @@ class Cases:
                     parties = await self.parties(event.case_id)
                     if not sender.is_party(parties.province, parties.regency, parties.agencies):
                         raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
+                # An event sent again after it closed the case (its first answer lost, say, to a timeout)
+                # is a duplicate, not a refusal: the finished case still answers what it applied.
+                outcome = await self._applied(event)
+                if outcome is not None:
+                    return outcome
                 raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
             raise _translate(exc, event.case_id) from exc
+
+    async def _applied(self, event: Event) -> m.EventOutcome | None:
+        try:
+            return await self.handle(event.case_id).query(m.APPLIED, event.event_id,
+                                                          result_type=m.EventOutcome | None)  # type: ignore[arg-type]
+        except RPCError as exc:
+            raise _translate(exc, event.case_id) from exc
+        except WorkflowQueryFailedError:
+            return None  # a worker older than the question (mid-upgrade): answered as before, refused
 
     async def _query(self, case_id: str, name: str, result_type: type):
         handle = self.handle(case_id)

@@ -176,6 +176,13 @@ class CaseWorkflow:
     def timeline(self) -> views.CaseTimeline:
         return views.timeline(self._state)
 
+    @workflow.query(name=m.APPLIED)
+    def applied(self, event_id: str) -> m.EventOutcome | None:
+        """The outcome of an event this case applied, as its duplicate would be answered; None if never."""
+        if event_id not in self._applied:
+            return None
+        return m.EventOutcome(case_id=self._state.case_id, event_id=event_id, stage=self._state.stage, duplicate=True)
+
     @workflow.query(name=m.WHY)
     def why(self) -> views.CaseWhy:
         return views.why(self._state, self._policy)

@@ -9,6 +9,8 @@ APPLY_EVENT = "apply_event"
 STATUS = "status"
 TIMELINE = "timeline"
 WHY = "why"
+# Asked of a finished case (its update validator no longer runs) when an event arrives again.
+APPLIED = "applied"
 
 # Search attributes (SPEC "Temporal UI"): never personal data; they are not encrypted.
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
