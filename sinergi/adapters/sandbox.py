@@ -47,21 +47,20 @@ class SandboxAdapter:
         self.context = context
         self.ledger = ledger or LEDGER
 
-    def _check(self, office: Office, key: str) -> None:
+    async def _check(self, office: Office, key: str) -> None:
         self.ledger.attempts[key] += 1
         if office.id in self.ledger.down:
             raise AgencyUnavailable(f"{office.id} is down (sandbox outage)")
         if office.id in self.ledger.reject:
             raise AgencyRejected(self.ledger.reject[office.id], status=422)
+        await asyncio.sleep(self.ledger.slow.get(office.id, 0))
 
     async def deliver_referral(self, office: Office, message: ReferralMessage) -> None:
-        self._check(office, message.referral_id)
-        await asyncio.sleep(self.ledger.slow.get(office.id, 0))
+        await self._check(office, message.referral_id)
         self.ledger.referrals[office.id].setdefault(message.referral_id, message)
 
     async def deliver_notice(self, office: Office, message: NoticeMessage) -> None:
-        self._check(office, message.notice_id)
-        await asyncio.sleep(self.ledger.slow.get(office.id, 0))
+        await self._check(office, message.notice_id)
         self.ledger.notices[office.id].setdefault(message.notice_id, message)
 
     async def close(self) -> None:

@@ -138,11 +138,12 @@ def from_case_error(exc: CaseError) -> ApiError:
         return NotFound(str(exc), code="case_not_found")
     if isinstance(exc, NotAParty):
         return Forbidden(str(exc), code="not_a_party")
+    # 503s are logged with what Temporal said, so an agency's 503 can be told apart afterwards.
+    if isinstance(exc, CaseBusy):  # the event's call reached its deadline: case (or server) busy
+        log.warning("case_unavailable", error=str(exc))
+        return Unavailable("the case did not answer in time; retry later", code="case_unavailable")
     if isinstance(exc, ServiceUnavailable):
-        # Logged, so an agency's 503 can be told apart afterwards: busy case, busy or unreachable server.
-        log.warning("case_unavailable" if isinstance(exc, CaseBusy) else "temporal_unavailable", error=str(exc))
-        if isinstance(exc, CaseBusy):  # the event's call reached its deadline: case (or server) busy
-            return Unavailable("the case did not answer in time; retry later", code="case_unavailable")
+        log.warning("temporal_unavailable", error=str(exc))
         return Unavailable("Temporal is unreachable or too busy to answer; retry later")
     # Anything else Temporal said: the event was not applied, and a retry is safe (event ids dedupe).
     log.error("case_error", error=str(exc))

@@ -140,13 +140,11 @@ class CaseWorkflow:
         event = envelope.event
         if event.event_id in self._applied:
             # Two copies validated in the same task: the second is a duplicate, applied once.
-            return m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id, stage=self._state.stage,
-                                  duplicate=True)
+            return self._outcome(event.event_id, duplicate=True)
         self._applied.add(event.event_id)
         self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now()))
         self._publish()
-        return m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id, stage=self._state.stage,
-                              duplicate=False)
+        return self._outcome(event.event_id, duplicate=False)
 
     @apply_event.validator
     def _validate_event(self, envelope: EventEnvelope) -> None:
@@ -159,9 +157,8 @@ class CaseWorkflow:
         if event.event_id in self._applied:
             # The outcome rides along, so the caller answers "duplicate" without asking the case again.
             raise ApplicationError(f"event {event.event_id} was already applied",
-                                   m.EventOutcome(case_id=self._state.case_id, event_id=event.event_id,
-                                                  stage=self._state.stage, duplicate=True),
-                                   type="DuplicateEvent", non_retryable=True)
+                                   self._outcome(event.event_id, duplicate=True), type="DuplicateEvent",
+                                   non_retryable=True)
         try:
             lifecycle.check(self._state, event)
         except lifecycle.EventRefused as refused:
@@ -179,9 +176,11 @@ class CaseWorkflow:
     @workflow.query(name=m.APPLIED)
     def applied(self, event_id: str) -> m.EventOutcome | None:
         """The outcome of an event this case applied, as its duplicate would be answered; None if never."""
-        if event_id not in self._applied:
-            return None
-        return m.EventOutcome(case_id=self._state.case_id, event_id=event_id, stage=self._state.stage, duplicate=True)
+        return self._outcome(event_id, duplicate=True) if event_id in self._applied else None
+
+    def _outcome(self, event_id: str, *, duplicate: bool) -> m.EventOutcome:
+        return m.EventOutcome(case_id=self._state.case_id, event_id=event_id, stage=self._state.stage,
+                              duplicate=duplicate)
 
     @workflow.query(name=m.WHY)
     def why(self) -> views.CaseWhy:
@@ -313,8 +312,9 @@ class CaseWorkflow:
     async def _send_notice(self, notice: Notice) -> None:
         try:
             queue = await self._agency_queue(notice.kind)
-            receipt = await self._notice_at_once(notice) if self._notices_locally and not self._per_kind_queues \
-                else None
+            receipt = None
+            if self._notices_locally and not self._per_kind_queues:
+                receipt = await self._notice_at_once(notice)
             if receipt is None:
                 receipt = await workflow.execute_activity_method(
                     AgencyActivities.deliver_notice, notice, task_queue=queue,
