@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -107,6 +108,19 @@ class CaseParties:
 QUERY_SETTLE_SECONDS = 15.0
 
 
+# How many times an event is sent when the server refused the workflow task that carried it (`_task_refused`).
+UPDATE_ATTEMPTS = 3
+
+
+def _task_refused(err: RPCError) -> bool:
+    """The server refused the workflow task that carried the update, and aborted the update with it
+    ("unexpected workflow task failure"): typically the task finished the case while new history events
+    waited (an agency's answer, a clock), which the server answers UNHANDLED_COMMAND. The task left no
+    trace in history, the event was not applied, and sending it again is exact."""
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in err.grpc_status.details)
+
+
 def _translate(err: RPCError, case_id: str) -> CaseError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return CaseNotFound(f"no case {case_id}")
@@ -166,6 +180,22 @@ class Cases:
         With a `sender` (an office), the case first checks that the office takes part in it
         (`NotAParty` if not): the case knows its referrals and jurisdiction exactly, so no lookup first.
         """
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                return await self._apply(event, sender)
+            except RPCError as exc:
+                if _task_refused(exc) and attempt < UPDATE_ATTEMPTS:
+                    # Nothing of the event was recorded; the case's next workflow task takes it.
+                    await asyncio.sleep(0.05 * attempt)
+                    continue
+                if _task_refused(exc):
+                    raise CaseBusy(f"case {event.case_id} could not take the event: {exc.message}") from exc
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return await self._not_running(event, sender, exc)
+                raise _translate(exc, event.case_id) from exc
+        raise AssertionError("unreachable")
+
+    async def _apply(self, event: Event, sender: Sender | None) -> m.EventOutcome:
         handle = self.handle(event.case_id)
         try:
             return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event, sender=sender),
@@ -192,21 +222,28 @@ class Cases:
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from exc
             raise CaseBusy(f"case {event.case_id} did not answer the event in time") from exc
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message.lower():
-                if sender is not None:
-                    # A finished case runs no validator: ask the server, so an office outside the case
-                    # is refused as such and does not learn that the case closed.
-                    parties = await self.parties(event.case_id)
-                    if not sender.is_party(parties.province, parties.regency, parties.agencies):
-                        raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
-                # An event sent again after it closed the case (its first answer lost, say, to a timeout)
-                # is a duplicate, not a refusal: the finished case still answers what it applied.
-                outcome = await self._applied(event)
-                if outcome is not None:
-                    return outcome
-                raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
-            raise _translate(exc, event.case_id) from exc
+
+    async def _not_running(self, event: Event, sender: Sender | None, exc: RPCError) -> m.EventOutcome:
+        """The server found no running case for the event: none at all, or one that finished — before the
+        event came, or in the very workflow task that had it waiting ("aborted by closing workflow")."""
+        try:
+            description = await self.handle(event.case_id).describe()
+        except RPCError as described:
+            raise _translate(described, event.case_id) from exc
+        if description.status == WorkflowExecutionStatus.RUNNING:  # a new run took over: ask again
+            raise CaseBusy(f"case {event.case_id} could not take the event: {exc.message}") from exc
+        if sender is not None:
+            # A finished case runs no validator: ask the server, so an office outside the case
+            # is refused as such and does not learn that the case closed.
+            parties = await self.parties(event.case_id)
+            if not sender.is_party(parties.province, parties.regency, parties.agencies):
+                raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
+        # An event sent again after it closed the case (its first answer lost, say, to a timeout)
+        # is a duplicate, not a refusal: the finished case still answers what it applied.
+        outcome = await self._applied(event)
+        if outcome is not None:
+            return outcome
+        raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
 
     async def _applied(self, event: Event) -> m.EventOutcome | None:
         try:

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from sinergi.activities.agencies import AgencyActivities
@@ -79,15 +79,17 @@ def write_workflow_bytecode() -> None:
 
 
 def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
-                  max_cached_workflows: int = DEFAULT_CACHED_CASES) -> list[Worker]:
+                  max_cached_workflows: int = DEFAULT_CACHED_CASES,
+                  interceptors: Sequence[Interceptor] = ()) -> list[Worker]:
     """The main worker and one worker per agency kind, all on one client.
 
     The agency kinds' queues carry the calls of cases run with a rate limit (`[temporal]
     agency_rate_limit`, enforced there by the server) and of runs begun before calls moved to the case's
     own queue; each takes at most `agency_concurrency` calls at once, the bulkhead's size.
+    `interceptors` go to the main worker (tests use them to hold a workflow task open).
     """
     main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, max_cached_workflows=max_cached_workflows,
-                  workflow_runner=workflow_runner(),
+                  workflow_runner=workflow_runner(), interceptors=interceptors,
                   activities=[activities.dispatch, activities.route, activities.deliver_notice,
                               activities.deliver_referral])
     per_kind = [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.worker import Interceptor
 
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext
@@ -90,10 +92,11 @@ class Harness:
 
 @asynccontextmanager
 async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
-                  max_cached_workflows: int = DEFAULT_CACHED_CASES, rate_limit: float | None = None):
+                  max_cached_workflows: int = DEFAULT_CACHED_CASES, rate_limit: float | None = None,
+                  interceptors: Sequence[Interceptor] = ()):
     """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
     every workflow task, as after an eviction or a worker restart; `rate_limit` as `[temporal]
-    agency_rate_limit` (each agency kind's calls on a queue of its own)."""
+    agency_rate_limit` (each agency kind's calls on a queue of its own); `interceptors` for the main worker."""
     import asyncio
 
     ledger = Ledger()
@@ -107,7 +110,8 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1", rate_limit=rate_limit)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities,
-                                                         max_cached_workflows=max_cached_workflows), stop))
+                                                         max_cached_workflows=max_cached_workflows,
+                                                         interceptors=interceptors), stop))
     try:
         yield h
     finally:

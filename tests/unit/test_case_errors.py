@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from google.protobuf.any_pb2 import Any
+from temporalio.api.common.v1 import GrpcStatus
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from sinergi.cases import CaseBusy, CaseNotFound, Cases, ServiceUnavailable, _translate
+from sinergi.cases import UPDATE_ATTEMPTS, CaseBusy, CaseNotFound, Cases, ServiceUnavailable, _task_refused, _translate
 from sinergi.gateway.errors import from_case_error
 from sinergi.testing.cases import event
+from sinergi.workflows.messages import EventOutcome
 
 
 @pytest.mark.parametrize(("status", "says"), [
@@ -75,3 +79,55 @@ async def test_a_caller_that_gives_up_gets_its_cancellation_back_not_a_busy_case
 
     with pytest.raises(asyncio.CancelledError):
         await asyncio.create_task(give_up_while_waiting())
+
+
+def _task_refused_error() -> RPCError:
+    """What the server answers an update whose workflow task it refused (as the dev server sends it)."""
+    message = "Unable to perform workflow execution update due to unexpected workflow task failure."
+    detail = Any()
+    detail.Pack(WorkflowNotReadyFailure())
+    status = GrpcStatus(code=RPCStatusCode.FAILED_PRECONDITION, message=message, details=[detail])
+    return RPCError(message, RPCStatusCode.FAILED_PRECONDITION, status.SerializeToString())
+
+
+class _RefusingHandle:
+    """A workflow handle whose update calls are refused `refusals` times, then applied."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals, self.calls = refusals, 0
+
+    async def execute_update(self, name, envelope, result_type):
+        self.calls += 1
+        if self.calls <= self.refusals:
+            raise _task_refused_error()
+        return EventOutcome(case_id=envelope.event.case_id, event_id=envelope.event.event_id, stage="protection",
+                            duplicate=False)
+
+
+class _RefusingCases(Cases):
+    def __init__(self, refusals: int) -> None:
+        super().__init__(client=None, task_queue="sinergi", policy=lambda: None)  # type: ignore[arg-type]
+        self.the_handle = _RefusingHandle(refusals)
+
+    def handle(self, case_id: str):
+        return self.the_handle
+
+
+async def test_an_event_whose_workflow_task_the_server_refused_is_sent_again() -> None:
+    cases = _RefusingCases(refusals=UPDATE_ATTEMPTS - 1)
+    outcome = await cases.send(event("KALSEL-2026-X", "consent.recorded", scope="services"))
+    assert (outcome.case_id, outcome.duplicate) == ("KALSEL-2026-X", False)
+    assert cases.the_handle.calls == UPDATE_ATTEMPTS
+
+
+async def test_an_event_refused_every_time_is_a_busy_case_to_retry_later() -> None:
+    cases = _RefusingCases(refusals=UPDATE_ATTEMPTS)
+    with pytest.raises(CaseBusy, match="KALSEL-2026-X could not take the event: Unable to perform"):
+        await cases.send(event("KALSEL-2026-X", "consent.recorded", scope="services"))
+    assert cases.the_handle.calls == UPDATE_ATTEMPTS
+
+
+def test_only_a_refused_workflow_task_is_taken_for_one() -> None:
+    assert _task_refused(_task_refused_error())
+    assert not _task_refused(RPCError("precondition", RPCStatusCode.FAILED_PRECONDITION, b""))
+    assert not _task_refused(RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""))

@@ -1,0 +1,98 @@
+"""An event that finishes a case while other work reaches it: on the real dev server, which refuses a
+workflow task that completes the workflow while new events or updates wait (UNHANDLED_COMMAND), and then
+aborts the update that task carried with "unexpected workflow task failure" (WorkflowNotReady)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.worker import (
+    HandleUpdateInput,
+    Interceptor,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+)
+
+from sinergi.cases import EventRejected
+from sinergi.domain.ids import workflow_id
+from sinergi.testing.cases import event, harness
+from sinergi.workflows import messages as m
+
+ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
+
+
+class HoldFirstClose(Interceptor):
+    """Holds open the workflow task that applies the first `case.closed` (at most 1.5 s, under the
+    worker's 2 s deadlock limit) until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
+        hold = self
+
+        class Inbound(WorkflowInboundInterceptor):
+            async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
+                envelope = input.args[0]
+                if envelope.event.type == "case.closed" and not hold.holding.is_set():
+                    hold.holding.set()
+                    with workflow.unsafe.sandbox_unrestricted():
+                        hold.release.wait(1.5)  # blocks the workflow task, as a slow one would
+                return await super().handle_update_handler(input)
+
+        return Inbound
+
+
+async def _close_while_held(h, hold: HoldFirstClose, case_id: str, meanwhile) -> m.EventOutcome:
+    """Send the close; while its workflow task is held open, run `meanwhile`; then let the task go."""
+    await h.cases.status(case_id)  # the case's first workflow task done: the close gets one of its own
+    closing = asyncio.create_task(h.cases.send(
+        event(case_id, "case.closed", event_id="ppa-2026-close-1", reason="victim returned home")))
+    while not hold.holding.is_set():
+        await asyncio.sleep(0.01)
+    other = await meanwhile()
+    await asyncio.sleep(0.3)  # the server has it before the held task is completed
+    hold.release.set()
+    closed = await closing
+    assert (closed.event_id, closed.stage, closed.duplicate) == ("ppa-2026-close-1", "closed", False)
+    return other
+
+
+async def test_a_close_whose_task_the_server_refuses_is_sent_again_and_applied_once(dev_env):
+    # A history event (here a signal; in service an agency's answer or a clock firing) arrives while the
+    # task that closes the case is being decided: the server refuses that task (UNHANDLED_COMMAND) and
+    # aborts the close with it. The close was not applied; sent again, it is, once.
+    hold = HoldFirstClose()
+    async with harness(dev_env.client, interceptors=[hold]) as h:
+        case_id = await h.open(**ADULT_DOMESTIC)
+        handle = h.client.get_workflow_handle(workflow_id(case_id))
+        await _close_while_held(h, hold, case_id, lambda: handle.signal("a-history-event"))
+
+        assert (await handle.result())["stage"] == "closed"
+        events = [e async for e in handle.fetch_history_events()]
+        refused = [e.workflow_task_failed_event_attributes.cause for e in events
+                   if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+        assert refused == [WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND]
+        timeline = (await h.cases.timeline(case_id)).entries
+        assert [e.kind for e in timeline if e.ref == "ppa-2026-close-1"] == ["event"]
+
+
+async def test_an_event_left_waiting_when_the_case_closes_is_refused_as_closed_not_unknown(dev_env):
+    # An update that waits while the case's task finishes it is aborted by the server as NOT_FOUND
+    # ("aborted by closing workflow"): the office must hear that the case is closed, not that it is unknown.
+    hold = HoldFirstClose()
+    async with harness(dev_env.client, interceptors=[hold]) as h:
+        case_id = await h.open(**ADULT_DOMESTIC)
+
+        async def another_event():
+            return asyncio.create_task(h.cases.send(event(case_id, "case.contact_lost", event_id="ppa-2026-lost-1")))
+
+        lost = await _close_while_held(h, hold, case_id, another_event)
+        with pytest.raises(EventRejected, match="case.contact_lost refused: the case is closed"):
+            await lost
