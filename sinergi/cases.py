@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from pydantic import BaseModel
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
@@ -40,6 +41,8 @@ from sinergi.domain.policy import Policy
 from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 from sinergi.workflows import messages as m
 from sinergi.workflows.case import CaseWorkflow
+
+log = structlog.get_logger("sinergi.cases")
 
 
 class CaseError(Exception):
@@ -70,9 +73,10 @@ class ServiceUnavailable(CaseError):
 
 
 class CaseBusy(ServiceUnavailable):
-    """The case did not answer in time: a read found a workflow task pending longer than it waits
-    (`Cases._settled`), or an event's update call reached its deadline (the case, or the server, too
-    busy to answer). Nothing was lost; the same request again (an event under the same id) is safe."""
+    """The case did not answer, or could not take the event, now: a read found a workflow task pending
+    longer than it waits (`Cases._settled`), an event's update call reached its deadline (the case, or
+    the server, too busy to answer), or the server refused every workflow task that carried the event
+    (`_task_refused`). Nothing was lost; the same request again (an event under the same id) is safe."""
 
 
 class CaseSummary(BaseModel):
@@ -115,10 +119,16 @@ UPDATE_ATTEMPTS = 3
 def _task_refused(err: RPCError) -> bool:
     """The server refused the workflow task that carried the update, and aborted the update with it
     ("unexpected workflow task failure"): typically the task finished the case while new history events
-    waited (an agency's answer, a clock), which the server answers UNHANDLED_COMMAND. The task left no
-    trace in history, the event was not applied, and sending it again is exact."""
+    waited (an agency's answer, a clock), which the server answers UNHANDLED_COMMAND. The server aborts
+    so only an update its worker had been sent and not yet accepted (temporal server, update
+    `AbortReasonWorkflowTaskFailed`): the event was not applied. Sending it again is exact — and were
+    it ever applied, the case's own check of event ids would answer the new try as a duplicate."""
     return err.status == RPCStatusCode.FAILED_PRECONDITION and any(
         detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in err.grpc_status.details)
+
+
+def _could_not_take(event: Event, err: RPCError) -> CaseBusy:
+    return CaseBusy(f"case {event.case_id} could not take the event: {err.message}")
 
 
 def _translate(err: RPCError, case_id: str) -> CaseError:
@@ -184,16 +194,17 @@ class Cases:
             try:
                 return await self._apply(event, sender)
             except RPCError as exc:
-                if _task_refused(exc) and attempt < UPDATE_ATTEMPTS:
-                    # Nothing of the event was recorded; the case's next workflow task takes it.
-                    await asyncio.sleep(0.05 * attempt)
-                    continue
-                if _task_refused(exc):
-                    raise CaseBusy(f"case {event.case_id} could not take the event: {exc.message}") from exc
                 if exc.status == RPCStatusCode.NOT_FOUND:
                     return await self._not_running(event, sender, exc)
-                raise _translate(exc, event.case_id) from exc
-        raise AssertionError("unreachable")
+                if not _task_refused(exc):
+                    raise _translate(exc, event.case_id) from exc
+                if attempt == UPDATE_ATTEMPTS:
+                    raise _could_not_take(event, exc) from exc
+                # The task that carried it was refused and left nothing in history: the next one takes it.
+                log.info("event_sent_again", case_id=event.case_id, event_id=event.event_id, attempt=attempt,
+                         temporal=exc.message)
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _apply(self, event: Event, sender: Sender | None) -> m.EventOutcome:
         handle = self.handle(event.case_id)
@@ -226,18 +237,13 @@ class Cases:
     async def _not_running(self, event: Event, sender: Sender | None, exc: RPCError) -> m.EventOutcome:
         """The server found no running case for the event: none at all, or one that finished — before the
         event came, or in the very workflow task that had it waiting ("aborted by closing workflow")."""
-        try:
-            description = await self.handle(event.case_id).describe()
-        except RPCError as described:
-            raise _translate(described, event.case_id) from exc
-        if description.status == WorkflowExecutionStatus.RUNNING:  # a new run took over: ask again
-            raise CaseBusy(f"case {event.case_id} could not take the event: {exc.message}") from exc
-        if sender is not None:
-            # A finished case runs no validator: ask the server, so an office outside the case
-            # is refused as such and does not learn that the case closed.
-            parties = await self.parties(event.case_id)
-            if not sender.is_party(parties.province, parties.regency, parties.agencies):
-                raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
+        parties = await self.parties(event.case_id)  # CaseNotFound if there is no such case
+        if parties.open:  # running, yet the update found no run to take it (say, lost in a hand-over)
+            raise _could_not_take(event, exc) from exc
+        # A finished case runs no validator: the server's record says whether the sending office is part
+        # of it, so an office outside the case is refused as such and does not learn that it closed.
+        if sender is not None and not sender.is_party(parties.province, parties.regency, parties.agencies):
+            raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
         # An event sent again after it closed the case (its first answer lost, say, to a timeout)
         # is a duplicate, not a refusal: the finished case still answers what it applied.
         outcome = await self._applied(event)
@@ -332,8 +338,4 @@ class Cases:
         return rows
 
     async def is_open(self, case_id: str) -> bool:
-        try:
-            description = await self.handle(case_id).describe()
-        except RPCError as exc:
-            raise _translate(exc, case_id) from exc
-        return description.status == WorkflowExecutionStatus.RUNNING
+        return (await self.parties(case_id)).open

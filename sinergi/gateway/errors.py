@@ -139,9 +139,9 @@ def from_case_error(exc: CaseError) -> ApiError:
     if isinstance(exc, NotAParty):
         return Forbidden(str(exc), code="not_a_party")
     # 503s are logged with what Temporal said, so an agency's 503 can be told apart afterwards.
-    if isinstance(exc, CaseBusy):  # the event's call reached its deadline: case (or server) busy
+    if isinstance(exc, CaseBusy):  # no answer in time (case or server busy), or every task refused
         log.warning("case_unavailable", error=str(exc))
-        return Unavailable("the case did not answer in time; retry later", code="case_unavailable")
+        return Unavailable("the case could not take the event now; retry later", code="case_unavailable")
     if isinstance(exc, ServiceUnavailable):
         log.warning("temporal_unavailable", error=str(exc))
         return Unavailable("Temporal is unreachable or too busy to answer; retry later")

@@ -21,7 +21,6 @@ from temporalio.worker import (
 from sinergi.cases import EventRejected
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.cases import event, harness
-from sinergi.workflows import messages as m
 
 ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 
@@ -40,7 +39,8 @@ class HoldFirstClose(Interceptor):
         class Inbound(WorkflowInboundInterceptor):
             async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
                 envelope = input.args[0]
-                if envelope.event.type == "case.closed" and not hold.holding.is_set():
+                if (envelope.event.type == "case.closed" and not hold.holding.is_set()
+                        and not workflow.unsafe.is_replaying()):
                     hold.holding.set()
                     with workflow.unsafe.sandbox_unrestricted():
                         hold.release.wait(1.5)  # blocks the workflow task, as a slow one would
@@ -49,15 +49,16 @@ class HoldFirstClose(Interceptor):
         return Inbound
 
 
-async def _close_while_held(h, hold: HoldFirstClose, case_id: str, meanwhile) -> m.EventOutcome:
-    """Send the close; while its workflow task is held open, run `meanwhile`; then let the task go."""
+async def _close_while_held(h, hold: HoldFirstClose, case_id: str, meanwhile):
+    """Send the close; while its workflow task is held open, await `meanwhile()`; then let the task go.
+    Returns what `meanwhile` returned."""
     await h.cases.status(case_id)  # the case's first workflow task done: the close gets one of its own
     closing = asyncio.create_task(h.cases.send(
         event(case_id, "case.closed", event_id="ppa-2026-close-1", reason="victim returned home")))
-    while not hold.holding.is_set():
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        while not hold.holding.is_set():
+            await asyncio.sleep(0.01)
     other = await meanwhile()
-    await asyncio.sleep(0.3)  # the server has it before the held task is completed
     hold.release.set()
     closed = await closing
     assert (closed.event_id, closed.stage, closed.duplicate) == ("ppa-2026-close-1", "closed", False)
@@ -91,8 +92,13 @@ async def test_an_event_left_waiting_when_the_case_closes_is_refused_as_closed_n
         case_id = await h.open(**ADULT_DOMESTIC)
 
         async def another_event():
-            return asyncio.create_task(h.cases.send(event(case_id, "case.contact_lost", event_id="ppa-2026-lost-1")))
+            sent = asyncio.create_task(h.cases.send(event(case_id, "case.contact_lost", event_id="ppa-2026-lost-1")))
+            await asyncio.sleep(0.3)  # at the server, waiting, before the held task completes
+            return sent
 
         lost = await _close_while_held(h, hold, case_id, another_event)
-        with pytest.raises(EventRejected, match="case.contact_lost refused: the case is closed"):
+        with pytest.raises(EventRejected, match="case.contact_lost refused: the case is closed") as refused:
             await lost
+        # The race happened: the server aborted it with the task that finished the case (an event sent
+        # after the case finished meets "workflow execution already completed" instead).
+        assert "aborted by closing workflow" in str(refused.value.__cause__)

@@ -5,18 +5,31 @@ operator or an agency, and each is safe to retry."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from google.protobuf.any_pb2 import Any
 from temporalio.api.common.v1 import GrpcStatus
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from sinergi.cases import UPDATE_ATTEMPTS, CaseBusy, CaseNotFound, Cases, ServiceUnavailable, _task_refused, _translate
+from sinergi.cases import (
+    UPDATE_ATTEMPTS,
+    CaseBusy,
+    CaseNotFound,
+    Cases,
+    EventRejected,
+    NotAParty,
+    ServiceUnavailable,
+    _task_refused,
+    _translate,
+)
+from sinergi.domain.events import Sender
 from sinergi.gateway.errors import from_case_error
 from sinergi.testing.cases import event
-from sinergi.workflows.messages import EventOutcome
+from sinergi.workflows.messages import CASE_AGENCIES, CASE_PROVINCE, EventOutcome
 
 
 @pytest.mark.parametrize(("status", "says"), [
@@ -37,7 +50,7 @@ def test_a_missing_case_is_not_a_service_error() -> None:
 def test_a_case_that_did_not_answer_in_time_is_told_as_such_to_the_agency() -> None:
     busy = from_case_error(CaseBusy("case KALSEL-2026-X did not answer the event in time"))
     assert (busy.status, busy.code) == (503, "case_unavailable")
-    assert busy.message == "the case did not answer in time; retry later"
+    assert busy.message == "the case could not take the event now; retry later"
     assert busy.headers["Retry-After"]
 
     down = from_case_error(ServiceUnavailable("Temporal is unreachable: connection refused"))
@@ -127,7 +140,50 @@ async def test_an_event_refused_every_time_is_a_busy_case_to_retry_later() -> No
     assert cases.the_handle.calls == UPDATE_ATTEMPTS
 
 
-def test_only_a_refused_workflow_task_is_taken_for_one() -> None:
+def test_only_workflow_not_ready_counts_as_a_refused_task() -> None:
     assert _task_refused(_task_refused_error())
     assert not _task_refused(RPCError("precondition", RPCStatusCode.FAILED_PRECONDITION, b""))
     assert not _task_refused(RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""))
+
+
+class _NotRunningHandle:
+    """A case the server found no running workflow for: `status` None (no such case), or its status."""
+
+    def __init__(self, status: WorkflowExecutionStatus | None, applied: EventOutcome | None = None) -> None:
+        self._status, self._applied = status, applied
+
+    async def execute_update(self, *args, **kwargs):
+        raise RPCError("workflow update was aborted by closing workflow", RPCStatusCode.NOT_FOUND, b"")
+
+    async def describe(self, rpc_timeout=None):
+        if self._status is None:
+            raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
+        return SimpleNamespace(status=self._status, typed_search_attributes=TypedSearchAttributes([
+            SearchAttributePair(CASE_PROVINCE, "Kalimantan Selatan"),
+            SearchAttributePair(CASE_AGENCIES, ["ppa-kalsel"])]))
+
+    async def query(self, *args, **kwargs):
+        return self._applied
+
+
+def _cases_over(handle) -> Cases:
+    cases = Cases(client=None, task_queue="sinergi", policy=lambda: None)  # type: ignore[arg-type]
+    cases.handle = lambda case_id: handle  # type: ignore[method-assign]
+    return cases
+
+
+async def test_an_event_for_no_running_case_is_told_what_the_server_knows_of_the_case() -> None:
+    closing = event("KALSEL-2026-X", "case.closed", event_id="ppa-close-1", reason="victim returned home")
+    with pytest.raises(CaseNotFound, match="no case KALSEL-2026-X"):
+        await _cases_over(_NotRunningHandle(None)).send(closing)
+    with pytest.raises(EventRejected, match="case.closed refused: the case is closed"):
+        await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.COMPLETED)).send(closing)
+    applied = EventOutcome(case_id="KALSEL-2026-X", event_id="ppa-close-1", stage="closed", duplicate=True)
+    assert await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.COMPLETED, applied)).send(closing) == applied
+    # An office outside the finished case learns nothing of it, not even that it closed.
+    outsider = Sender(office="ppa-jatim", provinces=("Jawa Timur",))
+    with pytest.raises(NotAParty, match="office ppa-jatim is not part of case KALSEL-2026-X"):
+        await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.TERMINATED)).send(closing, sender=outsider)
+    # Still running, yet no run took the update: busy, send it again.
+    with pytest.raises(CaseBusy, match="could not take the event: workflow update was aborted"):
+        await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.RUNNING)).send(closing)
