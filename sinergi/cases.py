@@ -189,6 +189,8 @@ class Cases:
 
         With a `sender` (an office), the case first checks that the office takes part in it
         (`NotAParty` if not): the case knows its referrals and jurisdiction exactly, so no lookup first.
+        An event whose workflow task the server refused is sent again (`_task_refused`); one the server
+        found no running case for is answered from what it knows of the case (`_not_running`).
         """
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
             try:

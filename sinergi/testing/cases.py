@@ -27,6 +27,8 @@ from sinergi.worker import build_workers, run_workers
 SAMPLE_NAME = "Siti Rahmawati Contoh"
 SAMPLE_PHONE = "+62 812 5550 1234"
 SAMPLE_DOB = "2001-03-14"
+# Intake overrides: an adult found at home, not a migrant worker (no mission abroad, no child services).
+ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 
 
 def intake(**overrides: Any) -> Intake:

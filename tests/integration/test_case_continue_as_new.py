@@ -19,10 +19,9 @@ from sinergi.cases import EventRejected
 from sinergi.domain.ids import workflow_id
 from sinergi.domain.policy import load_policy
 from sinergi.temporal import search_attribute_flags
-from sinergi.testing.cases import TEST_CONVERTER, event, harness, intake
+from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
 from sinergi.testing.waiting import eventually
 
-ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 SUGGEST_CAN_AT = 40
 
 
@@ -41,7 +40,6 @@ def short_lpsk_policy():
     policy = load_policy("default")
     clocks = [c.model_copy(update={"duration": "12s"}) if c.id == "T3" else c for c in policy.clocks]
     return policy.model_copy(update={"clocks": clocks})
-
 
 
 async def settled(h, case_id):

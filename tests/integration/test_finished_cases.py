@@ -7,9 +7,7 @@ import pytest
 
 from sinergi.cases import EventRejected
 from sinergi.domain.ids import workflow_id
-from sinergi.testing.cases import event, harness
-
-ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
+from sinergi.testing.cases import ADULT_DOMESTIC, event, harness
 
 
 async def test_the_event_that_closed_a_finished_case_sent_again_is_a_duplicate_not_a_refusal(dev_env):

@@ -1,6 +1,7 @@
-"""An event that finishes a case while other work reaches it: on the real dev server, which refuses a
-workflow task that completes the workflow while new events or updates wait (UNHANDLED_COMMAND), and then
-aborts the update that task carried with "unexpected workflow task failure" (WorkflowNotReady)."""
+"""An event that finishes a case while other work reaches it, on the real dev server: a workflow task that
+completes the workflow while new history events wait is refused (UNHANDLED_COMMAND) and the update it
+carried aborted, "unexpected workflow task failure" (WorkflowNotReady); an update still waiting when a task
+completes the workflow is aborted NOT_FOUND, "aborted by closing workflow"."""
 
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ from temporalio.worker import (
 
 from sinergi.cases import EventRejected
 from sinergi.domain.ids import workflow_id
-from sinergi.testing.cases import event, harness
-
-ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
+from sinergi.testing.cases import ADULT_DOMESTIC, event, harness
 
 
 class HoldFirstClose(Interceptor):

@@ -8,7 +8,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-from google.protobuf.any_pb2 import Any
+from google.protobuf.any_pb2 import Any as AnyProto
 from temporalio.api.common.v1 import GrpcStatus
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -97,7 +97,7 @@ async def test_a_caller_that_gives_up_gets_its_cancellation_back_not_a_busy_case
 def _task_refused_error() -> RPCError:
     """What the server answers an update whose workflow task it refused (as the dev server sends it)."""
     message = "Unable to perform workflow execution update due to unexpected workflow task failure."
-    detail = Any()
+    detail = AnyProto()
     detail.Pack(WorkflowNotReadyFailure())
     status = GrpcStatus(code=RPCStatusCode.FAILED_PRECONDITION, message=message, details=[detail])
     return RPCError(message, RPCStatusCode.FAILED_PRECONDITION, status.SerializeToString())

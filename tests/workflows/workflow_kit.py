@@ -19,10 +19,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from sinergi.domain.ids import workflow_id
 from sinergi.domain.views import CaseStatus, ClockView, ReferralView
+from sinergi.testing.cases import ADULT_DOMESTIC as ADULT_DOMESTIC  # for the workflow tests
 from sinergi.testing.cases import Harness, event, harness
 from sinergi.testing.waiting import eventually
 
-ADULT_DOMESTIC = {"situation": {"location_country": "ID", "is_pmi": False}}
 CHILD = {"person": {"date_of_birth": "2012-05-01"}}
 
 
@@ -81,7 +81,6 @@ async def _retire(env: WorkflowEnvironment, h: Harness, case_id: str) -> None:
 async def advance(env: WorkflowEnvironment, **kwargs: float) -> None:
     """Let virtual time pass: every timer due meanwhile fires, in order."""
     await env.sleep(timedelta(**kwargs))
-
 
 
 async def settled(h: Harness, case_id: str) -> CaseStatus:
