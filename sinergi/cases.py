@@ -6,9 +6,12 @@ Temporal errors are translated here, once, into this small tree::
     ├── CaseNotFound        no case with that id
     ├── CaseExists          a case with that id was already opened
     ├── EventRejected       the case refused the event (reason, event types accepted now)
+    ├── EventIdReused       the sending office used this event id before, for other content
     ├── NotAParty           the sending office is not part of the case
+    ├── NotAllowed          the office is part of it, but may not send this (its agreement, the lead's decision)
     └── ServiceUnavailable  Temporal cannot be reached, or did not answer in time
         └── CaseBusy        the case did not answer in time (busy case or busy server): ask again
+            └── CaseStuck   the case cannot make progress: its workflow task keeps failing
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from pydantic import BaseModel
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -68,6 +74,14 @@ class NotAParty(CaseError):
     pass
 
 
+class NotAllowed(CaseError):
+    pass
+
+
+class EventIdReused(CaseError):
+    pass
+
+
 class ServiceUnavailable(CaseError):
     pass
 
@@ -76,7 +90,20 @@ class CaseBusy(ServiceUnavailable):
     """The case did not answer, or could not take the event, now: a read found a workflow task pending
     longer than it waits (`Cases._settled`), an event's update call reached its deadline (the case, or
     the server, too busy to answer), or the server refused every workflow task that carried the event
-    (`_task_refused`). Nothing was lost; the same request again (an event under the same id) is safe."""
+    (`_task_refused`). Nothing was lost; the same request again (an event under the same id) is safe.
+
+    `may_still_apply`: whether the event may yet be applied after this answer (the update call ended
+    without an answer: the server may still deliver it) or certainly was not (the server refused it)."""
+
+    def __init__(self, message: str, *, may_still_apply: bool = True) -> None:
+        super().__init__(message)
+        self.may_still_apply = may_still_apply
+
+
+class CaseStuck(CaseBusy):
+    """The case cannot make progress: its workflow task failed again and again (a bug, a history the code
+    cannot replay, a payload over the server's limit). It takes no event and answers no question until an
+    engineer fixes it; nothing is lost meanwhile (events sent keep their ids; the history keeps the rest)."""
 
 
 class CaseSummary(BaseModel):
@@ -128,7 +155,12 @@ def _task_refused(err: RPCError) -> bool:
 
 
 def _could_not_take(event: Event, err: RPCError) -> CaseBusy:
-    return CaseBusy(f"case {event.case_id} could not take the event: {err.message}")
+    return CaseBusy(f"case {event.case_id} could not take the event: {err.message}", may_still_apply=False)
+
+
+# A workflow task that failed this many times in a row is no passing fault (a worker restart, a refused
+# task retried once): the case is stuck until someone fixes it.
+STUCK_ATTEMPTS = 3
 
 
 def _translate(err: RPCError, case_id: str) -> CaseError:
@@ -192,6 +224,14 @@ class Cases:
         An event whose workflow task the server refused is sent again (`_task_refused`); one the server
         found no running case for is answered from what it knows of the case (`_not_running`).
         """
+        try:
+            return await self._send(event, sender)
+        except CaseBusy as busy:
+            # Busy, or stuck? A stuck case says so, rather than "retry later" for ever.
+            await self._check_not_stuck(event.case_id, may_still_apply=busy.may_still_apply)
+            raise
+
+    async def _send(self, event: Event, sender: Sender | None) -> m.EventOutcome:
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
             try:
                 return await self._apply(event, sender)
@@ -227,6 +267,10 @@ class Cases:
                 raise EventRejected(cause.message, accepted) from exc
             if isinstance(cause, ApplicationError) and cause.type == "NotAParty":
                 raise NotAParty(cause.message) from exc
+            if isinstance(cause, ApplicationError) and cause.type == "NotAllowed":
+                raise NotAllowed(cause.message) from exc
+            if isinstance(cause, ApplicationError) and cause.type == "EventIdReused":
+                raise EventIdReused(cause.message) from exc
             raise CaseError(f"the case failed to apply the event: {cause}") from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
             # The SDK raises this in place of the CancelledError when the caller's timeout cancels the
@@ -244,18 +288,18 @@ class Cases:
             raise _could_not_take(event, exc) from exc
         # A finished case runs no validator: the server's record says whether the sending office is part
         # of it, so an office outside the case is refused as such and does not learn that it closed.
-        if sender is not None and not sender.is_party(parties.province, parties.regency, parties.agencies):
+        if sender is not None and not sender.is_party(parties.agencies):
             raise NotAParty(f"office {sender.office} is not part of case {event.case_id}") from exc
         # An event sent again after it closed the case (its first answer lost, say, to a timeout)
         # is a duplicate, not a refusal: the finished case still answers what it applied.
-        outcome = await self._applied(event)
+        outcome = await self._applied(event, sender)
         if outcome is not None:
             return outcome
         raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
 
-    async def _applied(self, event: Event) -> m.EventOutcome | None:
+    async def _applied(self, event: Event, sender: Sender | None) -> m.EventOutcome | None:
         try:
-            return await self.handle(event.case_id).query(m.APPLIED, event.event_id,
+            return await self.handle(event.case_id).query(m.APPLIED, m.AppliedQuestion(event=event, sender=sender),
                                                           result_type=m.EventOutcome | None)  # type: ignore[arg-type]
         except RPCError as exc:
             raise _translate(exc, event.case_id) from exc
@@ -289,10 +333,43 @@ class Cases:
             described = await handle.describe()
             if not described.raw_description.HasField("pending_workflow_task"):
                 return
+            await self._check_not_stuck(case_id, described)
             if asyncio.get_running_loop().time() + pause > deadline:
                 raise CaseBusy(f"case {case_id} is busy applying its work; ask again in a moment")
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.5)
+
+    async def _check_not_stuck(self, case_id: str, described=None, *, may_still_apply: bool = True) -> None:
+        """Raise `CaseStuck` if the case's workflow task has failed `STUCK_ATTEMPTS` times in a row."""
+        handle = self.handle(case_id)
+        try:
+            described = described or await handle.describe()
+        except RPCError:
+            return  # the caller's own error says what went wrong
+        pending = described.raw_description.pending_workflow_task
+        if not described.raw_description.HasField("pending_workflow_task") or pending.attempt < STUCK_ATTEMPTS:
+            return
+        cause = await self._last_task_failure(handle)
+        since = pending.original_scheduled_time.ToDatetime(UTC).isoformat(timespec="seconds")
+        log.error("case_stuck", case_id=case_id, attempts=pending.attempt, cause=cause)
+        raise CaseStuck(f"case {case_id} cannot make progress: its workflow task has failed {pending.attempt} times "
+                        f"since {since} ({cause}); events wait until an engineer fixes it (Temporal UI: workflow "
+                        f"{handle.id}, its last WorkflowTaskFailed event)", may_still_apply=may_still_apply)
+
+    async def _last_task_failure(self, handle: WorkflowHandle) -> str:
+        """The cause of the case's last failed workflow task, by name only (its message may quote data)."""
+        request = GetWorkflowExecutionHistoryReverseRequest(
+            namespace=self.client.namespace, execution=WorkflowExecution(workflow_id=handle.id),
+            maximum_page_size=50)
+        try:
+            page = await self.client.workflow_service.get_workflow_execution_history_reverse(request)
+        except RPCError:
+            return "cause unknown"
+        for history_event in page.history.events:
+            if history_event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                attributes = history_event.workflow_task_failed_event_attributes
+                return WorkflowTaskFailedCause.Name(attributes.cause)
+        return "cause unknown"
 
     async def status(self, case_id: str) -> CaseStatus:
         return await self._query(case_id, m.STATUS, CaseStatus)

@@ -18,7 +18,17 @@ import click
 from pydantic import ValidationError
 
 from sinergi import __version__
-from sinergi.cases import CaseBusy, CaseError, CaseExists, CaseNotFound, EventRejected, ServiceUnavailable
+from sinergi.cases import (
+    CaseBusy,
+    CaseError,
+    CaseExists,
+    CaseNotFound,
+    CaseStuck,
+    EventIdReused,
+    EventRejected,
+    NotAllowed,
+    ServiceUnavailable,
+)
 from sinergi.config import ConfigError, Settings, load_settings
 from sinergi.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, validation_lines
 from sinergi.domain.agencies import RegistryError
@@ -67,8 +77,15 @@ def run(coro: Awaitable[T]) -> T:
         raise UserError(exc.reason, REFUSED, hint=f"event types accepted now: {accepted}") from exc
     except CaseExists as exc:
         raise UserError(str(exc), REFUSED, hint="use another --id, or `sinergi case status` to see it") from exc
+    except NotAllowed as exc:
+        raise UserError(str(exc), REFUSED, hint="`sinergi case why` names the case's lead office; an operator "
+                                                "may enter it without --as") from exc
+    except EventIdReused as exc:
+        raise UserError(str(exc), REFUSED, hint="leave out --event-id: a new one is made for each event") from exc
     except CaseNotFound as exc:
         raise UserError(str(exc), BAD_INPUT, hint="check the case id with `sinergi case list`") from exc
+    except CaseStuck as exc:
+        raise UserError(str(exc), UNREACHABLE, hint="asking again will not help: tell the engineers on duty") from exc
     except CaseBusy as exc:
         raise UserError(str(exc), UNREACHABLE, hint="the case is applying an agency's answer or a deadline; "
                                                     "run the command again") from exc

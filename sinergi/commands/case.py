@@ -192,8 +192,8 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
             try:
                 return await cases.send(built, sender=office.sender if as_office is not None else None)
             except NotAParty:
-                raise UserError(f"{as_office} is not part of case {case_id}: it was not referred the case "
-                                "and its jurisdiction does not cover it", exit_code=1,
+                raise UserError(f"{as_office} is not part of case {case_id}: the case sent it no referral or "
+                                "notice and it is not the lead office", exit_code=1,
                                 hint="enter it as an operator (without --as), or as an office of the case") from None
 
     outcome = run(go())

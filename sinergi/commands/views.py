@@ -67,6 +67,10 @@ def timeline_text(t: CaseTimeline, province: str) -> str:
 
 def why_text(w: CaseWhy, province: str) -> str:
     lines = [f"{click.style(w.case_id, bold=True)} is in {w.stage}" + (" (closed)" if w.closed else "")]
+    lines.append(f"Lead office: {w.lead_office or 'none yet (operators decide)'}")
+    if w.at_size_limit:
+        lines.append(click.style("The case has reached its size limit: it takes events from operators only.",
+                                 fg="red"))
     lines.append("\nWaiting on:")
     lines += [f"  - {item}" for item in w.waiting_on] or ["  nothing: the case is not waiting on anyone"]
     if w.next_deadline:

@@ -11,9 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sinergi.domain import authority
 from sinergi.domain.agency_kinds import AgencyKind
 from sinergi.domain.durations import parse_seconds
-from sinergi.domain.events import EVENT_TYPES, Sender
+from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, Sender
 from sinergi.domain.intake import shareable_fields
 
 BUILTIN_REGISTRIES = ("sandbox",)
@@ -64,7 +65,7 @@ class Office(BaseModel):
         return parse_seconds(self.response_time)
 
     def may_send_type(self, event_type: str) -> bool:
-        return any(fnmatch.fnmatchcase(event_type, p) for p in self.may_send)
+        return event_type not in INTERNAL_EVENT_TYPES and authority.type_allowed(self.may_send, event_type)
 
     def allowed_fields(self) -> list[str]:
         """The intake fields this office may be given, expanded from its `receives` globs."""
@@ -72,9 +73,9 @@ class Office(BaseModel):
 
     @property
     def sender(self) -> Sender:
-        """This office as the sender of an event, for the case's membership check."""
+        """This office as the sender of an event: what the case checks its authority against."""
         return Sender(office=self.id, provinces=tuple(self.provinces), regencies=tuple(self.regencies),
-                      countries=tuple(self.countries))
+                      countries=tuple(self.countries), may_send=tuple(self.may_send))
 
 
 class AgencyRegistry(BaseModel):

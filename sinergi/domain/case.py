@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sinergi.domain.intake import Intake
+from sinergi.domain.limits import NOTE_MAX, clip
 from sinergi.domain.notices import Notice
 from sinergi.domain.policy import Policy, shared
 
@@ -176,7 +177,17 @@ class CaseState(_Model):
     deliveries: list[Delivery] = Field(default_factory=list)
     notified_offices: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # Event ids applied before ids were kept per sending office (older runs): a duplicate whoever sends it.
     applied_event_ids: list[str] = Field(default_factory=list)
+    # Events applied, newest last: `authority.applied_key` (sender and event id) -> `authority.digest` of
+    # the content, so the same id from the same office is a duplicate and with other content a conflict.
+    applied: dict[str, str] = Field(default_factory=dict)
+    # Timeline entries dropped from the state (`limits.compact`); the history keeps them.
+    timeline_trimmed: int = 0
+    # The case manager (SPEC "Authority"): set when the first-contact office (UPTD PPA for a child) is
+    # found for its referral, moved by a transfer. None in older runs: `authority.lead_office` derives it.
+    lead_office: str | None = None
+    lead_moved: bool = False  # a transfer moved the lead: `lead_office` alone says who leads now
     # Notices not yet confirmed delivered: re-sent after continue-as-new, so none is ever lost.
     outbox: list[Notice] = Field(default_factory=list)
     sequence: int = 0
@@ -198,7 +209,7 @@ class CaseState(_Model):
         return f"{self.case_id}-{prefix}{self.sequence:03d}"
 
     def note(self, at: datetime, kind: str, text: str, ref: str | None = None) -> None:
-        self.timeline.append(TimelineEntry(at=at, kind=kind, text=text, ref=ref))  # type: ignore[arg-type]
+        self.timeline.append(TimelineEntry(at=at, kind=kind, text=clip(text, NOTE_MAX), ref=ref))  # type: ignore[arg-type]
 
     def agencies(self) -> list[str]:
         """Offices and kinds involved in the case, for the `CaseAgencies` search attribute."""
@@ -212,7 +223,8 @@ class CaseState(_Model):
 
 # 2: a screening outcome completes the screening referral
 # 3: an office's answer to a referral whose delivery is not yet confirmed is accepted (it proves receipt)
-RULES_VERSION = 3
+# 4: a transfer moves the lead office to the new jurisdiction's office of the lead kind (`FindLead`)
+RULES_VERSION = 4
 
 
 class CaseInput(BaseModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from sinergi.domain import clocks, lifecycle, routing
+from sinergi.domain import authority, clocks, lifecycle, routing
 from sinergi.domain.case import CaseState, Delivery
 from sinergi.domain.notices import Effect, SendNotice
 from sinergi.domain.policy import Policy
@@ -61,7 +61,9 @@ def _close_tasks(s: CaseState, referral_id: str, office: str, now: datetime) -> 
 
 
 def routed(s: CaseState, referral_id: str, office: str) -> None:
-    s.referrals[referral_id].office = office
+    referral = s.referrals[referral_id]
+    referral.office = office
+    authority.routed(s, referral)
 
 
 def rejected(s: CaseState, referral_id: str, office: str, reason: str, now: datetime) -> list[Effect]:

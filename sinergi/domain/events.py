@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from sinergi.domain.ids import EVENT_ID_PATTERN
+from sinergi.domain.limits import ID_MAX, ITEMS_MAX, NAME_MAX, OFFICE_ID_PATTERN, Id, Timestamp
 
 Service = Literal["health", "social", "repatriation", "reintegration"]
 ConsentScope = Literal["services", "data_sharing", "legal"]
@@ -28,8 +29,8 @@ class NoData(_Data):
 
 class ScreeningCompletedData(_Data):
     outcome: Literal["presumed_victim", "not_victim", "needs_more_info"]
-    indicators: list[str] = Field(default_factory=list)
-    referred_elsewhere: str | None = None
+    indicators: list[Id] = Field(default_factory=list, max_length=ITEMS_MAX)
+    referred_elsewhere: str | None = Field(default=None, max_length=NAME_MAX)
 
 
 class PoliceReportFiledData(_Data):
@@ -45,7 +46,7 @@ class LpskDecisionData(_Data):
 
 
 class RequestFiledData(_Data):
-    services: list[Service] = Field(min_length=1)
+    services: list[Service] = Field(min_length=1, max_length=ITEMS_MAX)
     filed_by: Literal["victim", "family", "companion", "police", "social_worker"]
 
 
@@ -90,7 +91,8 @@ class ReferralData(_Data):
 
 class ConsentData(_Data):
     scope: ConsentScope
-    agency: str | None = None
+    # An office id or agency kind; kept in the case while consent stays withheld from it.
+    agency: str | None = Field(default=None, max_length=ID_MAX, pattern=OFFICE_ID_PATTERN)
 
 
 class TransferData(_Data):
@@ -107,7 +109,9 @@ class _Event(BaseModel):
 
     event_id: str = Field(pattern=EVENT_ID_PATTERN)
     case_id: str = Field(min_length=3, max_length=64)
-    occurred_at: AwareDatetime
+    # An RFC 3339 string (a number is refused), not before 1990; "not in the future" needs a clock, so the
+    # case's validator checks it against its own (`limits.check_occurred_at`).
+    occurred_at: Timestamp
     # Who reported it: an office id from the agency registry, or `operator:<name>` from the CLI.
     source: str | None = Field(default=None, max_length=100)
 
@@ -187,10 +191,10 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 class Sender(BaseModel):
-    """The office an event comes from, as the agreement registry describes it: its id and where it acts.
+    """The office an event comes from, as the agreement registry describes it.
 
-    The case itself decides whether the office takes part in it (`is_party`): it knows its province,
-    regency and referrals exactly, at the moment the event would apply.
+    The case itself decides what the office may say about it (`sinergi.domain.authority`): it knows its
+    referrals, notices and lead office exactly, at the moment the event would apply.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -199,18 +203,21 @@ class Sender(BaseModel):
     provinces: tuple[str, ...] = Field(default=(), description="empty: national")
     regencies: tuple[str, ...] = Field(default=(), description="empty: the whole province")
     countries: tuple[str, ...] = Field(default=(), description="missions abroad: the countries they cover")
+    # The agreement's `may_send` globs; None from senders older than the case's own check of them.
+    may_send: tuple[str, ...] | None = None
 
     def covers(self, province: str, regency: str | None, country: str | None = None) -> bool:
-        """Whether the office's jurisdiction includes this place."""
+        """Whether the office's jurisdiction includes this place (routing's question, never authority's)."""
         if self.countries:
             return country in self.countries
         if self.provinces and province not in self.provinces:
             return False
         return not self.regencies or regency in self.regencies
 
-    def is_party(self, province: str, regency: str | None, agencies: Iterable[str]) -> bool:
-        """An office speaks for a case it was referred, or one its jurisdiction covers."""
-        return self.office in agencies or self.covers(province, regency)
+    def is_party(self, agencies: Iterable[str]) -> bool:
+        """Whether the office is among a case's offices (`CaseAgencies`): for a case no worker answers
+        for any more. A running case decides with `authority.check`."""
+        return self.office in agencies
 
 
 class EventEnvelope(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sinergi.domain import clocks, routing, sharing
+from sinergi.domain import authority, clocks, limits, routing, sharing
 from sinergi.domain.case import (
     OPEN_REFERRAL,
     RULES_VERSION,
@@ -25,7 +25,7 @@ from sinergi.domain.case import (
     Stage,
 )
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES
-from sinergi.domain.notices import Deliver, Effect, Notice, SendNotice, StartContactSearch, StopDelivery
+from sinergi.domain.notices import Deliver, Effect, FindLead, Notice, SendNotice, StartContactSearch, StopDelivery
 from sinergi.domain.policy import Policy
 
 ART_26 = "UU 21/2007 Art. 26 (consent does not stop prosecution)"
@@ -274,9 +274,10 @@ def open_case(case: CaseInput, now: datetime, rules_version: int = RULES_VERSION
     return state, effects
 
 
-def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect]:
-    """Apply an accepted event (call `check` first). Returns the effects to carry out."""
-    state.applied_event_ids.append(event.event_id)
+def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None) -> list[Effect]:
+    """Apply an accepted event (call `check` first) from `sender` (None: an operator). Returns the effects
+    to carry out."""
+    state.applied[authority.applied_key(sender, event.event_id)] = authority.digest(event)
     state.note(now, "event", _describe(event), ref=event.event_id)
     triggers = [event.type]
     qualifier = getattr(event.data, "outcome", None) or getattr(event.data, "wellbeing", None) \
@@ -296,6 +297,7 @@ def apply(state: CaseState, policy: Policy, event, now: datetime) -> list[Effect
     # rule: T6, T21; branch: legal_track — their clocks start even on a closed case
     if not (state.closed and event.type not in ("legal.judgment_final", "case.data_breach_discovered")):
         effects += clocks.start_matching(state, policy, triggers, contexts, now)
+    limits.compact(state)
     return effects
 
 
@@ -534,7 +536,7 @@ def _referral_completed(s: CaseState, p: Policy, e, now: datetime) -> list[Effec
 def _referral_declined(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
     referral = s.referrals[e.data.referral_id]
     referral.status = "declined"
-    referral.reason = e.data.reason
+    referral.reason = limits.clip(e.data.reason, limits.REASON_MAX)
     clocks.cancel(s, lambda c: c.context == referral.referral_id, now, "referral declined")
     return reroute(s, referral, f"declined by {referral.office}: {e.data.reason or 'no reason given'}", now)
 
@@ -556,7 +558,8 @@ def reroute(s: CaseState, referral: Referral, why: str, now: datetime) -> list[E
 def escalate_referral(s: CaseState, text: str, now: datetime) -> list[Effect]:
     """A referral that cannot go through is escalated to the province task force (Perpres 49/2023)."""
     s.escalations.append(Escalation(clock="referral", rung=1, role="province task force", agency="gugus_tugas",
-                                    level="province", at=now, reason=text, source="Perpres 49/2023"))
+                                    level="province", at=now, reason=limits.clip(text, limits.REASON_MAX),
+                                    source="Perpres 49/2023"))
     s.note(now, "escalation", text)
     return [SendNotice(_notice(s, "escalation", "gugus_tugas", text, level="province"))]
 
@@ -689,6 +692,10 @@ def _transferred(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
         clocks.cancel(s, lambda c, rid=referral.referral_id: c.context == rid, now, "case transferred")
         replacement = _refer(s, referral.service, now, mandated_by=referral.mandated_by, kind=referral.kind)
         effects += [] if was_held and not replacement else replacement
+    if s.rules_version >= 4:
+        # The lead moves with the case: the new place's office of the lead kind, once found.
+        s.lead_office, s.lead_moved = None, True
+        effects.append(FindLead(authority.lead_kind(s)))
     return effects
 
 
@@ -828,7 +835,8 @@ def close(s: CaseState, p: Policy, reason: str, now: datetime) -> list[Effect]:
 
 def open_manual_task(s: CaseState, agency: str, reason: str, now: datetime,
                      referral_id: str | None = None) -> ManualTask:
-    task = ManualTask(id=s.next_id("M"), agency=agency, reason=reason, opened_at=now, referral_id=referral_id)
+    task = ManualTask(id=s.next_id("M"), agency=agency, reason=limits.clip(reason, limits.REASON_MAX), opened_at=now,
+                      referral_id=referral_id)
     s.manual_tasks.append(task)
     s.note(now, "task", f"manual task {task.id}: {reason}", task.id)
     return task

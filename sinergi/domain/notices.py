@@ -54,4 +54,11 @@ class StartContactSearch:
     started_at: datetime
 
 
-Effect = StartClock | Deliver | StopDelivery | SendNotice | StartContactSearch
+@dataclass(frozen=True)
+class FindLead:
+    """Find the office of agency kind `kind` for the case's (new) place: it leads the case from then on."""
+
+    kind: str
+
+
+Effect = StartClock | Deliver | StopDelivery | SendNotice | StartContactSearch | FindLead

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from sinergi.domain import clocks, lifecycle, routing
+from sinergi.domain import authority, clocks, lifecycle, limits, routing
 from sinergi.domain.case import OPEN_REFERRAL, CaseState, Escalation, ManualTask, TimelineEntry
 from sinergi.domain.policy import Policy
 
@@ -121,6 +121,10 @@ class CaseWhy(BaseModel):
     last_error: str | None
     open_manual_tasks: list[ManualTaskView]
     accepted_events: list[str]
+    # Who decides for the case besides operators (SPEC "Authority"); None while none is known.
+    lead_office: str | None = None
+    # The case holds as much as it may (`limits.STATE_SOFT_MAX_BYTES`): only operators' events are taken.
+    at_size_limit: bool = False
 
 
 def _referral_due(state: CaseState, referral_id: str) -> datetime | None:
@@ -199,4 +203,7 @@ def why(state: CaseState, policy: Policy) -> CaseWhy:
     errors = [r.last_error for r in state.referrals.values() if r.last_error]
     return CaseWhy(case_id=state.case_id, stage=str(state.stage), closed=state.closed, waiting_on=waiting,
                    next_deadline=next_deadline, last_error=errors[-1] if errors else None,
-                   open_manual_tasks=_open_tasks(state.manual_tasks), accepted_events=lifecycle.accepted_now(state))
+                   open_manual_tasks=_open_tasks(state.manual_tasks),
+                   accepted_events=lifecycle.accepted_now(state),
+                   lead_office=authority.lead_office(state),
+                   at_size_limit=limits.state_bytes(state) > limits.STATE_SOFT_MAX_BYTES)

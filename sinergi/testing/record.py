@@ -20,7 +20,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.binaries import temporal_test_server
-from sinergi.cases import NotAParty
+from sinergi.cases import NotAllowed, NotAParty
 from sinergi.temporal import ensure_search_attributes
 from sinergi.testing.cases import TEST_CONVERTER, Harness, event, harness
 
@@ -90,8 +90,8 @@ async def contact_lost_and_declined(h: Harness, env: WorkflowEnvironment) -> str
 
 
 async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
-    """Events as the gateway hands them over: each names its sending office, and the case checks that the
-    office takes part in it (a refused outsider leaves nothing in history)."""
+    """Events as the gateway hands them over: each names its sending office, and the case checks its
+    authority (a refused outsider, or a party deciding what only the lead may, leaves nothing in history)."""
     case_id = await h.open()
     offices = h.registry.offices
     as_office = lambda office_id: offices[office_id].sender  # noqa: E731
@@ -110,8 +110,22 @@ async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
     await h.cases.send(event(case_id, "case.transferred", source="bp3mi_kalsel", province="JATIM"),
                        sender=as_office("bp3mi_kalsel"))
     await env.sleep(timedelta(hours=1))
-    await h.cases.send(event(case_id, "consent.recorded", source="uptd_ppa_jatim", scope="services"),
-                       sender=as_office("uptd_ppa_jatim"))
+    # The transfer moved the lead to JATIM's BP3MI office: it decides consent. UPTD PPA JATIM covers the
+    # new province but was sent nothing: not a party; KBRI takes part but does not lead (SPEC "Authority").
+    try:
+        await h.cases.send(event(case_id, "consent.recorded", source="uptd_ppa_jatim", scope="services"),
+                           sender=as_office("uptd_ppa_jatim"))
+        raise AssertionError("the case applied an event from an office outside it")
+    except NotAParty:
+        pass
+    try:
+        await h.cases.send(event(case_id, "consent.recorded", source="kbri_kuala_lumpur", scope="services"),
+                           sender=as_office("kbri_kuala_lumpur"))
+        raise AssertionError("the case applied a decision from an office that does not lead it")
+    except NotAllowed:
+        pass
+    await h.cases.send(event(case_id, "consent.recorded", source="bp3mi_jatim", scope="services"),
+                       sender=as_office("bp3mi_jatim"))
     await h.send(case_id, "case.closed", reason="recorded for replay")
     return case_id
 

@@ -16,11 +16,19 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, NoticeReceipt, RouteRequest
-    from sinergi.domain import clocks, delivery, lifecycle, routing, views
+    from sinergi.domain import authority, clocks, delivery, lifecycle, limits, routing, views
     from sinergi.domain.agency_kinds import AGENCY_KINDS
     from sinergi.domain.case import RULES_VERSION, CaseInput, CaseState
     from sinergi.domain.events import EventEnvelope
-    from sinergi.domain.notices import Deliver, Effect, Notice, SendNotice, StartClock, StartContactSearch
+    from sinergi.domain.notices import (
+        Deliver,
+        Effect,
+        FindLead,
+        Notice,
+        SendNotice,
+        StartClock,
+        StartContactSearch,
+    )
     from sinergi.workflows import messages as m
     from sinergi.workflows.observe import CaseObserver
 
@@ -76,7 +84,8 @@ class CaseWorkflow:
             self._state: CaseState = case.state
         else:
             self._state, self._pending = lifecycle.open_case(case, workflow.now(), _rules_version())
-        self._applied = set(self._state.applied_event_ids)
+        # What the size guard reads (`limits.STATE_SOFT_MAX_BYTES`); measured again after every event.
+        self._size = limits.state_bytes(self._state)
         self._deliveries: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._published: dict[str, object] = {}
@@ -109,6 +118,7 @@ class CaseWorkflow:
             if self._finished():
                 break
             if workflow.info().is_continue_as_new_suggested():
+                limits.compact(self._state)
                 workflow.continue_as_new(m_input(self._case, self._state))
         await workflow.wait_condition(lambda: not self._state.outbox)
         return m.CaseResult(case_id=self._state.case_id, closure_reason=self._state.closure_reason,
@@ -137,29 +147,43 @@ class CaseWorkflow:
         # The SDK runs each update's validator and then its handler in one task, and this handler does not
         # await before it applies: no other update (a transfer, say) can change the case in between, so
         # the validator's checks (membership, stage) still hold here. Keep it that way.
-        event = envelope.event
-        if event.event_id in self._applied:
+        event, sender = envelope.event, envelope.sender
+        if authority.already_applied(self._state, sender, event) is not None:
             # Two copies validated in the same task: the second is a duplicate, applied once.
             return self._outcome(event.event_id, duplicate=True)
-        self._applied.add(event.event_id)
-        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now()))
+        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender))
         self._publish()
+        self._size = limits.state_bytes(self._state)
         return self._outcome(event.event_id, duplicate=False)
 
     @apply_event.validator
     def _validate_event(self, envelope: EventEnvelope) -> None:
         # A validator, so a refused or duplicate event never reaches history. It must not change state.
+        # Validators are not run on replay: changing what they refuse needs no patch.
         event, sender, s = envelope.event, envelope.sender, self._state
-        # Membership first: an office outside the case learns nothing of it, not even a duplicate.
-        if sender is not None and not sender.is_party(s.province, s.regency, s.agencies()):
-            raise ApplicationError(f"office {sender.office} is not part of case {s.case_id}", type="NotAParty",
-                                   non_retryable=True)
-        if event.event_id in self._applied:
+        # Authority first (membership before anything): an office outside the case learns nothing of it,
+        # not even a duplicate.
+        try:
+            authority.check(s, event, sender)
+        except authority.Refused as refused:
+            raise ApplicationError(refused.reason, type=m.AUTHORITY_ERRORS[refused.code], non_retryable=True) from None
+        seen = authority.already_applied(s, sender, event)
+        if seen:
             # The outcome rides along, so the caller answers "duplicate" without asking the case again.
             raise ApplicationError(f"event {event.event_id} was already applied",
                                    self._outcome(event.event_id, duplicate=True), type="DuplicateEvent",
                                    non_retryable=True)
+        if seen is False:
+            raise ApplicationError(f"event id {event.event_id} was already used by {authority.sending_office(sender)} "
+                                   "for an event with other content: use a new event id", type="EventIdReused",
+                                   non_retryable=True)
         try:
+            if reason := limits.occurred_at_refusal(event.occurred_at, workflow.now()):
+                raise lifecycle.EventRefused(f"{event.type} refused: {reason}", lifecycle.accepted_now(s))
+            if sender is not None and self._size > limits.STATE_SOFT_MAX_BYTES:
+                # Bounded by construction: past this only operators (who can close or review it) add to it.
+                raise lifecycle.EventRefused(f"{event.type} refused: the case has reached its size limit "
+                                             "and takes events from operators only", [])
             lifecycle.check(self._state, event)
         except lifecycle.EventRefused as refused:
             raise ApplicationError(refused.reason, m.EventRefusal(reason=refused.reason, accepted=refused.accepted),
@@ -174,9 +198,11 @@ class CaseWorkflow:
         return views.timeline(self._state)
 
     @workflow.query(name=m.APPLIED)
-    def applied(self, event_id: str) -> m.EventOutcome | None:
-        """The outcome of an event this case applied, as its duplicate would be answered; None if never."""
-        return self._outcome(event_id, duplicate=True) if event_id in self._applied else None
+    def applied(self, question: m.AppliedQuestion) -> m.EventOutcome | None:
+        """The outcome of an event this case applied, as its duplicate would be answered; None if never or
+        with other content."""
+        applied = authority.already_applied(self._state, question.sender, question.event)
+        return self._outcome(question.event.event_id, duplicate=True) if applied else None
 
     def _outcome(self, event_id: str, *, duplicate: bool) -> m.EventOutcome:
         return m.EventOutcome(case_id=self._state.case_id, event_id=event_id, stage=self._state.stage,
@@ -200,6 +226,8 @@ class CaseWorkflow:
                 self._spawn(self._send_notice(effect.notice))
             elif isinstance(effect, StartContactSearch):
                 self._spawn(self._contact_search())
+            elif isinstance(effect, FindLead):
+                self._spawn(self._find_lead(effect.kind))
             # StopDelivery needs no action here: the delivery coroutine watches its referral's status.
 
     def _spawn(self, coroutine) -> None:
@@ -322,6 +350,8 @@ class CaseWorkflow:
                     retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
                     else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
+            if receipt.office:
+                authority.notified(self._state, receipt.office)  # it now knows of the case: a party
         except (ActivityError, ApplicationError) as err:
             text = f"notice {notice.notice_id} ({notice.purpose}) refused: {err.cause or err}"
         self._state.note(workflow.now(), "notice", text, notice.notice_id)
@@ -341,6 +371,19 @@ class CaseWorkflow:
             if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
                 raise  # a refusal is final, as it is for the activity
             return None
+
+    async def _find_lead(self, kind: str) -> None:
+        """After a transfer: the new place's office of the lead kind leads the case (rules v4)."""
+        s = self._state
+        request = RouteRequest(kind=kind, province=s.province, regency=s.regency,
+                               country=self._case.intake.situation.location_country if s.facts.abroad else None)
+        route = await workflow.execute_local_activity_method(
+            AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT,
+            summary=f"Find the {AGENCY_KINDS.get(kind, kind)} office that leads the case")
+        authority.found_lead(s, route.office)
+        s.note(workflow.now(), "stage", f"lead office: {route.office}" if route.office else
+               f"no {kind} office covers {s.province}/{s.regency or '-'}: operators decide for the case")
+        self._publish()
 
     async def _contact_search(self) -> None:
         # branch: contact_lost
@@ -372,6 +415,7 @@ class CaseWorkflow:
                 updates.append(keys[name].value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
+        limits.compact(s)
         workflow.set_current_details(_details(s, self._policy))
         self._observer.changed(s)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio.common import SearchAttributeKey
 
+from sinergi.domain.events import Event, Sender
+
 APPLY_EVENT = "apply_event"
 STATUS = "status"
 TIMELINE = "timeline"
@@ -32,6 +34,17 @@ class EventOutcome(BaseModel):
     event_id: str
     stage: str
     duplicate: bool
+
+
+class AppliedQuestion(BaseModel):
+    """`applied`: did the case apply this event, from this sender (None: an operator), with this content?"""
+
+    event: Event
+    sender: Sender | None = None
+
+
+# `ApplicationError.type` of each refusal by the case's authority (`sinergi.domain.authority.Refused.code`).
+AUTHORITY_ERRORS = {"not_a_party": "NotAParty", "not_allowed": "NotAllowed"}
 
 
 class CaseResult(BaseModel):

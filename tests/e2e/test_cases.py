@@ -161,16 +161,18 @@ async def test_a_case_from_intake_to_closure_through_every_case_command(cli: Cli
     # Refused like the gateway's 403: an office outside the case (JATIM, for a KALSEL case) cannot speak for it.
     assert_user_error(stranger, 1, "uptd_ppa_jatim is not part of case", "operator")
 
-    # An event on behalf of an office whose agreement allows it; then the same event id again.
+    # An event on behalf of the office that leads the case (it registered the intake: SPEC "Authority"),
+    # whose agreement allows it; then the same event id again.
+    assert "Lead office: bp3mi_kalsel" in text
     event_id = f"e2e-{uuid.uuid4().hex}"
     applied = ok(await cli("case", "event", case_id, "identification.screening_completed", "--data", SCREENED,
-                           "--as", "uptd_ppa_kalsel", "--event-id", event_id, "--json"), as_json=True)
+                           "--as", "bp3mi_kalsel", "--event-id", event_id, "--json"), as_json=True)
     assert set(applied) >= EVENT_KEYS
     assert applied == applied | {"case_id": case_id, "event_id": event_id, "stage": "protection", "duplicate": False}
 
     again, why_json, timeline_json, timeline_text = await gather(
         cli("case", "event", case_id, "identification.screening_completed", "--data", SCREENED,
-            "--as", "uptd_ppa_kalsel", "--event-id", event_id, "--json"),
+            "--as", "bp3mi_kalsel", "--event-id", event_id, "--json"),
         cli("case", "why", case_id, "--json"),
         cli("case", "timeline", case_id, "--json"),
         cli("case", "timeline", case_id))
@@ -180,7 +182,7 @@ async def test_a_case_from_intake_to_closure_through_every_case_command(cli: Cli
     assert "protection.shelter_admitted" in w["accepted_events"]
     assert "identification.screening_completed" not in w["accepted_events"]
     entries = ok(timeline_json, as_json=True)["entries"]
-    assert [e for e in entries if "uptd_ppa_kalsel" in e["text"] and e["kind"] == "event"], entries  # who sent it
+    assert [e for e in entries if "bp3mi_kalsel" in e["text"] and e["kind"] == "event"], entries  # who sent it
     assert [aware(e["at"]) for e in entries] == sorted(aware(e["at"]) for e in entries)  # in time order
     text = ok(timeline_text)
     assert "case opened" in text and "identification.screening_completed" in text and WITA in text

@@ -34,7 +34,8 @@ TEST_SETTINGS = GatewaySettings(max_body_bytes=4096, read_timeout_seconds=0.5, a
 
 # Offices of the sandbox registry, by their relation to a default test case (KALSEL, Kabupaten Banjar,
 # a PMI back from Malaysia: referred to kbri_kuala_lumpur).
-PROVINCE_OFFICE = "uptd_ppa_kalsel"  # covers the whole province; may send consent.*, protection.*
+LEAD = "bp3mi_kalsel"  # registered the intake and screens it: the case's lead office; may send consent.*
+PROVINCE_OFFICE = "uptd_ppa_kalsel"  # covers the whole province, but the case sent it nothing: not a party
 POLICE = "polda_kalsel"  # part of the case, but may not send consent.*
 OTHER_PROVINCE = "uptd_ppa_jatim"  # may send consent.*, but covers JATIM only
 OTHER_REGENCY = "uptd_ppa_banjarmasin"  # covers Kota Banjarmasin only

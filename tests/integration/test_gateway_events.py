@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from gateway_kit import (
+    LEAD,
     OTHER_PROVINCE,
     OTHER_REGENCY,
     POLICE,
@@ -52,7 +53,7 @@ async def assert_refused(kit, case_id, response, status: int, error: str) -> dic
 async def test_a_signed_event_from_a_party_is_applied_with_202_and_its_outcome(kit, case_id):
     before = await kit.history_length(case_id)
     event = envelope(case_id, "consent.recorded", CONSENT)
-    response = await kit.post(PROVINCE_OFFICE, event)
+    response = await kit.post(LEAD, event)
     assert response.status == 202
     assert await response.json() == {"case_id": case_id, "event_id": event["event_id"], "stage": "identification",
                                      "duplicate": False}
@@ -61,39 +62,39 @@ async def test_a_signed_event_from_a_party_is_applied_with_202_and_its_outcome(k
 
 async def test_a_replayed_event_with_a_fresh_timestamp_is_a_200_duplicate_applied_once(kit, case_id):
     event = envelope(case_id, "consent.recorded", CONSENT)
-    assert (await kit.post(PROVINCE_OFFICE, event)).status == 202
+    assert (await kit.post(LEAD, event)).status == 202
     after_first = await kit.settle(case_id)
     # Same webhook-id and body, signed again a moment later: what a retrying agency system sends.
-    replay = await kit.post(PROVINCE_OFFICE, event)
+    replay = await kit.post(LEAD, event)
     assert replay.status == 200
     assert (await replay.json())["duplicate"] is True
     # The identical request (same timestamp too), as an eavesdropper would replay it.
-    headers = kit.sign(PROVINCE_OFFICE, json.dumps(event).encode(), event["event_id"], at=minutes_ago(1))
-    again = await kit.post(PROVINCE_OFFICE, event, headers=headers)
+    headers = kit.sign(LEAD, json.dumps(event).encode(), event["event_id"], at=minutes_ago(1))
+    again = await kit.post(LEAD, event, headers=headers)
     assert again.status == 200
     assert await kit.history_length(case_id) == after_first
 
 
 async def test_an_event_the_case_does_not_accept_now_is_409_with_the_reason_and_accepted_types(kit, case_id):
     before = await kit.history_length(case_id)
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "protection.safe_placement_confirmed"))
+    response = await kit.post(LEAD, envelope(case_id, "reintegration.plan_agreed"))
     body = await assert_refused(kit, case_id, response, 409, "event_refused")
-    assert "safe_placement_confirmed" in body["details"]["reason"]
+    assert "plan_agreed" in body["details"]["reason"]
     assert "consent.recorded" in body["details"]["accepted"]
     assert await kit.history_length(case_id) == before
 
 
 async def test_an_event_for_an_unknown_case_is_404(kit):
-    response = await kit.post(PROVINCE_OFFICE, envelope("T-NOSUCHCASE", "consent.recorded", CONSENT))
+    response = await kit.post(LEAD, envelope("T-NOSUCHCASE", "consent.recorded", CONSENT))
     await assert_refused(kit, None, response, 404, "case_not_found")
 
 
 async def test_the_signing_office_is_the_source_whatever_the_body_claims(kit, case_id):
     event = envelope(case_id, "consent.recorded", {"scope": "legal"}, source="lpsk")
-    assert (await kit.post(PROVINCE_OFFICE, event)).status == 202
+    assert (await kit.post(LEAD, event)).status == 202
     timeline = await kit.harness.cases.timeline(case_id)
     text = " ".join(entry.text for entry in timeline.entries)
-    assert PROVINCE_OFFICE in text and "lpsk" not in text
+    assert LEAD in text and "lpsk" not in text
 
 
 # --- authorization --------------------------------------------------------------------------------
@@ -102,18 +103,19 @@ async def test_the_signing_office_is_the_source_whatever_the_body_claims(kit, ca
 async def test_an_office_sending_an_event_type_outside_its_agreement_is_403(kit, case_id):
     before = await kit.history_length(case_id)
     response = await kit.post(POLICE, envelope(case_id, "consent.recorded", CONSENT))
-    body = await assert_refused(kit, case_id, response, 403, "event_type_not_allowed")
+    body = await assert_refused(kit, case_id, response, 403, "not_allowed")
     assert "consent.recorded" in body["message"]
     assert await kit.history_length(case_id) == before
 
 
 async def test_no_office_may_send_an_internal_event_type(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "case.opened"))
-    await assert_refused(kit, case_id, response, 403, "event_type_not_allowed")
+    response = await kit.post(LEAD, envelope(case_id, "case.opened"))
+    await assert_refused(kit, case_id, response, 403, "not_allowed")
 
 
-@pytest.mark.parametrize("office", [OTHER_PROVINCE, OTHER_REGENCY])
+@pytest.mark.parametrize("office", [OTHER_PROVINCE, OTHER_REGENCY, PROVINCE_OFFICE])
 async def test_an_office_not_part_of_the_case_is_403(kit, case_id, office):
+    # PROVINCE_OFFICE covers the case's province and regency: covering is not taking part (SPEC "Authority").
     before = await kit.history_length(case_id)
     response = await kit.post(office, envelope(case_id, "consent.recorded", CONSENT))
     await assert_refused(kit, case_id, response, 403, "not_a_party")
@@ -121,36 +123,48 @@ async def test_an_office_not_part_of_the_case_is_403(kit, case_id, office):
 
 
 async def test_an_office_the_case_was_referred_to_is_a_party_outside_any_province(kit, case_id):
-    response = await kit.post(REFERRED_ABROAD, envelope(case_id, "consent.recorded", CONSENT))
+    response = await kit.post(REFERRED_ABROAD, envelope(case_id, "protection.shelter_admitted", {"facility": "KBRI"}))
     assert response.status == 202
 
 
-async def test_after_a_transfer_the_old_provinces_office_is_refused_and_the_new_ones_accepted(kit):
+async def test_a_party_that_does_not_lead_the_case_may_not_decide_for_it(kit, case_id):
+    before = await kit.history_length(case_id)
+    response = await kit.post(REFERRED_ABROAD, envelope(case_id, "consent.recorded", CONSENT))
+    body = await assert_refused(kit, case_id, response, 403, "not_allowed")
+    assert f"lead office ({LEAD})" in body["message"]
+    assert await kit.history_length(case_id) == before
+
+
+async def test_after_a_transfer_the_old_lead_is_refused_its_decisions_and_the_new_lead_accepted(kit):
     case_id = await kit.open_case()
-    assert (await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
-    moved = await kit.post("bp3mi_kalsel", envelope(case_id, "case.transferred", {"province": "JATIM"}))
+    assert (await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+    moved = await kit.post(LEAD, envelope(case_id, "case.transferred", {"province": "JATIM"}))
     assert moved.status == 202
-    refused = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
-    await assert_refused(kit, case_id, refused, 403, "not_a_party")
-    assert (await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+    await kit.settle(case_id)  # the transfer re-routes the referrals and finds the new lead
+    refused = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, refused, 403, "not_allowed")
+    # Covering JATIM does not make UPTD PPA JATIM a party; JATIM's BP3MI office leads now.
+    outsider = await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, outsider, 403, "not_a_party")
+    assert (await kit.post("bp3mi_jatim", envelope(case_id, "consent.recorded", CONSENT))).status == 202
 
 
-async def test_a_transfer_entered_by_an_operator_shuts_the_old_provinces_office_out_at_once(kit):
-    # Membership is the case's own answer at the moment it applies the event: nothing the gateway
-    # remembered of an earlier accepted event (here, a second ago) lets the old province back in.
+async def test_a_transfer_entered_by_an_operator_moves_the_lead_at_once(kit):
+    # Authority is the case's own answer at the moment it applies the event: nothing the gateway
+    # remembered of an earlier accepted event (here, a second ago) lets the old lead decide again.
     case_id = await kit.open_case()
-    assert (await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))).status == 202
+    assert (await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT))).status == 202
     await kit.harness.cases.send(event(case_id, "case.transferred", province="JATIM"))
     before = await kit.settle(case_id)  # the transfer re-routes the referrals
-    refused = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
-    await assert_refused(kit, case_id, refused, 403, "not_a_party")
+    refused = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT))
+    await assert_refused(kit, case_id, refused, 403, "not_allowed")
     assert await kit.history_length(case_id) == before
 
 
 async def test_an_office_outside_the_case_hears_403_not_that_its_event_was_a_duplicate(kit):
     case_id = await kit.open_case()
     applied = envelope(case_id, "consent.recorded", CONSENT)
-    assert (await kit.post(PROVINCE_OFFICE, applied)).status == 202
+    assert (await kit.post(LEAD, applied)).status == 202
     again = await kit.post(OTHER_PROVINCE, applied)
     body = await assert_refused(kit, case_id, again, 403, "not_a_party")
     assert "stage" not in json.dumps(body)
@@ -162,7 +176,7 @@ async def test_a_finished_case_refuses_an_outsider_with_403_and_a_party_with_409
     outsider = await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))
     body = await assert_refused(kit, case_id, outsider, 403, "not_a_party")
     assert "closed" not in body["message"]
-    party = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT))
+    party = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT))
     body = await assert_refused(kit, case_id, party, 409, "event_refused")
     assert "closed" in body["message"]
 
@@ -172,29 +186,29 @@ async def test_a_finished_case_refuses_an_outsider_with_403_and_a_party_with_409
 
 async def test_a_forged_signature_is_401(kit, case_id):
     event = envelope(case_id, "consent.recorded", CONSENT)
-    response = await kit.post(PROVINCE_OFFICE, event, secret_of="nobody-knows-this-office")
+    response = await kit.post(LEAD, event, secret_of="nobody-knows-this-office")
     body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
     assert body["message"] == "no matching signature"
 
 
 async def test_another_offices_valid_signature_is_401(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), secret_of=POLICE)
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), secret_of=POLICE)
     await assert_refused(kit, case_id, response, 401, "invalid_signature")
 
 
 async def test_a_signature_older_than_five_minutes_is_401(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(6))
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(6))
     body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
     assert "5 minutes" in body["message"]
 
 
 async def test_a_signature_from_the_future_is_401(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(-6))
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), at=minutes_ago(-6))
     await assert_refused(kit, case_id, response, 401, "invalid_signature")
 
 
 async def test_missing_signature_headers_are_401(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), signed=False)
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), signed=False)
     body = await assert_refused(kit, case_id, response, 401, "invalid_signature")
     assert "missing" in body["message"]
 
@@ -202,14 +216,14 @@ async def test_missing_signature_headers_are_401(kit, case_id):
 @pytest.mark.parametrize("garbled", ["v1", "v1,!!!notbase64", "v1,a,b", "v2,abc"])
 async def test_a_garbled_signature_header_is_401(kit, case_id, garbled):
     event = envelope(case_id, "consent.recorded", CONSENT)
-    response = await kit.post(PROVINCE_OFFICE, event, headers={"webhook-signature": garbled})
+    response = await kit.post(LEAD, event, headers={"webhook-signature": garbled})
     await assert_refused(kit, case_id, response, 401, "invalid_signature")
 
 
 async def test_an_unknown_office_is_answered_exactly_like_a_bad_signature(kit, case_id):
     event = envelope(case_id, "consent.recorded", CONSENT)
     unknown = await kit.post("no_such_office", event)
-    forged = await kit.post(PROVINCE_OFFICE, event, secret_of="no_such_office")
+    forged = await kit.post(LEAD, event, secret_of="no_such_office")
     assert unknown.status == forged.status == 401
     assert await unknown.json() == await forged.json()
 
@@ -220,20 +234,20 @@ async def test_an_unknown_office_is_answered_exactly_like_a_bad_signature(kit, c
 async def test_an_invalid_event_is_400_naming_each_bad_field(kit, case_id):
     event = envelope(case_id, "identification.screening_completed", {"outcome": "maybe", "colour": "red"},
                      occurred_at="yesterday")
-    response = await kit.post(PROVINCE_OFFICE, event)
+    response = await kit.post(LEAD, event)
     body = await assert_refused(kit, case_id, response, 400, "invalid_event")
     fields = {problem["field"] for problem in body["details"]}
     assert fields == {"occurred_at", "data.outcome", "data.colour"}
 
 
 async def test_an_unknown_event_type_is_400_on_the_type_field(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "case.teleported"))
+    response = await kit.post(LEAD, envelope(case_id, "case.teleported"))
     body = await assert_refused(kit, case_id, response, 400, "invalid_event")
     assert [p["field"] for p in body["details"]] == ["type"]
 
 
 async def test_a_webhook_id_other_than_the_event_id_is_400(kit, case_id):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), msg_id="msg-other")
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), msg_id="msg-other")
     await assert_refused(kit, case_id, response, 400, "webhook_id_mismatch")
 
 
@@ -247,15 +261,15 @@ async def test_a_webhook_id_other_than_the_event_id_is_400(kit, case_id):
     (b"", "JSON"),
 ])
 async def test_a_malformed_body_is_400_even_when_signed(kit, case_id, body, problem):
-    headers = kit.sign(PROVINCE_OFFICE, body.decode("utf-8", "replace").encode(), "msg-1")
-    response = await kit.post(PROVINCE_OFFICE, body, headers=headers, signed=False)
+    headers = kit.sign(LEAD, body.decode("utf-8", "replace").encode(), "msg-1")
+    response = await kit.post(LEAD, body, headers=headers, signed=False)
     result = await assert_refused(kit, case_id, response, 400, "invalid_body")
     assert problem in result["message"]
 
 
 async def test_a_body_over_max_body_bytes_is_413(kit, case_id):
     event = envelope(case_id, "consent.recorded", CONSENT, padding="x" * TEST_SETTINGS.max_body_bytes)
-    response = await kit.post(PROVINCE_OFFICE, event)
+    response = await kit.post(LEAD, event)
     await assert_refused(kit, case_id, response, 413, "payload_too_large")
 
 
@@ -264,7 +278,7 @@ async def test_a_chunked_body_over_max_body_bytes_is_413(kit, case_id):
         for _ in range(10):
             yield b" " * 1024
 
-    response = await kit.client.post(f"/v1/agencies/{PROVINCE_OFFICE}/events", data=chunks(),
+    response = await kit.client.post(f"/v1/agencies/{LEAD}/events", data=chunks(),
                                      headers={"Content-Type": "application/json"})
     await assert_refused(kit, case_id, response, 413, "payload_too_large")
 
@@ -272,14 +286,14 @@ async def test_a_chunked_body_over_max_body_bytes_is_413(kit, case_id):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "application/json; charset=latin-1", ""])
 async def test_a_body_that_is_not_utf8_json_by_its_content_type_is_415(kit, case_id, content_type):
-    response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT),
+    response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT),
                               content_type=content_type)
     await assert_refused(kit, case_id, response, 415, "unsupported_media_type")
 
 
 async def test_a_client_too_slow_to_send_its_body_gets_408(kit):
     reader, writer = await asyncio.open_connection(*kit.address)
-    writer.write(f"POST /v1/agencies/{PROVINCE_OFFICE}/events HTTP/1.1\r\nHost: x\r\n"
+    writer.write(f"POST /v1/agencies/{LEAD}/events HTTP/1.1\r\nHost: x\r\n"
                  "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"event_id\":".encode())
     await writer.drain()
     status_line = await asyncio.wait_for(reader.readline(), timeout=5)
@@ -292,7 +306,7 @@ async def test_a_client_too_slow_to_send_its_body_gets_408(kit):
 async def test_a_client_hanging_up_mid_body_is_a_client_error_not_a_gateway_bug(kit, framing):
     with capture_logs() as logs:
         _, writer = await asyncio.open_connection(*kit.address)
-        writer.write(f"POST /v1/agencies/{PROVINCE_OFFICE}/events HTTP/1.1\r\nHost: x\r\n"
+        writer.write(f"POST /v1/agencies/{LEAD}/events HTTP/1.1\r\nHost: x\r\n"
                      "Content-Type: application/json\r\n".encode() + framing)
         await writer.drain()
         writer.close()
@@ -307,7 +321,7 @@ async def test_a_client_hanging_up_mid_body_is_a_client_error_not_a_gateway_bug(
 async def test_unknown_routes_and_methods_answer_json_errors(kit):
     missing = await kit.client.get("/v1/nothing")
     assert missing.status == 404 and (await missing.json())["error"] == "not_found"
-    wrong = await kit.client.get(f"/v1/agencies/{PROVINCE_OFFICE}/events")
+    wrong = await kit.client.get(f"/v1/agencies/{LEAD}/events")
     assert wrong.status == 405 and (await wrong.json())["error"] == "method_not_allowed"
 
 
@@ -316,7 +330,7 @@ async def test_unknown_routes_and_methods_answer_json_errors(kit):
 
 async def test_concurrent_deliveries_of_the_same_events_apply_each_exactly_once(kit, case_id):
     events = [envelope(case_id, "consent.recorded", CONSENT) for _ in range(8)]
-    responses = await asyncio.gather(*(kit.post(PROVINCE_OFFICE, e) for e in events for _ in range(3)))
+    responses = await asyncio.gather(*(kit.post(LEAD, e) for e in events for _ in range(3)))
     by_event: dict[str, list[int]] = {}
     for response in responses:
         body = await response.json()
@@ -338,7 +352,7 @@ async def test_events_queued_behind_a_case_that_does_not_answer_get_503_within_t
 
         async def post_timed(event):
             began = time.monotonic()
-            response = await stalled.post(PROVINCE_OFFICE, event)
+            response = await stalled.post(LEAD, event)
             return response, time.monotonic() - began
 
         answers = await asyncio.gather(*(post_timed(envelope(case_id, "consent.recorded", CONSENT))
@@ -351,11 +365,11 @@ async def test_events_queued_behind_a_case_that_does_not_answer_get_503_within_t
 
 
 async def test_secrets_never_reach_logs_or_error_bodies(kit, case_id):
-    secret = kit.secrets[PROVINCE_OFFICE]
+    secret = kit.secrets[LEAD]
     bodies = []
     with capture_logs() as logs:
         for kwargs in ({"secret_of": POLICE}, {"at": minutes_ago(10)}, {"msg_id": "other"}, {}):
-            response = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT), **kwargs)
+            response = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT), **kwargs)
             bodies.append(await response.text())
         await kit.post(OTHER_PROVINCE, envelope(case_id, "consent.recorded", CONSENT))
     text = json.dumps(logs, default=str) + "".join(bodies)
@@ -369,6 +383,6 @@ async def test_one_event_id_sent_to_two_cases_is_applied_to_each(kit, case_id):
     # One id for two different cases: each case dedupes its own events, so both apply.
     other = await kit.open_case()
     event_id = f"gw-{uuid.uuid4().hex[:12]}"
-    first = await kit.post(PROVINCE_OFFICE, envelope(case_id, "consent.recorded", CONSENT, event_id=event_id))
-    second = await kit.post(PROVINCE_OFFICE, envelope(other, "consent.recorded", CONSENT, event_id=event_id))
+    first = await kit.post(LEAD, envelope(case_id, "consent.recorded", CONSENT, event_id=event_id))
+    second = await kit.post(LEAD, envelope(other, "consent.recorded", CONSENT, event_id=event_id))
     assert (first.status, second.status) == (202, 202)

@@ -13,11 +13,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from gateway_kit import OTHER_PROVINCE, POLICE, PROVINCE_OFFICE, REFERRED_ABROAD, gateway_for
+from gateway_kit import LEAD, OTHER_PROVINCE, POLICE, PROVINCE_OFFICE, REFERRED_ABROAD, gateway_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-OFFICES = [PROVINCE_OFFICE] * 5 + [POLICE, OTHER_PROVINCE, REFERRED_ABROAD, "no_such_office", "UPPER",
+OFFICES = [LEAD] * 3 + [PROVINCE_OFFICE] * 2 + [POLICE, OTHER_PROVINCE, REFERRED_ABROAD, "no_such_office", "UPPER",
            "x" * 80, "%2e%2e"]
 # Types an agency sends, with data that fits. Events that would close the case or move its stage are left
 # out, so every example meets the same open case in `identification`.

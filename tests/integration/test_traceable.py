@@ -129,8 +129,10 @@ async def test_each_event_gives_the_case_one_span_handled_when_applied_or_valida
                     "occurred_at": datetime.now(UTC).isoformat(), "data": {"scope": "services"}}
 
         applied, outsider = consent(), consent()
-        assert await post("uptd_ppa_kalsel", applied) == 202
-        assert await post("uptd_ppa_kalsel", applied) == 200  # the same event again: a duplicate
+        # BP3MI registered the intake: it leads the case once its screening referral has found it.
+        await eventually(lambda: _lead_is(stack.cases, case_id, "bp3mi_kalsel"))
+        assert await post("bp3mi_kalsel", applied) == 202
+        assert await post("bp3mi_kalsel", applied) == 200  # the same event again: a duplicate
         assert await post("uptd_ppa_banjarmasin", outsider) == 403  # covers Kota Banjarmasin, not this case
 
     def case_spans(event_id: str, status: int) -> list:
@@ -249,3 +251,7 @@ async def test_the_workers_prometheus_endpoint_serves_sinergi_counters(dev_env, 
 def _scrape(address: str) -> str:
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=2) as response:
         return response.read().decode()
+
+
+async def _lead_is(cases, case_id: str, office: str) -> None:
+    assert (await cases.why(case_id)).lead_office == office

@@ -225,10 +225,16 @@ def test_an_office_covers_its_countries_or_its_jurisdiction() -> None:
     assert Office(id="lpsk_x", name="x", kind="lpsk").sender.covers("JATIM", None)
 
 
-def test_an_office_is_a_party_of_a_case_it_was_referred_or_one_its_jurisdiction_covers() -> None:
+def test_a_finished_case_counts_as_parties_only_its_offices_never_the_offices_covering_its_place() -> None:
     province = Office(id="uptd_ppa_x", name="x", kind="uptd_ppa", provinces=["KALSEL"]).sender
-    assert province.is_party("KALSEL", None, []) and not province.is_party("JATIM", None, ["lpsk", "lpsk_pusat"])
-    assert province.is_party("JATIM", None, ["uptd_ppa_x"])  # referred: a party wherever the case is
+    assert not province.is_party(["lpsk", "lpsk_pusat"])  # covering KALSEL is not taking part
+    assert province.is_party(["uptd_ppa_x"])  # referred: a party wherever the case is
     mission = Office(id="kbri_x", name="x", kind="kbri", countries=["MY"]).sender
-    assert not mission.is_party("KALSEL", None, ["kbri"])  # the kind alone is not the office
-    assert mission.is_party("KALSEL", None, ["kbri", "kbri_x"])
+    assert not mission.is_party(["kbri"])  # the kind alone is not the office
+    assert mission.is_party(["kbri", "kbri_x"])
+
+
+def test_an_office_as_sender_carries_its_agreement_for_the_case_to_check() -> None:
+    office = Office(id="ngo_x", name="x", kind="ngo", may_send=["referral.*"])
+    assert office.sender.may_send == ("referral.*",)
+    assert office.may_send_type("referral.accepted") and not office.may_send_type("case.opened")

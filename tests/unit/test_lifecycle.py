@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from casebook import CASE_ID, CHILD_DOB, DOMESTIC, NO_CONSENT, POLICY, T0, Case, delivered_ids, notices, started
 
-from sinergi.domain import delivery, lifecycle
+from sinergi.domain import authority, delivery, lifecycle
 from sinergi.domain.case import Stage
 from sinergi.domain.notices import Deliver, StartContactSearch, StopDelivery
 from sinergi.testing.cases import SAMPLE_DOB, SAMPLE_NAME, SAMPLE_PHONE, event
@@ -884,5 +884,5 @@ def test_applying_an_event_records_it_once_in_the_timeline_and_applied_ids() -> 
     case = Case()
     e = event(CASE_ID, "case.contact_lost", event_id="evt-42", source="bp3mi_kalsel")
     lifecycle.apply(case.s, POLICY, e, case.now)
-    assert case.s.applied_event_ids == ["evt-42"]
+    assert case.s.applied == {authority.applied_key(None, "evt-42"): authority.digest(e)}
     assert [t.text for t in case.s.timeline if t.ref == "evt-42"] == ["case.contact_lost by bp3mi_kalsel"]

@@ -15,9 +15,10 @@ from workflow_kit import (
     to_rehabilitation,
 )
 
-from sinergi.cases import EventRejected, NotAParty
+from sinergi.cases import EventIdReused, EventRejected, NotAllowed, NotAParty
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.cases import event
+from sinergi.testing.waiting import eventually
 
 
 async def test_refused_event_raises_with_its_reason_and_adds_nothing_to_history(skipping_env):
@@ -63,10 +64,11 @@ async def test_same_event_id_twice_is_applied_once(skipping_env):
         again = await send(h, case_id, "identification.screening_completed", event_id="bp3mi-2026-0001",
                            outcome="presumed_victim")
         assert again.duplicate is True and again.event_id == "bp3mi-2026-0001" and again.stage == "protection"
-        # A redelivery need not be byte-identical (a retry with another timestamp): the id decides.
-        third = await send(h, case_id, "identification.screening_completed", event_id="bp3mi-2026-0001",
-                           outcome="not_victim")
-        assert third.duplicate is True
+        # A redelivery need not be byte-identical (a retry with another timestamp); other content under the
+        # same id is no redelivery: refused as a reused id, and nothing changes (SPEC "Authority").
+        with pytest.raises(EventIdReused, match="other content"):
+            await send(h, case_id, "identification.screening_completed", event_id="bp3mi-2026-0001",
+                       outcome="not_victim")
 
         timeline = await h.cases.timeline(case_id)
         assert [e.ref for e in timeline.entries if e.kind == "event"].count("bp3mi-2026-0001") == 1
@@ -203,12 +205,23 @@ async def test_the_case_refuses_an_office_that_takes_no_part_in_it_and_records_n
                 await h.cases.send(built, sender=stranger)
         assert await recorded_events(h, case_id) == before
 
-        assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
-                                       sender=in_province)).duplicate
-        await send(h, case_id, "case.transferred", province="JATIM")
-        with pytest.raises(NotAParty):
+        # Covering the case's province makes no office a party (SPEC "Authority").
+        with pytest.raises(NotAParty, match="office uptd_ppa_kalsel is not part"):
             await h.cases.send(event(case_id, "consent.recorded", scope="services"), sender=in_province)
-        # The new province's office now covers it; the office it was referred to stays a party.
-        for sender in (stranger, offices[referred].sender):
-            assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
-                                           sender=sender)).duplicate
+        lead = (await h.cases.why(case_id)).lead_office
+        assert lead == "bp3mi_kalsel"
+        assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
+                                       sender=offices[lead].sender)).duplicate
+        await send(h, case_id, "case.transferred", province="JATIM")
+        # The lead moves to the new place's office of its kind; the old lead stays a party, not the lead.
+        await eventually(lambda: _lead_is(h, case_id, "bp3mi_jatim"))
+        with pytest.raises(NotAParty):
+            await h.cases.send(event(case_id, "consent.recorded", scope="services"), sender=stranger)
+        with pytest.raises(NotAllowed, match=r"lead office \(bp3mi_jatim\)"):
+            await h.cases.send(event(case_id, "consent.recorded", scope="services"), sender=offices[lead].sender)
+        assert not (await h.cases.send(event(case_id, "consent.recorded", scope="services"),
+                                       sender=offices["bp3mi_jatim"].sender)).duplicate
+
+
+async def _lead_is(h, case_id: str, office: str) -> None:
+    assert (await h.cases.why(case_id)).lead_office == office

@@ -1,0 +1,90 @@
+"""Limits (SPEC "Limits"): bad input never grows a case without bound.
+
+Every string an office or operator sends has a maximum length and every list a maximum size, so one
+event is small; the case then keeps only what its rules need (`compact`), so many events are small too.
+Whatever is trimmed here lives on in the workflow's history and, later, in the case record; the state
+carried across continue-as-new stays well under `STATE_MAX_BYTES` however long the case lives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+
+if TYPE_CHECKING:
+    from sinergi.domain.case import CaseState
+
+NAME_MAX = 200  # names: a facility, a mission, an office's name
+TEXT_MAX = 2_000  # free text: a reason, a note
+ID_MAX = 100  # ids and codes: a report number, an office id, an indicator
+ITEMS_MAX = 50  # any list
+DOCUMENT_MAX_BYTES = 64 * 1024  # one JSON document: an event envelope, an intake
+
+OFFICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
+
+# The state a case carries across continue-as-new must stay under this (the payload limit is 2 MB; a
+# workflow task whose continue-as-new input is larger fails for good). Past `STATE_SOFT_MAX_BYTES` a case
+# takes events from operators only: the largest growth one event can cause then still fits.
+STATE_MAX_BYTES = 256 * 1024
+STATE_SOFT_MAX_BYTES = 160 * 1024
+# What the case keeps of what only grows: the newest timeline entries and applied-event keys. The timeline
+# is for people (`case timeline`); the rules read none of it. Applied keys answer a retried event as a
+# duplicate: an office retries within minutes (Standard Webhooks), not after 500 later events.
+TIMELINE_KEPT = 250
+APPLIED_KEPT = 500
+NOTE_MAX = 300  # a timeline entry's text as the case keeps it
+REASON_MAX = 500  # a reason (a decline, an escalation, a manual task) as the case keeps it
+
+EARLIEST_OCCURRED_AT = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=1)  # clocks drift and zones get confused, but not by more than a day
+
+
+def _no_number(value: object) -> object:
+    # pydantic reads a number as seconds since 1970: `12345` would be an event of 1970. Refuse it.
+    if isinstance(value, int | float):  # bool is an int too
+        raise ValueError("expected an RFC 3339 date-time string, e.g. 2026-11-27T08:00:00+08:00")
+    return value
+
+
+def _not_before_1990(value: datetime) -> datetime:
+    if value < EARLIEST_OCCURRED_AT:
+        raise ValueError("must not be before 1990-01-01")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_no_number), AfterValidator(_not_before_1990)]
+
+
+def occurred_at_refusal(occurred_at: datetime, now: datetime) -> str | None:
+    """Why an event's `occurred_at` is refused at `now` (more than a day ahead), or None."""
+    if occurred_at > now + LATEST_AHEAD:
+        return f"occurred_at {occurred_at.isoformat()} is more than a day in the future"
+    return None
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """`text` cut to `limit` characters, marked with an ellipsis when cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def compact(state: CaseState) -> None:
+    """Keep only what the rules need of what grows with every event (in place, idempotent)."""
+    if len(state.timeline) > TIMELINE_KEPT:
+        dropped = len(state.timeline) - TIMELINE_KEPT
+        state.timeline_trimmed += dropped
+        del state.timeline[:dropped]
+    if len(state.applied) > APPLIED_KEPT:
+        for key in list(state.applied)[: len(state.applied) - APPLIED_KEPT]:
+            del state.applied[key]
+    if len(state.applied_event_ids) > APPLIED_KEPT:  # ids of events applied before keys were per office
+        del state.applied_event_ids[: len(state.applied_event_ids) - APPLIED_KEPT]
+
+
+def state_bytes(state: CaseState) -> int:
+    """The size of the state as it would be carried across continue-as-new (JSON, before encryption)."""
+    return len(state.model_dump_json())

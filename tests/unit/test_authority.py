@@ -1,0 +1,167 @@
+"""Who may say what about a case (SPEC "Authority"), and what the case keeps of what grows (SPEC "Limits").
+
+Each test drives the pure domain as the workflow's validator and handler do: `authority.check`, then
+`lifecycle.check` and `lifecycle.apply`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from casebook import CASE_ID, CHILD_DOB, DOMESTIC, POLICY, REGISTRY, Case
+from pydantic import ValidationError
+
+from sinergi.domain import authority, lifecycle, limits
+from sinergi.domain.events import parse_event
+from sinergi.testing.cases import event
+
+
+def sender(office_id: str):
+    return REGISTRY.offices[office_id].sender
+
+
+def refusal(case: Case, type_: str, office_id: str, **data) -> authority.Refused:
+    with pytest.raises(authority.Refused) as caught:
+        authority.check(case.s, event(CASE_ID, type_, source=office_id, **data), sender(office_id))
+    return caught.value
+
+
+def opened(**overrides) -> Case:
+    """A domestic adult case from BP3MI (its screening referral delivered: BP3MI's office leads)."""
+    case = Case(**{**DOMESTIC, **overrides})
+    case.deliver()
+    return case
+
+
+def test_covering_the_province_does_not_make_an_office_a_party() -> None:
+    case = opened()
+    # Reproduction of the review: POLDA with no referral in the case closed it as "not a victim"; UPTD PPA
+    # (covering the regency) withdrew consent; the NGO marked contact lost.
+    refused = refusal(case, "identification.screening_completed", "polda_kalsel", outcome="not_victim")
+    assert refused.code == "not_a_party"
+    assert refusal(case, "consent.withdrawn", "uptd_ppa_banjar", scope="services").code == "not_a_party"
+    assert refusal(case, "case.contact_lost", "ngo_kalsel").code == "not_a_party"
+
+
+def test_the_office_that_registered_the_intake_leads_the_case_and_decides_for_it() -> None:
+    case = opened()
+    assert authority.lead_office(case.s) == "bp3mi_kalsel"
+    authority.check(case.s, event(CASE_ID, "consent.withdrawn", scope="services"), sender("bp3mi_kalsel"))
+    authority.check(case.s, event(CASE_ID, "case.contact_lost"), None)  # an operator
+
+
+def test_a_party_that_is_not_the_lead_may_not_take_case_level_decisions() -> None:
+    case = opened()
+    case.to_protection()  # the shelter referral goes to UPTD PPA: a party now
+    assert "uptd_ppa_banjar" in authority.parties(case.s)
+    for type_, data in (("consent.withdrawn", {"scope": "services"}), ("case.contact_lost", {}),
+                        ("identification.screening_completed", {"outcome": "not_victim"})):
+        refused = refusal(case, type_, "uptd_ppa_banjar", **data)
+        assert refused.code == "not_allowed" and "lead office (bp3mi_kalsel)" in refused.reason
+    # ...but what its own agreement and part allow, it may send.
+    authority.check(case.s, event(CASE_ID, "protection.shelter_admitted", facility="RPTC"), sender("uptd_ppa_banjar"))
+
+
+def test_a_party_may_not_send_what_its_agreement_does_not_allow() -> None:
+    case = opened()
+    case.to_protection()
+    refused = refusal(case, "legal.investigation_opened", "uptd_ppa_banjar")
+    assert refused.code == "not_allowed" and "its agreement" in refused.reason
+
+
+def test_a_referral_is_answered_only_by_the_office_it_was_sent_to() -> None:
+    case = opened()
+    case.to_protection()
+    shelter = case.referral("shelter")
+    assert shelter.office == "uptd_ppa_banjar"
+    refused = refusal(case, "referral.acknowledged", "bp3mi_kalsel", referral_id=shelter.referral_id)
+    assert refused.code == "not_allowed" and "not sent to office bp3mi_kalsel" in refused.reason
+    authority.check(case.s, event(CASE_ID, "referral.acknowledged", referral_id=shelter.referral_id),
+                    sender("uptd_ppa_banjar"))
+
+
+@pytest.mark.branch("child")
+def test_uptd_ppa_leads_a_childs_case_and_the_office_asked_to_screen_may_answer_it() -> None:
+    case = opened(person={"date_of_birth": CHILD_DOB})
+    assert authority.lead_office(case.s) == "uptd_ppa_banjar"
+    # BP3MI took the intake and was asked to screen: its outcome is its answer to that referral.
+    authority.check(case.s, event(CASE_ID, "identification.screening_completed", outcome="presumed_victim"),
+                    sender("bp3mi_kalsel"))
+    assert refusal(case, "case.contact_lost", "bp3mi_kalsel").code == "not_allowed"
+
+
+@pytest.mark.branch("transfer")
+def test_a_transfer_moves_the_lead_to_the_office_found_for_the_new_place() -> None:
+    case = opened()
+    effects = case.send("case.transferred", source="bp3mi_kalsel", province="JATIM")
+    assert [e.kind for e in effects if type(e).__name__ == "FindLead"] == ["bp3mi"]
+    assert authority.lead_office(case.s) is None  # until found: operators decide
+    assert refusal(case, "case.contact_lost", "bp3mi_kalsel").code == "not_allowed"
+    authority.found_lead(case.s, "bp3mi_jatim")
+    assert authority.lead_office(case.s) == "bp3mi_jatim"
+
+
+def test_an_office_that_received_a_notice_is_a_party() -> None:
+    case = opened()
+    assert "gugus_tugas_kalsel" not in authority.parties(case.s)
+    authority.notified(case.s, "gugus_tugas_kalsel")
+    authority.check(case.s, event(CASE_ID, "referral.acknowledged", referral_id="R-none"),
+                    sender("gugus_tugas_kalsel"))
+
+
+def test_event_ids_are_kept_per_sending_office_and_compared_by_content() -> None:
+    case = opened()
+    ack = event(CASE_ID, "consent.recorded", event_id="sbx.X-R001.00", scope="services")
+    lifecycle.apply(case.s, POLICY, ack, case.now, sender("bp3mi_kalsel"))
+    assert authority.already_applied(case.s, sender("bp3mi_kalsel"), ack) is True
+    # Another office's event under the same id is its own event: never swallowed as a duplicate.
+    assert authority.already_applied(case.s, sender("ngo_kalsel"), ack) is None
+    assert authority.already_applied(case.s, None, ack) is None
+    # The same office, the same id, other content: a conflict, not a duplicate.
+    other = event(CASE_ID, "consent.recorded", event_id="sbx.X-R001.00", scope="legal")
+    assert authority.already_applied(case.s, sender("bp3mi_kalsel"), other) is False
+
+
+def test_event_ids_applied_by_older_runs_stay_duplicates() -> None:
+    case = opened()
+    case.s.applied_event_ids.append("old-1")
+    assert authority.already_applied(case.s, sender("ngo_kalsel"), event(CASE_ID, "case.contact_lost",
+                                                                          event_id="old-1")) is True
+
+
+def test_strings_and_lists_of_events_are_bounded() -> None:
+    base = {"event_id": "e1", "case_id": CASE_ID, "occurred_at": "2026-11-27T08:00:00+08:00"}
+    with pytest.raises(ValidationError, match="data.agency"):
+        parse_event({**base, "type": "consent.withdrawn", "data": {"scope": "services", "agency": "x" * 60_000}})
+    with pytest.raises(ValidationError, match="indicators"):
+        parse_event({**base, "type": "identification.screening_completed",
+                     "data": {"outcome": "presumed_victim", "indicators": ["x"] * 51}})
+    with pytest.raises(ValidationError, match="occurred_at"):
+        parse_event({**base, "occurred_at": 12345, "type": "case.contact_lost"})
+    with pytest.raises(ValidationError, match="1990"):
+        parse_event({**base, "occurred_at": "0001-01-01T00:00:00Z", "type": "case.contact_lost"})
+
+
+def test_an_event_more_than_a_day_ahead_is_refused() -> None:
+    case = opened()
+    assert limits.occurred_at_refusal(case.now.replace(year=case.now.year + 1), case.now)
+    assert limits.occurred_at_refusal(case.now, case.now) is None
+
+
+def test_the_timeline_and_applied_keys_stay_bounded_however_many_events_arrive() -> None:
+    case = opened()
+    case.to_protection()
+    for n in range(3 * limits.APPLIED_KEPT):
+        e = event(CASE_ID, "protection.shelter_admitted", event_id=f"e{n}", facility="x" * limits.NAME_MAX)
+        lifecycle.apply(case.s, POLICY, e, case.now, sender("uptd_ppa_banjar"))
+    assert len(case.s.timeline) == limits.TIMELINE_KEPT
+    assert case.s.timeline_trimmed > 0
+    assert len(case.s.applied) == limits.APPLIED_KEPT
+    assert limits.state_bytes(case.s) < limits.STATE_SOFT_MAX_BYTES
+    # The newest are kept: a retry of the latest event is still a duplicate.
+    assert authority.already_applied(case.s, sender("uptd_ppa_banjar"), e) is True
+
+
+def test_a_timeline_note_and_a_kept_reason_are_clipped() -> None:
+    case = opened()
+    case.s.note(case.now, "event", "x" * 10_000)
+    assert len(case.s.timeline[-1].text) == limits.NOTE_MAX
