@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from aiohttp import ClientPayloadError, web
@@ -12,15 +13,25 @@ from sinergi.gateway.errors import BadRequest, PayloadTooLarge, RequestTimeout, 
 
 # An event envelope is three levels deep; anything far deeper is an attack on the parser, not an event.
 MAX_DEPTH = 16
+# Ids, counts and years are short; a number thousands of digits long is an attack on int() (quadratic).
+MAX_DIGITS = 100
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+/-]*")
 
 
 def require_json(request: web.Request) -> None:
     """415 unless the body is declared `application/json` (charset absent or UTF-8)."""
     if request.content_type != "application/json":
-        raise UnsupportedMediaType(f"expected Content-Type application/json, got {request.content_type or 'none'}")
+        raise UnsupportedMediaType(f"expected Content-Type application/json, got {_shown(request.content_type)}")
     charset = request.charset
     if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(f"expected UTF-8 JSON, got charset {charset}")
+        raise UnsupportedMediaType(f"expected UTF-8 JSON, got charset {_shown(charset)}")
+
+
+def _shown(value: str | None) -> str:
+    # A header is the client's bytes: quoted back only when it is a short, plain media type or charset.
+    if not value:
+        return "none"
+    return value if len(value) <= 64 and _TOKEN.fullmatch(value) else "another value"
 
 
 async def read_capped(request: web.Request, limit: int, timeout: float) -> bytes:
@@ -52,18 +63,32 @@ def decode_utf8(body: bytes) -> str:
         raise BadRequest(f"body is not valid UTF-8 (byte {exc.start})") from None
 
 
+class _NotJson(ValueError):
+    """Raised by our decoder hooks, with a message of our own (never the input)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _parse_int(digits: str) -> int:
+    # Checked here, before Python's own limit (sys.int_info.default_max_str_digits) answers in words about
+    # interpreter settings; no field of an event holds a number anywhere near this long.
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _NotJson(f"a number in the body has more than {MAX_DIGITS} digits")
+    return int(digits)
 
 
 def parse_object(text: str) -> dict[str, Any]:
     """A JSON object of bounded depth; 400 naming the problem otherwise."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except RecursionError:
         raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, integers beyond the digit limit
+    except (_NotJson, json.JSONDecodeError) as exc:  # our words, or a position (line, column, char)
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    except ValueError:  # anything else the decoder refuses: its words might be Python's, not the client's
+        raise BadRequest("body is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest(f"expected a JSON object, got a JSON {_json_type(value)}")
     if _depth(value) > MAX_DEPTH:

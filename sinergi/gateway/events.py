@@ -20,7 +20,7 @@ from sinergi.cases import CaseError
 from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, Event
 from sinergi.gateway.auth import authorize_type
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
-from sinergi.gateway.errors import ApiError, BadRequest, FieldError, Unavailable, from_case_error
+from sinergi.gateway.errors import ApiError, BadRequest, FieldError, RetryAdvice, Unavailable, from_case_error
 from sinergi.gateway.resources import LANES, RESOURCES, SETTINGS
 from sinergi.telemetry import annotate
 from sinergi.workflows import messages as m
@@ -74,26 +74,32 @@ async def _apply(request: web.Request, office_id: str, outcome: dict[str, object
     authorize_type(office, event.type)
     cases = resources.temporal.cases
 
+    sent = asyncio.Event()
+
     async def in_turn() -> m.EventOutcome:
         async with request.config_dict[LANES].hold(event.case_id):
+            sent.set()
             # The case checks that the office takes part in it (403 not_a_party), as it applies the event.
             return await cases.send(event, sender=office.sender)
 
     # The wait for the case's earlier events counts too: under load the sender hears 503 + Retry-After
     # within the timeout rather than its own client giving up and sending again into a longer queue.
-    # If this times out the update may still be applied later; a retry is then a 200 duplicate.
-    result = await _within(settings.apply_timeout_seconds, in_turn())
+    result = await _within(settings.apply_timeout_seconds, in_turn(), sent)
     outcome["duplicate"] = result.duplicate
     return web.json_response(result.model_dump(mode="json"), status=200 if result.duplicate else 202)
 
 
-async def _within(seconds: float, work: Awaitable[T]) -> T:
+async def _within(seconds: float, work: Awaitable[T], sent: asyncio.Event) -> T:
+    """`work`'s answer, or 503 after `seconds`; `sent` is set once the event was handed to Temporal."""
     try:
         async with asyncio.timeout(seconds):
             return await work
     except TimeoutError:
+        # Timed out while the update was in flight: the server holds it and may yet deliver it to the case
+        # (a retry is then a 200 duplicate). Still waiting for the case's earlier events: nothing was sent.
+        advice = RetryAdvice(may_still_apply=sent.is_set())
         raise Unavailable(f"the case did not answer within {seconds:g} s; retry later",
-                          code="case_unavailable") from None
+                          code="case_unavailable", details=advice.model_dump()) from None
 
 
 def _validate(raw: dict) -> Event:

@@ -1,7 +1,8 @@
 """`GET /v1/openapi.json`: the OpenAPI 3.1 document, generated from the pydantic models the gateway uses.
 
 Schemas come from the models themselves (the event union from `EVENT_ADAPTER`), statuses from
-`errors.EVENT_STATUSES`: nothing here restates a field by hand, so the document cannot drift.
+`errors.EVENT_STATUSES` and `errors.PROTOCOL_STATUSES` (what aiohttp refuses before any handler, answered
+in the same JSON shape): nothing here restates a field by hand, so the document cannot drift.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from pydantic.json_schema import models_json_schema
 
 from sinergi import __version__
 from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, INTERNAL_EVENT_TYPES
-from sinergi.gateway.codec_server import ALLOWED_HEADERS, CodecPayloads
-from sinergi.gateway.errors import EVENT_STATUSES, ErrorBody, FieldError, Refusal
+from sinergi.gateway import devlogin
+from sinergi.gateway.codec_server import ALLOWED_HEADERS, ALLOWED_METHODS, CodecPayloads
+from sinergi.gateway.errors import EVENT_STATUSES, PROTOCOL_STATUSES, ErrorBody, FieldError, Refusal, RetryAdvice
 from sinergi.gateway.health import Health
-from sinergi.gateway.resources import OPENAPI
+from sinergi.gateway.resources import OPENAPI, READY_CACHE_SECONDS
 from sinergi.workflows.messages import EventOutcome
 
 _REF = "#/components/schemas/{model}"
-_MODELS: list[type[BaseModel]] = [EventOutcome, ErrorBody, FieldError, Refusal, Health, CodecPayloads]
+_MODELS: list[type[BaseModel]] = [EventOutcome, ErrorBody, FieldError, Refusal, RetryAdvice, Health, CodecPayloads]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -61,6 +63,20 @@ _SIGNATURE_HEADERS = [
 ]
 
 
+def _with_protocol_errors(responses: dict[str, Any]) -> dict[str, Any]:
+    """`responses` and the answers aiohttp gives before any handler (as `ErrorBody`, like every error)."""
+    for status, meaning in PROTOCOL_STATUSES.items():
+        if str(status) in responses:
+            responses[str(status)]["description"] += f"; or, before the request reached the gateway: {meaning}"
+        else:
+            responses[str(status)] = _json(_ref("ErrorBody"), meaning)
+    return responses
+
+
+# A 503 of the event endpoint: an ErrorBody whose `details` says whether the event may still be applied.
+_UNAVAILABLE = {"allOf": [_ref("ErrorBody"), {"properties": {"details": _ref("RetryAdvice")}}]}
+
+
 def _event_endpoint() -> dict[str, Any]:
     outcome = _ref("EventOutcome")
     responses: dict[str, Any] = {
@@ -68,9 +84,16 @@ def _event_endpoint() -> dict[str, Any]:
         "200": _json(outcome, "duplicate: this event id was already applied; nothing changed"),
     }
     for status, meaning in EVENT_STATUSES.items():
-        responses[str(status)] = _json(_ref("ErrorBody"), meaning, _RETRY_AFTER if status == 503 else None)
+        responses[str(status)] = _json(_UNAVAILABLE if status == 503 else _ref("ErrorBody"), meaning,
+                                       _RETRY_AFTER if status == 503 else None)
     responses["400"]["description"] += "; `details` of `invalid_event` is a list of `FieldError`"
-    responses["409"]["description"] += "; `details` is a `Refusal`"
+    responses["409"]["description"] += "; `details` of `event_refused` is a `Refusal`"
+    responses["503"]["description"] += (
+        "; `details` is a `RetryAdvice`: `may_still_apply` is true when the answer timed out while the event "
+        "was with Temporal (it may be applied after this reply; the same `event_id` again then answers 200 "
+        "duplicate), false when it was certainly not applied (Temporal not reached, the event still queued "
+        "behind the case's earlier events, or refused by the server)")
+    _with_protocol_errors(responses)
     return {"post": {
         "operationId": "postAgencyEvent",
         "summary": "One event from an agency system, signed per Standard Webhooks",
@@ -86,29 +109,67 @@ def _event_endpoint() -> dict[str, Any]:
     }}
 
 
+_CORS_ORIGIN = {"Access-Control-Allow-Origin": {
+    "description": "the request's `Origin`, echoed only when it is one of `gateway.ui_origins` (never `*`)",
+    "schema": {"type": "string"}}}
+
+
 def _codec_endpoint(action: str) -> dict[str, Any]:
-    errors = {"400": "not `{payloads: [...]}`, or a payload that cannot be decrypted",
-              "401": "missing or wrong bearer token", "403": "origin or namespace not allowed",
-              "408": "the body did not arrive in time", "413": "body larger than `gateway.codec_max_body_bytes`",
+    given, gives = ("plain", "encrypted") if action == "encode" else ("encrypted", "plain")
+    errors = {"400": "`invalid_body`: not `{\"payloads\": [...]}` in protobuf JSON, or a payload that cannot be "
+                     "decrypted",
+              "401": "`unauthorized` (with `WWW-Authenticate: Bearer`): no `Authorization: Bearer <token>` or a "
+                     "wrong one (the token from the env var named by `gateway.codec_token_env`), and no valid "
+                     f"`sinergi dev` UI session cookie (`{devlogin.COOKIE}`, from the link its banner prints, "
+                     "sent from an allowed UI origin on loopback)",
+              "403": "`origin_not_allowed`: the `Origin` is not one of `gateway.ui_origins`; "
+                     "`namespace_not_allowed`: `X-Namespace` is not the namespace this gateway serves",
+              "408": "the body did not arrive within `gateway.read_timeout_seconds`",
+              "413": "body larger than `gateway.codec_max_body_bytes`",
               "415": "content type is not `application/json`"}
+    payloads = ("`{\"payloads\": [{\"metadata\": {\"encoding\": \"<base64>\", ...}, \"data\": \"<base64>\"}]}`: "
+                "the protobuf JSON form of `temporal.api.common.v1.Payloads` (metadata values and data are "
+                "base64)")
     return {
         "post": {
             "operationId": f"codec{action.title()}",
-            "summary": f"Temporal codec server: {action} payloads" + (" (each call is logged)"
+            "summary": f"Temporal codec server: {action} payloads" + (" (each call is logged: who, from where, "
+                                                                      "which workflow; never the content)"
                                                                       if action == "decode" else ""),
+            "description": f"Takes {given} payloads and answers them {gives}, in the same order. Body: {payloads}.",
             "parameters": [{"name": "X-Namespace", "in": "header", "required": False,
                             "description": "Temporal namespace; must be the one this gateway serves",
+                            "schema": {"type": "string"}},
+                           {"name": "Origin", "in": "header", "required": False,
+                            "description": "a browser's page origin; refused (403) unless in `gateway.ui_origins`",
                             "schema": {"type": "string"}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CodecPayloads")}}},
-            "responses": {"200": _json(_ref("CodecPayloads"), f"the {action}d payloads, in order"),
-                          **{s: _json(_ref("ErrorBody"), d) for s, d in errors.items()}},
-            "security": [{"codecToken": []}],
+            "requestBody": {"required": True, "description": f"{given} payloads: {payloads}",
+                            "content": {"application/json": {"schema": _ref("CodecPayloads")}}},
+            "responses": _with_protocol_errors({
+                "200": _json(_ref("CodecPayloads"), f"the {action}d ({gives}) payloads, in order", _CORS_ORIGIN),
+                **{s: _json(_ref("ErrorBody"), d) for s, d in errors.items()}}),
+            "security": [{"codecToken": []}, {"devUiSession": []}],
         },
         "options": {
             "operationId": f"codec{action.title()}Preflight",
-            "summary": "CORS preflight; allowed only from `gateway.ui_origins`",
-            "responses": {"204": {"description": f"allowed: methods POST, headers {ALLOWED_HEADERS}"},
-                          "403": _json(_ref("ErrorBody"), "origin not allowed")},
+            "summary": "CORS preflight (with `Origin`), allowed only from `gateway.ui_origins`; a plain OPTIONS "
+                       "(no `Origin`) answers 204 with `Allow` and grants no browser anything",
+            "parameters": [{"name": "Origin", "in": "header", "required": False,
+                            "description": "the page origin asking; must be one of `gateway.ui_origins`",
+                            "schema": {"type": "string"}}],
+            "responses": _with_protocol_errors({
+                "204": {"description": f"allowed: methods {ALLOWED_METHODS}, headers {ALLOWED_HEADERS}",
+                        "headers": {
+                            **_CORS_ORIGIN,
+                            "Access-Control-Allow-Methods": {"description": f"`{ALLOWED_METHODS}` (preflight)",
+                                                             "schema": {"type": "string"}},
+                            "Access-Control-Allow-Headers": {"description": f"`{ALLOWED_HEADERS}` (preflight)",
+                                                             "schema": {"type": "string"}},
+                            "Access-Control-Max-Age": {"description": "seconds a browser may reuse the answer",
+                                                       "schema": {"type": "integer"}},
+                            "Allow": {"description": f"`{ALLOWED_METHODS}` (plain OPTIONS, no `Origin`)",
+                                      "schema": {"type": "string"}}}},
+                "403": _json(_ref("ErrorBody"), "`origin_not_allowed`: the `Origin` is not in `gateway.ui_origins`")}),
         },
     }
 
@@ -119,17 +180,33 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "sinergi gateway", "version": __version__,
-                 "description": "Agency systems send case events; the Temporal UI decodes payloads."},
+                 "description": ("Agency systems send case events; the Temporal UI decodes payloads. Every error, "
+                                 "including what is refused before a request reaches a handler (malformed "
+                                 "HTTP, a header over 8190 bytes, headers too slow), is a JSON `ErrorBody` "
+                                 "that never quotes the request back. Responses carry `Server: sinergi`.")},
         "servers": [{"url": base_url}],
         "paths": {
             "/v1/agencies/{office}/events": _event_endpoint(),
             "/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "this document",
-                                         "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document")}}},
-            "/healthz": {"get": {"operationId": "healthz", "summary": "the process is up",
-                                 "responses": {"200": _json(health, "up")}}},
-            "/readyz": {"get": {"operationId": "readyz", "summary": "Temporal reachable and configuration loaded",
-                                "responses": {"200": _json(health, "ready"),
-                                              "503": _json(health, "not ready", _RETRY_AFTER)}}},
+                                         "responses": _with_protocol_errors(
+                                             {"200": _json({"type": "object"}, "OpenAPI 3.1 document")})}},
+            "/healthz": {"get": {"operationId": "healthz", "summary": "liveness: the process is up (nothing else "
+                                                                     "is checked)",
+                                 "responses": _with_protocol_errors({"200": _json(health, "up")})}},
+            "/readyz": {"get": {
+                "operationId": "readyz",
+                "summary": "readiness: configuration loaded, Temporal reachable, and a worker polling every task "
+                           "queue an event needs",
+                "description": ("Checks the case task queue (workflow and activity tasks) and, where agency calls "
+                                "run on queues of their own (`[temporal] agency_rate_limit`), each agency kind's "
+                                "queue (activity tasks), from the server's task-queue descriptions: a worker "
+                                "counts when it polled within the last two minutes. The server's answer is "
+                                f"reused for {READY_CACHE_SECONDS:g} s."),
+                "responses": _with_protocol_errors({
+                    "200": _json(health, "ready: `status` `ready`, every check true"),
+                    "503": _json(health, "not ready: `status` `unavailable`, `checks` says which check failed "
+                                         "and `no_worker` names each task queue (and task type) no worker "
+                                         "polls", _RETRY_AFTER)})}},
             "/codec/encode": _codec_endpoint("encode"),
             "/codec/decode": _codec_endpoint("decode"),
         },
@@ -140,6 +217,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                                      "description": "Standard Webhooks signature with the office's inbound secret"},
                 "codecToken": {"type": "http", "scheme": "bearer",
                                "description": "the token in the env var named by `gateway.codec_token_env`"},
+                "devUiSession": {"type": "apiKey", "in": "cookie", "name": devlogin.COOKIE,
+                                 "description": "`sinergi dev` only: the session its printed UI link sets; "
+                                                "accepted from an allowed UI origin on loopback"},
             },
         },
     }

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import structlog
 from aiohttp import web
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError
 
@@ -19,6 +22,32 @@ from sinergi.config import GatewaySettings
 from sinergi.gateway.auth import Verifiers
 
 log = structlog.get_logger("sinergi.gateway")
+
+# How long a readiness answer is reused: probes (every replica, every few seconds) then cost the server
+# at most two or three task-queue descriptions per queue and period, however many probes ask.
+READY_CACHE_SECONDS = 5.0
+# A live worker polls again at least every minute (the server ends an idle long poll after ~60 s, and its
+# `last_access_time` is when the poll began); the server forgets a stopped worker only after 5 minutes.
+# A poller not seen for two minutes (one missed poll, plus clock skew) is taken to be gone.
+POLLER_FRESH_SECONDS = 120.0
+
+QueueType = Literal["workflow", "activity"]
+_TYPES: dict[QueueType, TaskQueueType.ValueType] = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                                                     "activity": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
+
+
+class NotConnected(ServiceUnavailable):
+    """The gateway has not reached Temporal yet: nothing was sent, so the event was certainly not applied."""
+
+    may_still_apply = False
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What `/readyz` reports of Temporal: reachable, and the task queues (and types) no worker polls."""
+
+    reachable: bool
+    unpolled: tuple[tuple[str, QueueType], ...] = ()
 
 
 class TemporalLink:
@@ -35,6 +64,8 @@ class TemporalLink:
         self._retry_seconds = retry_seconds
         self._max_retry_seconds = max_retry_seconds
         self._cases: Cases | None = None
+        self._ready: tuple[float, Readiness] | None = None  # (when asked, answer): see READY_CACHE_SECONDS
+        self._asking = asyncio.Lock()  # concurrent probes wait for one question rather than each asking
 
     @classmethod
     def to(cls, cases: Cases) -> TemporalLink:
@@ -49,7 +80,7 @@ class TemporalLink:
     def cases(self) -> Cases:
         """The connected cases; `ServiceUnavailable` until the first connection succeeded."""
         if self._cases is None:
-            raise ServiceUnavailable("not connected to Temporal yet")
+            raise NotConnected("not connected to Temporal yet")
         return self._cases
 
     async def keep_connecting(self) -> None:
@@ -74,6 +105,42 @@ class TemporalLink:
             return await self._cases.client.service_client.check_health(timeout=timedelta(seconds=timeout))
         except (RPCError, RuntimeError):
             return False
+
+
+    async def readiness(self, agency_queues: Sequence[str] = (), timeout: float = 2.0) -> Readiness:
+        """Reachable, and which queues no worker polls: the case queue (workflow and activity tasks) and
+        `agency_queues` (activity tasks). Asked of the server at most once per `READY_CACHE_SECONDS`."""
+        if self._cases is None:
+            return Readiness(reachable=False)
+        async with self._asking:
+            now = asyncio.get_running_loop().time()
+            if self._ready is not None and now - self._ready[0] < READY_CACHE_SECONDS:
+                return self._ready[1]
+            answer = await self._ask(self._cases, agency_queues, timeout)
+            self._ready = (asyncio.get_running_loop().time(), answer)
+            return answer
+
+    async def _ask(self, cases: Cases, agency_queues: Sequence[str], timeout: float) -> Readiness:
+        if not await self.reachable(timeout):
+            return Readiness(reachable=False)
+        wanted: list[tuple[str, QueueType]] = [(cases.task_queue, "workflow"), (cases.task_queue, "activity"),
+                                               *((queue, "activity") for queue in agency_queues)]
+        try:
+            polled = await asyncio.gather(*(self._polled(cases, queue, kind, timeout) for queue, kind in wanted))
+        except RPCError as exc:
+            log.warning("task_queue_describe_failed", error=exc.message, status=exc.status.name)
+            return Readiness(reachable=False)
+        return Readiness(reachable=True, unpolled=tuple(q for q, ok in zip(wanted, polled, strict=True) if not ok))
+
+    @staticmethod
+    async def _polled(cases: Cases, queue: str, kind: QueueType, timeout: float) -> bool:
+        request = DescribeTaskQueueRequest(
+            namespace=cases.client.namespace, task_queue_type=_TYPES[kind],
+            task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
+        described = await cases.client.workflow_service.describe_task_queue(request,
+                                                                           timeout=timedelta(seconds=timeout))
+        fresh_after = datetime.now(UTC) - timedelta(seconds=POLLER_FRESH_SECONDS)
+        return any(p.last_access_time.ToDatetime(tzinfo=UTC) >= fresh_after for p in described.pollers)
 
 
 class CaseLanes:
@@ -107,6 +174,9 @@ class Resources:
     codec: PayloadCodec
     codec_token: str | None
     namespace: str
+    # The agency kinds' task queues `/readyz` checks too: only where agency calls run on them
+    # (`[temporal] agency_rate_limit`); else they run on the case's own queue.
+    agency_queues: tuple[str, ...] = ()
 
 
 SETTINGS = web.AppKey("settings", GatewaySettings)

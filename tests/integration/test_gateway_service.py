@@ -37,7 +37,7 @@ async def test_the_openapi_document_describes_every_endpoint_status_and_header(k
     headers = {p["name"] for p in post["parameters"] if p["in"] == "header"}
     assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert "case.opened" not in doc["components"]["schemas"]["Event"]["discriminator"]["mapping"]
-    assert doc["paths"]["/codec/decode"]["post"]["security"] == [{"codecToken": []}]
+    assert doc["paths"]["/codec/decode"]["post"]["security"] == [{"codecToken": []}, {"devUiSession": []}]
 
 
 async def test_the_served_event_schema_accepts_a_real_event_and_rejects_a_bad_one(kit):
@@ -50,11 +50,12 @@ async def test_the_served_event_schema_accepts_a_real_event_and_rejects_a_bad_on
         {"case_id": "X-1", "event_id": "e-1", "stage": "protection", "duplicate": False})
 
 
-async def test_healthz_and_readyz_are_200_when_temporal_is_reachable(kit):
+async def test_healthz_and_readyz_are_200_when_temporal_is_reachable_and_workers_poll(kit):
     assert (await kit.client.get("/healthz")).status == 200
     ready = await kit.client.get("/readyz")
     assert ready.status == 200
-    assert await ready.json() == {"status": "ready", "checks": {"config": True, "temporal": True}}
+    assert await ready.json() == {"status": "ready", "checks": {"config": True, "temporal": True, "workers": True},
+                                  "no_worker": []}
 
 
 async def test_while_temporal_cannot_be_reached_events_are_503_with_retry_after(tmp_path):
