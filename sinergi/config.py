@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 CONFIG_ENV = "SINERGI_CONFIG"
 DEFAULT_FILE = "sinergi.toml"
@@ -66,14 +66,23 @@ class GatewaySettings(_Section):
     public_url: str | None = None
     max_body_bytes: int = Field(default=65536, ge=1)
     codec_token_env: str = "SINERGI_CODEC_TOKEN"
+    # Browser pages that may read the codec's answers (CORS). An origin is a header any local process can
+    # set: it grants nothing by itself; a codec request still needs the token or `sinergi dev`'s UI session.
+    # `sinergi dev` derives them from `[dev] ui_port` (DevSettings.ui_origins).
     ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
-    # `sinergi dev` only: the Temporal UI cannot send a static bearer token, so a decode from a configured UI
-    # origin on loopback is let through without it. Never enable this where the gateway faces a network.
-    codec_trust_local_ui: bool = False
+    # Retired: it trusted any request that *said* it came from the UI's origin. `sinergi dev` now prints a
+    # secret link instead (sinergi.gateway.devlogin). Still accepted so older files load; ignored.
+    codec_trust_local_ui: bool | None = Field(default=None, deprecated="ignored: sinergi dev prints a UI link")
+    # `sinergi dev` only, set in-process (never from a file or the environment): the secret behind the link
+    # its banner prints, whose cookie lets that person's browser decode in the Temporal UI.
+    _dev_ui_login: Any = PrivateAttr(default=None)
     # Payloads of a whole history page can be large; events are small, so each has its own limit.
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     # A client that has not sent its whole body by then gets 408: slow clients must not hold workers.
     read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A client whose request line and headers have not all arrived this long after their first byte gets
+    # 408 and is hung up on (aiohttp has no such limit: one byte a second held a connection for 75 s).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long an event may wait for its case (no worker, busy server) before 503 and "retry later".
     apply_timeout_seconds: float = Field(default=20.0, gt=0)
     # Events in flight per case from this process. Temporal aborts updates beyond 10 in flight on one
@@ -90,6 +99,17 @@ class GatewaySettings(_Section):
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host  # bare IPv6 needs brackets in a URL
         return f"http://{host}:{self.port}"
+
+    @property
+    def dev_ui_login(self) -> Any:
+        """`sinergi dev`'s UI login (a `sinergi.gateway.devlogin.DevUiLogin`), else None."""
+        return self._dev_ui_login
+
+    def with_dev_ui_login(self, login: Any) -> GatewaySettings:
+        """A copy that serves `login`'s link and accepts its session cookie on the codec endpoints."""
+        copy = self.model_copy()
+        copy._dev_ui_login = login
+        return copy
 
 
 class CodecSettings(_Section):
@@ -126,6 +146,11 @@ class DevSettings(_Section):
     @property
     def sandbox_base_url(self) -> str:
         return (self.sandbox_url or f"http://{self.sandbox_host}:{self.sandbox_port}").rstrip("/")
+
+    @property
+    def ui_origins(self) -> list[str]:
+        """The origins the dev Temporal UI is reached at, on `ui_port` (it listens on loopback)."""
+        return [f"http://127.0.0.1:{self.ui_port}", f"http://localhost:{self.ui_port}"]
 
 
 class TelemetrySettings(_Section):

@@ -1,13 +1,20 @@
 """`sinergi dev`: the embedded default — dev server (SQLite under `.sinergi/`), worker, and the rest.
 
 The Temporal dev server runs as a child process in its own session, so the terminal's Ctrl-C reaches
-only us; we then stop every child ourselves, in order, and leave no orphan behind.
+only us; we then stop every child ourselves, in order, and leave no orphan behind. Killed outright
+(SIGKILL), we cannot stop it: the kernel does (`PR_SET_PDEATHSIG`, Linux), and in case it did not (another
+OS, or a server from an older version), its pid file under the state folder lets the next `sinergi dev`
+find it and stop it, after checking that the pid is still that server and still holds its port.
+
+The Temporal UI cannot send the codec's bearer token: the banner prints a secret link instead
+(sinergi.gateway.devlogin); an `Origin` header alone is never trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import os
 import secrets
@@ -25,9 +32,14 @@ from sinergi.binaries import temporal_cli
 from sinergi.codec import ensure_keys_file
 from sinergi.config import Settings
 from sinergi.console import UNREACHABLE, UserError
+from sinergi.gateway.devlogin import DevUiLogin
 from sinergi.temporal import connect, ensure_search_attributes, search_attribute_flags
 
 log = structlog.get_logger(__name__)
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PID_FILE = "temporal.pid"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class DevLock:
@@ -65,6 +77,7 @@ def _split_address(address: str) -> tuple[str, int]:
 
 
 def start_temporal(settings: Settings, log_file: Path) -> subprocess.Popen:
+    """Start the dev server; it dies with the calling thread (call from the main thread) and leaves a pid file."""
     host, port = _split_address(settings.temporal.address)
     db = settings.dev.db_file
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -75,8 +88,105 @@ def start_temporal(settings: Settings, log_file: Path) -> subprocess.Popen:
         "--ui-disable-news-fetch", *search_attribute_flags(),
     ]
     out = open(log_file, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-    return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True, preexec_fn=_die_with(os.getpid()))
+    _pid_file(settings).write_text(f"{process.pid} {_start_time(process.pid)}\n", "utf-8")
+    return process
+
+
+def _die_with(parent: int):
+    """The child's last step before exec: be killed when the thread that forked it dies, however it dies."""
+    try:  # looked up here, in the parent: loading a library between fork and exec can deadlock
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the pid file is the fallback
+        prctl = None
+
+    def arrange() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect: nobody would signal us
+            os._exit(1)
+    return arrange
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.dev.state_dir / PID_FILE
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (/proc): with the pid, names one process for good."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def clear_stale_temporal(settings: Settings, timeout: float = 10.0) -> None:
+    """Stop a dev server an earlier `sinergi dev` on this state folder started and left running.
+
+    Called with the dev lock held, so no live `sinergi dev` owns it. Only a process that is still that very
+    server (same pid *and* start time, a `temporal server start-dev` on our database) and still listens on
+    our port is stopped; a pid file naming anything else is just removed.
+    """
+    path = _pid_file(settings)
+    try:
+        pid_text, _, started = path.read_text("utf-8").strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+        return
+    _, port = _split_address(settings.temporal.address)
+    if _start_time(pid) == started and _is_our_server(pid, settings) and port in _listening_ports(pid):
+        click.echo(f"sinergi dev: stopping the Temporal dev server an earlier sinergi dev left running "
+                   f"(pid {pid}, port {port}).", err=True)
+        _terminate(pid, timeout)
+    path.unlink(missing_ok=True)
+
+
+def _is_our_server(pid: int, settings: Settings) -> bool:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    return ("start-dev" in args and Path(args[0]).name == Path(temporal_cli()).name
+            and str(settings.dev.db_file) in args)
+
+
+def _listening_ports(pid: int) -> set[int]:
+    """The TCP ports `pid` listens on: its socket inodes (/proc/<pid>/fd) matched in /proc/net/tcp{,6}."""
+    try:
+        inodes = {os.readlink(fd)[len("socket:["):-1] for fd in Path(f"/proc/{pid}/fd").iterdir()
+                  if os.readlink(fd).startswith("socket:[")}
+    except OSError:
+        return set()
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout`; returns once the process is gone (it is not our child)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":  # a zombie has let go of its ports
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "?"
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -120,21 +230,36 @@ def ensure_codec_token(settings: Settings) -> str:
     return token
 
 
+def ui_url(settings: Settings) -> str:
+    host, _ = _split_address(settings.temporal.address)
+    return f"http://{host}:{settings.dev.ui_port}/namespaces/{settings.temporal.namespace}/workflows"
+
+
+def dev_gateway_settings(settings: Settings) -> Settings:
+    """The gateway as `sinergi dev` runs it: UI origins from `[dev] ui_port` and, on loopback, the UI link."""
+    gateway = settings.gateway
+    # The UI's real origins; origins configured on purpose are kept, the 8233 defaults are not.
+    configured = gateway.ui_origins if "ui_origins" in gateway.model_fields_set else []
+    gateway = gateway.model_copy(update={"ui_origins": list(dict.fromkeys(settings.dev.ui_origins + configured))})
+    if gateway.host in LOOPBACK_HOSTS:  # a link on a gateway other machines can reach would be a shared secret
+        gateway = gateway.with_dev_ui_login(DevUiLogin(ui_url=ui_url(settings), codec_url=f"{gateway.base_url}/codec"))
+    return settings.model_copy(update={"gateway": gateway})
+
+
 def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
-    if settings.gateway.host in ("127.0.0.1", "localhost", "::1"):
-        # The dev UI cannot send the codec token; on loopback only, trust its origin (GatewaySettings).
-        settings = settings.model_copy(update={"gateway": settings.gateway.model_copy(
-            update={"codec_trust_local_ui": True})})
+    settings = dev_gateway_settings(settings)
     state = settings.dev.state_dir
     lock = DevLock(state)  # held (open) until this function returns
     lock.acquire()
     ensure_keys_file(settings.codec.keys_file, settings.codec.key_id)
     ensure_codec_token(settings)
-    process = start_temporal(settings, state / "temporal.log")
+    clear_stale_temporal(settings)
+    process = start_temporal(settings, state / "temporal.log")  # from this (main) thread: see _die_with
     try:
         asyncio.run(_serve(settings, process, sandbox=sandbox, demo=demo))
     finally:
         stop_process(process)
+        _pid_file(settings).unlink(missing_ok=True)
         lock.release()
         click.echo("sinergi dev stopped.", err=True)
 
@@ -186,10 +311,12 @@ async def _watch(process: subprocess.Popen, stop: asyncio.Event) -> None:
 
 
 def _banner(settings: Settings, sandbox: bool) -> None:
-    host, _ = _split_address(settings.temporal.address)
+    login = settings.gateway.dev_ui_login
     lines = [
         click.style("sinergi dev is running", bold=True, fg="green"),
-        f"  Temporal UI   http://{host}:{settings.dev.ui_port}/namespaces/{settings.temporal.namespace}/workflows",
+        f"  Temporal UI   {ui_url(settings)}",
+        *([f"  Decode in UI  {login.link(settings.gateway.base_url)}  (secret: open it in your browser, once "
+           "per run; it says how to let the UI use it)"] if login is not None else []),
         f"  Temporal      {settings.temporal.address} (namespace {settings.temporal.namespace}, "
         f"data in {settings.dev.db_file})",
         f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "

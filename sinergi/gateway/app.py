@@ -7,9 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from sinergi.config import GatewaySettings
+from sinergi.gateway import devlogin
 from sinergi.gateway.codec_server import codec_app
 from sinergi.gateway.errors import json_errors
 from sinergi.gateway.events import post_event
@@ -19,6 +20,14 @@ from sinergi.gateway.resources import LANES, OPENAPI, RESOURCES, SETTINGS, CaseL
 from sinergi.tracing import server_middleware
 
 OpenResources = Callable[[], AbstractAsyncContextManager[Resources]]
+
+# Every response's `Server` header: aiohttp's default names Python's and its own versions.
+SERVER_NAME = "sinergi"
+
+
+async def _name_server(request: web.Request, response: web.StreamResponse) -> None:
+    # Responses aiohttp makes before any route (a malformed request) get it in serve.GatewayProtocol.
+    response.headers[hdrs.SERVER] = SERVER_NAME
 
 
 def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.Application:
@@ -32,6 +41,7 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     app = web.Application(middlewares=[server_middleware(link_only=True), json_errors],
                           client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app.on_response_prepare.append(_name_server)
     app[OPENAPI] = openapi_document(settings.base_url)
     app[LANES] = CaseLanes(settings.case_concurrency)
     app.cleanup_ctx.append(_resources(open_resources))
@@ -40,6 +50,8 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.add_subapp("/codec", codec_app())
+    if settings.dev_ui_login is not None:  # `sinergi dev` only: the link its banner prints
+        app.router.add_get(devlogin.PATH, devlogin.open_dev_ui)
     return app
 
 

@@ -2,8 +2,13 @@
 
 `POST /codec/encode` and `POST /codec/decode` take and return `{"payloads": [...]}` in protobuf JSON
 form. Both need `Authorization: Bearer <token>` (the token from the env var named by
-`gateway.codec_token_env`); browsers may call them only from `gateway.ui_origins`. Every decode is
-logged — who asked, from where, for which namespace and workflow — never what it contained.
+`gateway.codec_token_env`) or, under `sinergi dev` only, the session cookie of the link it printed
+(sinergi.gateway.devlogin), sent from an allowed UI origin. An `Origin` header alone grants nothing: any
+local process can set it. Browsers may read the answers only from `gateway.ui_origins` (CORS; with
+credentials when `sinergi dev` serves its link). Every decode is logged — who asked ("codec-token holder"
+or "dev-ui-session"), from where, for which namespace and workflow — never what it contained.
+
+`OPTIONS` without an `Origin` is not a CORS preflight: it answers 204 with `Allow` and no CORS headers.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from urllib.parse import unquote
 import structlog
 from aiohttp import web
 from google.protobuf import json_format
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.common.v1 import Payloads
 
+from sinergi.gateway import devlogin
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
 from sinergi.gateway.errors import ApiError, BadRequest, Forbidden, Unauthorized, error_response
 from sinergi.gateway.resources import RESOURCES, SETTINGS
@@ -26,6 +32,9 @@ from sinergi.gateway.resources import RESOURCES, SETTINGS
 log = structlog.get_logger("sinergi.gateway.codec")
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
+ALLOWED_METHODS = "POST, OPTIONS"
+TOKEN_HOLDER = "codec-token holder"
+LOOPBACK = ("127.0.0.1", "::1")
 # The UI's pages are /namespaces/<ns>/workflows/<workflow id>/<run id>/...: the Referer names the workflow.
 _WORKFLOW_IN_REFERER = re.compile(r"/workflows/([^/?#]{1,255})")
 
@@ -44,25 +53,29 @@ def codec_app() -> web.Application:
 @web.middleware
 async def _cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Only the configured UI origins, and no one else's browser, may call the codec endpoints."""
+    settings = request.config_dict[SETTINGS]
     origin = request.headers.get("Origin")
-    allowed = request.config_dict[SETTINGS].ui_origins
-    if origin is not None and origin not in allowed:
+    if origin is not None and origin not in settings.ui_origins:
         return error_response(Forbidden(f"origin {origin} is not allowed", code="origin_not_allowed"))
     try:
         response = await handler(request)
     except ApiError as err:
         response = error_response(err)  # with the CORS headers below, so the UI can show why
     if origin is not None:
-        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Origin"] = origin  # the exact origin, never "*"
+        if settings.dev_ui_login is not None:
+            # The UI sends the dev session cookie only with credentials, and reads the answer only if we allow it.
+            response.headers["Access-Control-Allow-Credentials"] = "true"
     response.headers["Vary"] = "Origin"
     return response
 
 
 async def _preflight(request: web.Request) -> web.Response:
     if "Origin" not in request.headers:
-        raise BadRequest("a CORS preflight needs an Origin header", code="not_a_preflight")
+        # Not a CORS preflight but a plain OPTIONS: say what the resource allows, grant no browser anything.
+        return web.Response(status=204, headers={"Allow": ALLOWED_METHODS})
     return web.Response(status=204, headers={
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Methods": ALLOWED_METHODS,
         "Access-Control-Allow-Headers": ALLOWED_HEADERS,
         "Access-Control-Max-Age": "600",
     })
@@ -71,17 +84,16 @@ async def _preflight(request: web.Request) -> web.Response:
 async def encode(request: web.Request) -> web.Response:
     """Encrypt payloads with the current key."""
     resources = request.config_dict[RESOURCES]
-    payloads = await _payloads(request)
+    payloads, who = await _payloads(request)
     encoded = await resources.codec.encode(list(payloads.payloads))
-    log.debug("codec_encode", count=len(encoded), **_who(request))
+    log.debug("codec_encode", count=len(encoded), **who)
     return _reply(encoded)
 
 
 async def decode(request: web.Request) -> web.Response:
     """Decrypt payloads; logs who asked and for which workflow, never the content."""
     resources = request.config_dict[RESOURCES]
-    payloads = await _payloads(request)
-    who = _who(request)
+    payloads, who = await _payloads(request)
     try:
         decoded = await resources.codec.decode(list(payloads.payloads))
     except ValueError as exc:  # unknown key id or tampered data; the message names the key id only
@@ -91,46 +103,70 @@ async def decode(request: web.Request) -> web.Response:
     return _reply(decoded)
 
 
-async def _payloads(request: web.Request) -> Payloads:
+async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | None]]:
+    """The request's payloads, and who sent them (for the log); refuses before reading the body."""
     settings = request.config_dict[SETTINGS]
-    _authorize(request)
+    who = _who(request, _authorize(request))
     require_json(request)
     body = await read_capped(request, settings.codec_max_body_bytes, settings.read_timeout_seconds)
     raw = parse_object(decode_utf8(body))
     try:
-        return json_format.ParseDict(raw, Payloads())
+        # The documented schema (CodecPayloads) first: `payloads` required, more fields allowed anywhere,
+        # as the codec-server protocol lets newer UIs and SDKs add them; protobuf then reads the bytes.
+        CodecPayloads.model_validate(raw)
+        return json_format.ParseDict(raw, Payloads(), ignore_unknown_fields=True), who
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"expected {{\"payloads\": [...]}} in protobuf JSON form: {problems}") from None
     except json_format.ParseError as exc:
         raise BadRequest(f"expected {{\"payloads\": [...]}} in protobuf JSON form: {exc}") from None
 
 
-def _local_ui(request: web.Request) -> bool:
-    """A browser on this machine showing the configured dev UI (`codec_trust_local_ui`, `sinergi dev` only)."""
-    settings = request.config_dict[SETTINGS]
-    return (settings.codec_trust_local_ui and request.remote in ("127.0.0.1", "::1")
-            and request.headers.get("Origin") in settings.ui_origins)
-
-
-def _authorize(request: web.Request) -> None:
+def _authorize(request: web.Request) -> str:
+    """Who may call: the bearer token's holder, or (`sinergi dev`) the browser that opened its link."""
     resources = request.config_dict[RESOURCES]
     token = resources.codec_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if not given and _local_ui(request):
-        return
-    # compare_digest: the time taken must not reveal how much of the token was right.
-    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise Unauthorized("a valid codec bearer token is required", code="unauthorized",
-                           headers={"WWW-Authenticate": "Bearer"})
+    if given:
+        # compare_digest: the time taken must not reveal how much of the token was right.
+        if not token or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                             token.encode()):
+            raise _unauthorized()
+        who = TOKEN_HOLDER
+    elif _dev_ui_session(request):
+        who = devlogin.WHO
+    else:
+        raise _unauthorized()
     namespace = request.headers.get("X-Namespace")
     if namespace is not None and namespace != resources.namespace:
         raise Forbidden(f"namespace {namespace} is not served here", code="namespace_not_allowed")
+    return who
 
 
-def _who(request: web.Request) -> dict[str, str | None]:
+def _dev_ui_session(request: web.Request) -> bool:
+    """The cookie of `sinergi dev`'s link, from a browser page of an allowed UI origin, on this machine.
+
+    The Origin is checked as well because the cookie goes to every port of this host: a page another local
+    process serves is the same *site*, and its fetch would carry the cookie too (its Origin differs).
+    """
+    settings = request.config_dict[SETTINGS]
+    login = settings.dev_ui_login
+    return (login is not None and request.remote in LOOPBACK
+            and request.headers.get("Origin") in settings.ui_origins
+            and login.admits(request.cookies.get(devlogin.COOKIE)))
+
+
+def _unauthorized() -> Unauthorized:
+    return Unauthorized("a valid codec bearer token (or, under `sinergi dev`, its UI link's session) is required",
+                        code="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _who(request: web.Request, who: str) -> dict[str, str | None]:
     referer = request.headers.get("Referer", "")
     found = _WORKFLOW_IN_REFERER.search(referer)
     return {
         # One shared token: its holder is whoever runs the UI or CLI; the remote and agent tell them apart.
-        "who": "codec-token holder",
+        "who": who,
         "remote": request.remote,
         "user_agent": request.headers.get("User-Agent", "")[:200],
         "origin": request.headers.get("Origin"),

@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payloads
 
+from sinergi.gateway.devlogin import COOKIE, DevUiLogin
 from sinergi.testing.cases import SAMPLE_NAME
 
 AUTH = {"Authorization": f"Bearer {CODEC_TOKEN}"}
@@ -122,18 +123,24 @@ async def test_bad_codec_bodies_are_4xx(kit, body, status, error):
     assert (await response.json())["error"] == error
 
 
-async def test_sinergi_dev_lets_the_local_ui_decode_without_a_token_and_nobody_else(dev_env, tmp_path):
-    # The Temporal UI cannot attach a static bearer token; `sinergi dev` trusts its origin on loopback only.
-    trusting = TEST_SETTINGS.model_copy(update={"codec_trust_local_ui": True})
-    async with gateway_for(dev_env, tmp_path, trusting) as local:
+async def test_sinergi_dev_lets_the_browser_of_its_link_decode_without_a_token_and_nobody_else(dev_env, tmp_path):
+    # The Temporal UI cannot attach a static bearer token; `sinergi dev` prints a link whose cookie stands in
+    # for it (sinergi.gateway.devlogin). The UI's origin alone is not enough: any local process can send it.
+    login = DevUiLogin(ui_url=f"{UI_ORIGIN}/namespaces/default/workflows", codec_url="unused")
+    async with gateway_for(dev_env, tmp_path, TEST_SETTINGS.with_dev_ui_login(login)) as local:
         encoded = await codec(local, "encode", PLAIN)
         sealed = await encoded.json()
-        from_ui = await local.client.post("/codec/decode", data=json.dumps(sealed),
-                                          headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
+        origin_only = await local.client.post("/codec/decode", data=json.dumps(sealed),
+                                              headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
+        assert origin_only.status == 401
+        opened = await local.client.get(login.link(""))
+        cookie = {"Cookie": f"{COOKIE}={opened.cookies[COOKIE].value}"}
+        from_ui = await local.client.post("/codec/decode", data=json.dumps(sealed), headers={
+            "Content-Type": "application/json", "Origin": UI_ORIGIN, **cookie})
         assert from_ui.status == 200
         assert await from_ui.json() == PLAIN
         no_origin = await local.client.post("/codec/decode", data=json.dumps(sealed),
-                                            headers={"Content-Type": "application/json"})
+                                            headers={"Content-Type": "application/json", **cookie})
         assert no_origin.status == 401
 
 
