@@ -220,6 +220,11 @@ def _data_refusal(state: CaseState, event) -> str | None:
         return f"service {data.service} is {state.services.get(data.service, 'not requested')}"
     elif event.type == "rehabilitation.service_completed" and state.services.get(data.service) != "started":
         return f"service {data.service} is {state.services.get(data.service, 'not requested')}, not started"
+    elif (event.type == "consent.withdrawn" and data.agency is not None and data.agency not in
+          state.consent.withheld_from and len(state.consent.withheld_from) >= limits.ITEMS_MAX):
+        # Limits: consent withheld from more offices than this is withdrawn for all (agency left out).
+        return (f"consent is already withheld from {limits.ITEMS_MAX} offices or kinds: withdraw it for all "
+                "instead (no agency)")
     elif event.type == "case.transferred" and (data.province, data.regency) == (state.province, state.regency):
         return f"the case is already in {data.province}/{data.regency or '-'}"
     return None

@@ -10,7 +10,7 @@ import pytest
 from casebook import CASE_ID, CHILD_DOB, DOMESTIC, POLICY, REGISTRY, Case
 from pydantic import ValidationError
 
-from sinergi.domain import authority, lifecycle, limits
+from sinergi.domain import authority, clocks, lifecycle, limits
 from sinergi.domain.events import parse_event
 from sinergi.testing.cases import event
 
@@ -165,3 +165,43 @@ def test_a_timeline_note_and_a_kept_reason_are_clipped() -> None:
     case = opened()
     case.s.note(case.now, "event", "x" * 10_000)
     assert len(case.s.timeline[-1].text) == limits.NOTE_MAX
+
+
+@pytest.mark.branch("consent_withdrawn")
+def test_consent_is_withheld_from_at_most_fifty_offices_then_withdrawn_for_all() -> None:
+    case = opened()
+    for n in range(limits.ITEMS_MAX):
+        case.send("consent.withdrawn", scope="data_sharing", agency=f"office_{n:03d}_" + "x" * 80)
+    refused = case.refused("consent.withdrawn", scope="data_sharing", agency="one_more")
+    assert "withdraw it for all" in refused.reason
+    case.send("consent.withdrawn", scope="data_sharing", agency="office_000_" + "x" * 80)  # known: fine
+    assert len(case.s.consent.withheld_from) == limits.ITEMS_MAX
+
+
+def test_years_of_follow_ups_with_every_deadline_firing_keep_the_state_small() -> None:
+    case = opened()
+    case.to_reintegration()
+    case.send("reintegration.plan_agreed")
+
+    def rest() -> int:  # all but what `limits.compact` trims
+        return len(case.s.model_dump_json(exclude={"timeline", "applied"}))
+
+    sizes, rests = [], []
+    for month in range(10 * 12):
+        case.later(days=30)
+        for key, clock in list(case.s.clocks.items()):  # every timer that is due fires, rungs included
+            while clock.state in ("running", "breached") and clock.due_at <= case.now:
+                before = (clock.state, clock.rungs_done)
+                if clock.state == "running":
+                    case.expire(key)
+                else:
+                    clocks.escalate(case.s, POLICY, key, case.now)
+                if (clock.state, clock.rungs_done) == before:
+                    break
+        case.send("reintegration.followup_completed", wellbeing="at_risk" if month % 7 else "stable")
+        sizes.append(limits.state_bytes(case.s))
+        rests.append(rest())
+    assert max(sizes) < limits.STATE_SOFT_MAX_BYTES
+    # Counters gain a digit now and then; nothing else may grow (the timeline and applied keys are trimmed).
+    assert rests[-1] - rests[12] < 16, "something besides the trimmed timeline and applied keys grows with time"
+    assert len(case.s.timeline) == limits.TIMELINE_KEPT and case.s.timeline_trimmed > 0

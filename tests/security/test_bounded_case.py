@@ -1,0 +1,108 @@
+"""A case stays small across continue-as-new however much its offices send and however long it lives
+(issue 19, finding 1; SPEC "Limits").
+
+The review's frozen case carried 8.3 MB into continue-as-new. Here a real dev server suggests
+continue-as-new every few dozen history events, the demo policy's clocks (seconds for days) fire and
+escalate for "years" of follow-ups, and the lead office sends as much as it may, each event as large as
+its limits allow: every continue-as-new input, decoded, must stay under `limits.STATE_MAX_BYTES`, and the
+case must still answer and recognise a retried event after it continued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from sinergi.binaries import temporal_cli
+from sinergi.domain import limits
+from sinergi.domain.case import CaseInput
+from sinergi.domain.ids import workflow_id
+from sinergi.temporal import search_attribute_flags
+from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
+from sinergi.testing.waiting import eventually
+
+pytestmark = pytest.mark.slow
+
+SUGGEST_CAN_AT = 60
+
+
+@pytest.fixture(scope="module")
+async def small_history_env():
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
+        dev_server_extra_args=[*search_attribute_flags(), "--headless", "--dynamic-config-value",
+                               f"limit.historyCount.suggestContinueAsNew={SUGGEST_CAN_AT}"])
+    yield env
+    await env.shutdown()
+
+
+async def continue_as_new_inputs(env, case_id: str) -> list[CaseInput]:
+    """Every run's continue-as-new input, decoded (the payloads are encrypted in history)."""
+    inputs = []
+    async for execution in env.client.list_workflows(f"WorkflowId = '{workflow_id(case_id)}'"):
+        handle = env.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        async for history_event in handle.fetch_history_events():
+            if history_event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                payloads = history_event.workflow_execution_continued_as_new_event_attributes.input.payloads
+                assert sum(p.ByteSize() for p in payloads) < limits.STATE_MAX_BYTES
+                (decoded,) = await TEST_CONVERTER.decode(payloads, [CaseInput])
+                inputs.append(decoded)
+    return inputs
+
+
+async def test_the_most_an_office_may_send_and_years_of_follow_ups_stay_under_the_limit(small_history_env):
+    env = small_history_env
+    async with harness(env.client, policy="demo") as h:
+        case_id = f"BIG-{uuid.uuid4().hex[:8].upper()}"
+        await h.cases.open(intake(**ADULT_DOMESTIC), case_id=case_id)
+
+        async def lead() -> str:
+            office = (await h.cases.why(case_id)).lead_office
+            assert office is not None
+            return office
+        sender = h.registry.offices[await eventually(lead)].sender
+
+        async def send(type_: str, **data) -> None:
+            await h.cases.send(event(case_id, type_, source=sender.office, **data), sender=sender)
+
+        # As large as the limits allow: 50 indicators of 100 characters, screening kept open.
+        indicators = [f"i{n:02d}" + "x" * (limits.ID_MAX - 3) for n in range(limits.ITEMS_MAX)]
+        for _ in range(20):
+            await send("identification.screening_completed", outcome="needs_more_info", indicators=indicators,
+                       referred_elsewhere="y" * limits.NAME_MAX)
+        # Consent withheld from as many offices as may be named, each name as long as allowed.
+        for n in range(limits.ITEMS_MAX):
+            await send("consent.withdrawn", scope="data_sharing", agency=f"o{n:02d}" + "z" * (limits.ID_MAX - 3))
+        await send("consent.recorded", scope="data_sharing")
+        await send("identification.screening_completed", outcome="presumed_victim", indicators=indicators)
+        # Then through to reintegration (an operator, as the offices' storylines are not running here)...
+        operator = lambda type_, **data: h.cases.send(event(case_id, type_, **data))  # noqa: E731
+        await operator("identification.police_report_filed", report_number="LP/" + "9" * 90)
+        await operator("protection.shelter_admitted", facility="f" * limits.NAME_MAX)
+        await operator("protection.safe_placement_confirmed")
+        await operator("rehabilitation.completed", needs_repatriation=False)
+        await operator("reintegration.plan_agreed")
+        # ...and "years" of follow-ups: the demo policy counts months in seconds, so its follow-up clocks
+        # fire, breach and escalate between visits.
+        last = None
+        for n in range(120):
+            last = event(case_id, "reintegration.followup_completed", wellbeing="at_risk" if n % 5 else "stable")
+            await h.cases.send(last)
+            if n % 20 == 0:
+                await asyncio.sleep(1.5)
+
+        inputs = await continue_as_new_inputs(env, case_id)
+        assert len(inputs) >= 3, "the case should have continued as new several times"
+        sizes = [len(i.model_dump_json()) for i in inputs]
+        print("continue-as-new inputs (bytes):", sizes)
+        assert max(sizes) < limits.STATE_MAX_BYTES, sizes
+        assert all(len(i.state.model_dump_json()) < limits.STATE_SOFT_MAX_BYTES for i in inputs)
+        assert all(len(i.state.consent.withheld_from) <= limits.ITEMS_MAX for i in inputs)
+        # After continuing as new the case still answers, and a retried event is still a duplicate.
+        assert (await h.cases.send(last)).duplicate is True
+        status = await h.cases.status(case_id)
+        assert status.stage == "reintegration"
