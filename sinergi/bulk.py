@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sinergi.cases import CaseError, CaseExists, Cases
 from sinergi.domain.ids import CROCKFORD
 from sinergi.domain.intake import Intake
+from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
 
 
 @dataclass
@@ -41,10 +42,12 @@ def parse_lines(text: str) -> tuple[list[tuple[int, str, Intake]], list[dict]]:
         if not line.strip():
             continue
         try:
+            if len(line.encode()) > DOCUMENT_MAX_BYTES:
+                raise ValueError(f"the intake is larger than {DOCUMENT_MAX_BYTES // 1024} KiB")
             raw = json.loads(line)
             if not isinstance(raw, dict):
                 raise ValueError("expected a JSON object (one intake per line)")
-            good.append((number, line, Intake.model_validate(raw)))
+            good.append((number, line, Intake.model_validate(raw, context=STRICT)))
         except json.JSONDecodeError as exc:
             bad.append({"line": number, "error": f"not valid JSON: {exc.msg} at column {exc.colno}"})
         except ValidationError as exc:

@@ -21,6 +21,7 @@ from sinergi.console import BAD_INPUT, UserError, print_json, validation_lines
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
 from sinergi.domain.ids import check_case_id
 from sinergi.domain.intake import Intake
+from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
 from sinergi.logs import remember_person
 
 
@@ -43,6 +44,9 @@ def read_intake(path: Path) -> Intake:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text") from exc
+    if len(text.encode()) > DOCUMENT_MAX_BYTES:
+        raise UserError(f"{path}: an intake file may be at most {DOCUMENT_MAX_BYTES // 1024} KiB",
+                        hint="an intake names the person and the situation; documents stay in the office's files")
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -50,7 +54,7 @@ def read_intake(path: Path) -> Intake:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected an object with province, received_at, source, person, consent")
     try:
-        return Intake.model_validate(raw)
+        return Intake.model_validate(raw, context=STRICT)
     except ValidationError as exc:
         raise UserError(f"{path}: invalid intake:\n  " + "\n  ".join(validation_lines(exc)),
                         hint="see examples/ for a valid intake file") from exc

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from sinergi.domain.ids import EVENT_ID_PATTERN
-from sinergi.domain.limits import ID_MAX, ITEMS_MAX, NAME_MAX, OFFICE_ID_PATTERN, Id, Timestamp
+from sinergi.domain.limits import NAME_MAX, STRICT, Id, Items, OfficeId, Text, Timestamp
 
 Service = Literal["health", "social", "repatriation", "reintegration"]
 ConsentScope = Literal["services", "data_sharing", "legal"]
@@ -29,8 +29,8 @@ class NoData(_Data):
 
 class ScreeningCompletedData(_Data):
     outcome: Literal["presumed_victim", "not_victim", "needs_more_info"]
-    indicators: list[Id] = Field(default_factory=list, max_length=ITEMS_MAX)
-    referred_elsewhere: str | None = Field(default=None, max_length=NAME_MAX)
+    indicators: Items(Id) = Field(default_factory=list)
+    referred_elsewhere: Text(NAME_MAX) | None = None
 
 
 class PoliceReportFiledData(_Data):
@@ -46,7 +46,7 @@ class LpskDecisionData(_Data):
 
 
 class RequestFiledData(_Data):
-    services: list[Service] = Field(min_length=1, max_length=ITEMS_MAX)
+    services: Items(Service) = Field(min_length=1)
     filed_by: Literal["victim", "family", "companion", "police", "social_worker"]
 
 
@@ -92,7 +92,7 @@ class ReferralData(_Data):
 class ConsentData(_Data):
     scope: ConsentScope
     # An office id or agency kind; kept in the case while consent stays withheld from it.
-    agency: str | None = Field(default=None, max_length=ID_MAX, pattern=OFFICE_ID_PATTERN)
+    agency: OfficeId | None = None
 
 
 class TransferData(_Data):
@@ -234,7 +234,8 @@ class EventEnvelope(BaseModel):
 
 
 def parse_event(raw: dict | str | bytes) -> Event:
-    """Validate an event envelope (dict or JSON); raises pydantic.ValidationError naming each bad field."""
+    """Validate an event envelope (dict or JSON) as it enters, limits included; raises
+    pydantic.ValidationError naming each bad field."""
     if isinstance(raw, dict):
-        return EVENT_ADAPTER.validate_python(raw)
-    return EVENT_ADAPTER.validate_json(raw)
+        return EVENT_ADAPTER.validate_python(raw, context=STRICT)
+    return EVENT_ADAPTER.validate_json(raw, context=STRICT)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sinergi.domain.agency_kinds import AgencyKind
+from sinergi.domain.limits import ID_MAX, NAME_MAX, TEXT_MAX, Id, Items, Text, Timestamp
 
 CHILD_AGE = 18
 
@@ -40,20 +41,20 @@ class Person(_Strict):
     nationality: Country | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{6,20}$")
     email: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
+    address: Text(TEXT_MAX) | None = None
     home_regency: str | None = Field(default=None, max_length=100)
-    identity_document: str | None = Field(default=None, max_length=100)
+    identity_document: str | None = Field(default=None, max_length=ID_MAX)
 
 
 class Situation(_Strict):
     location_country: Country = Field(default="ID", pattern=r"^[A-Z]{2}$")
-    location_province: str | None = None
-    exploitation: list[str] = Field(default_factory=list)
-    sector: str | None = None
-    means_of_control: list[str] = Field(default_factory=list)
+    location_province: Text(NAME_MAX) | None = None
+    exploitation: Items(Id) = Field(default_factory=list)
+    sector: Text(ID_MAX) | None = None
+    means_of_control: Items(Id) = Field(default_factory=list)
     is_pmi: bool = False
     procedural: bool | None = None
-    placement_company: str | None = None
+    placement_company: Text(NAME_MAX) | None = None
     destination_country: Country | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
@@ -74,7 +75,7 @@ class Intake(_Strict):
 
     province: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
     regency: str | None = Field(default=None, max_length=100, description="regency/city handling the case")
-    received_at: AwareDatetime
+    received_at: Timestamp
     source: Source
     person: Person
     situation: Situation = Field(default_factory=Situation)

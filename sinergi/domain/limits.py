@@ -8,10 +8,21 @@ carried across continue-as-new stays well under `STATE_MAX_BYTES` however long t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
     from sinergi.domain.case import CaseState
@@ -23,7 +34,53 @@ ITEMS_MAX = 50  # any list
 DOCUMENT_MAX_BYTES = 64 * 1024  # one JSON document: an event envelope, an intake
 
 OFFICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
-Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
+
+# Limits are checked where input enters — the gateway, the CLI, a bulk file (`STRICT`, the validation
+# context they pass) — and by the case's update validator, never where a stored model is read back: a
+# replayed history or a continued run holds events and intakes accepted before these limits existed, and
+# refusing to read them would stop those cases for good.
+STRICT = {"sinergi_limits": True}
+
+
+def _strict(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("sinergi_limits"))
+
+
+def _max_length(limit: int):
+    def check(value, info: ValidationInfo):
+        if _strict(info) and len(value) > limit:
+            kind = "String" if isinstance(value, str) else "List"
+            unit = "characters" if isinstance(value, str) else "items"
+            raise PydanticCustomError(f"{kind.lower()}_too_long", f"{kind} should have at most {{limit}} {unit}",
+                                      {"limit": limit})
+        return value
+    return AfterValidator(check)
+
+
+def _matches(pattern: str):
+    compiled = re.compile(pattern)
+
+    def check(value, info: ValidationInfo):
+        if _strict(info) and value is not None and not compiled.match(value):
+            raise PydanticCustomError("string_pattern_mismatch", "String should match pattern '{pattern}'",
+                                      {"pattern": pattern})
+        return value
+    return AfterValidator(check)
+
+
+def Text(limit: int) -> Any:  # noqa: N802 - reads as a type in a model: `Text(NAME_MAX)`
+    """A string of at most `limit` characters (checked at the edges)."""
+    return Annotated[str, _max_length(limit), WithJsonSchema({"type": "string", "maxLength": limit})]
+
+
+def Items(item: Any, limit: int = ITEMS_MAX) -> Any:  # noqa: N802
+    """A list of at most `limit` items (checked at the edges)."""
+    return Annotated[list[item], _max_length(limit), Field(json_schema_extra={"maxItems": limit})]
+
+
+Id = Annotated[str, _max_length(ID_MAX), WithJsonSchema({"type": "string", "maxLength": ID_MAX})]
+OfficeId = Annotated[str, _max_length(ID_MAX), _matches(OFFICE_ID_PATTERN), WithJsonSchema(
+    {"type": "string", "maxLength": ID_MAX, "pattern": OFFICE_ID_PATTERN})]
 
 # The state a case carries across continue-as-new must stay under this (the payload limit is 2 MB; a
 # workflow task whose continue-as-new input is larger fails for good). Past `STATE_SOFT_MAX_BYTES` a case
@@ -42,20 +99,33 @@ EARLIEST_OCCURRED_AT = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_AHEAD = timedelta(days=1)  # clocks drift and zones get confused, but not by more than a day
 
 
-def _no_number(value: object) -> object:
+def _no_number(value: object, info: ValidationInfo) -> object:
     # pydantic reads a number as seconds since 1970: `12345` would be an event of 1970. Refuse it.
-    if isinstance(value, int | float):  # bool is an int too
-        raise ValueError("expected an RFC 3339 date-time string, e.g. 2026-11-27T08:00:00+08:00")
+    if _strict(info) and isinstance(value, int | float):  # bool is an int too
+        raise PydanticCustomError("datetime_type", "expected an RFC 3339 date-time string, e.g. "
+                                  "2026-11-27T08:00:00+08:00")
     return value
 
 
-def _not_before_1990(value: datetime) -> datetime:
-    if value < EARLIEST_OCCURRED_AT:
-        raise ValueError("must not be before 1990-01-01")
+def _not_before_1990(value: datetime, info: ValidationInfo) -> datetime:
+    if _strict(info) and value < EARLIEST_OCCURRED_AT:
+        raise PydanticCustomError("datetime_too_early", "must not be before 1990-01-01")
     return value
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_no_number), AfterValidator(_not_before_1990)]
+
+
+def refusal(model: BaseModel) -> str | None:
+    """Why `model` (read leniently, e.g. an update's argument) breaks the limits, or None: it is validated
+    again as the edges validate it."""
+    try:
+        type(model).model_validate(model.model_dump(), context=STRICT)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"][1:] or e["loc"]) + f": {e['msg']}"
+                           for e in exc.errors(include_url=False, include_input=False))
+        return f"outside the limits ({fields})"
+    return None
 
 
 def occurred_at_refusal(occurred_at: datetime, now: datetime) -> str | None:

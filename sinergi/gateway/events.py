@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import structlog
@@ -17,6 +18,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from sinergi.cases import CaseError
+from sinergi.domain import limits
 from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, Event
 from sinergi.gateway.auth import authorize_type
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
@@ -104,11 +106,16 @@ async def _within(seconds: float, work: Awaitable[T], sent: asyncio.Event) -> T:
 
 def _validate(raw: dict) -> Event:
     try:
-        return EVENT_ADAPTER.validate_python(raw)
+        event = EVENT_ADAPTER.validate_python(raw, context=limits.STRICT)
     except ValidationError as exc:
         problems = [_field_error(err, raw.get("type")) for err in exc.errors(include_url=False, include_input=False)]
         raise BadRequest(f"invalid event: {len(problems)} bad field(s)", code="invalid_event",
                          details=[p.model_dump() for p in problems]) from None
+    # The model cannot read a clock; the case checks this too, against its own (limits.occurred_at_refusal).
+    if reason := limits.occurred_at_refusal(event.occurred_at, datetime.now(UTC)):
+        problem = FieldError(field="occurred_at", message=reason, type="date_too_far_ahead")
+        raise BadRequest("invalid event: 1 bad field(s)", code="invalid_event", details=[problem.model_dump()])
+    return event
 
 
 def _field_error(err, event_type: object) -> FieldError:

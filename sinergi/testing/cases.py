@@ -21,6 +21,7 @@ from sinergi.config import DEFAULT_CACHED_CASES
 from sinergi.domain.agencies import AgencyRegistry, load_registry
 from sinergi.domain.events import parse_event
 from sinergi.domain.intake import Intake
+from sinergi.domain.limits import STRICT
 from sinergi.domain.policy import Policy, load_policy
 from sinergi.worker import build_workers, run_workers
 
@@ -48,7 +49,7 @@ def intake(**overrides: Any) -> Intake:
             raw[key] = {**raw[key], **value}
         else:
             raw[key] = value
-    return Intake.model_validate(raw)
+    return Intake.model_validate(raw, context=STRICT)
 
 
 def event(case_id: str, type_: str, event_id: str | None = None, source: str | None = None, **data: Any):

@@ -178,7 +178,8 @@ class CaseWorkflow:
                                    "for an event with other content: use a new event id", type="EventIdReused",
                                    non_retryable=True)
         try:
-            if reason := limits.occurred_at_refusal(event.occurred_at, workflow.now()):
+            # The limits, as the edges check them: a client that built its event without them is refused here.
+            if reason := limits.refusal(event) or limits.occurred_at_refusal(event.occurred_at, workflow.now()):
                 raise lifecycle.EventRefused(f"{event.type} refused: {reason}", lifecycle.accepted_now(s))
             if sender is not None and self._size > limits.STATE_SOFT_MAX_BYTES:
                 # Bounded by construction: past this only operators (who can close or review it) add to it.

@@ -7,10 +7,15 @@ still replay; add a new history when the workflow gains a new shape (README "Saf
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 
 import pytest
+from google.protobuf import json_format
 from temporalio import workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHistory
 
 from sinergi.domain.case import CaseInput
 from sinergi.replay import load_history, replay
@@ -50,3 +55,48 @@ async def test_non_deterministic_change_fails_replay():
     assert not report.ok
     assert set(report.failures) == {load_history(p).workflow_id for p in HISTORIES}
     assert all("Nondeterminism" in failure for failure in report.failures.values()), report.failures
+
+
+async def _rewritten(path: Path, change) -> WorkflowHistory:
+    """The history at `path` with `change(obj, kind)` applied to its decoded workflow input (kind "input") and
+    every accepted update's argument (kind "update"), re-encrypted: what an older release could have stored."""
+    saved = json.loads(path.read_text())
+    history = copy.deepcopy(saved["history"])
+    codec = TEST_CONVERTER.payload_codec
+    for entry in history["events"]:
+        for kind, attributes, where in (
+                ("input", "workflowExecutionStartedEventAttributes", ("input",)),
+                ("update", "workflowExecutionUpdateAcceptedEventAttributes", ("acceptedRequest", "input", "args"))):
+            if attributes not in entry:
+                continue
+            holder = entry[attributes]
+            for key in where:
+                holder = holder[key]
+            payloads = holder["payloads"]
+            (plain,) = await codec.decode([json_format.ParseDict(payloads[0], Payload())])
+            obj = json.loads(plain.data)
+            change(obj, kind)
+            plain.data = json.dumps(obj).encode()
+            (sealed,) = await codec.encode([plain])
+            payloads[0] = json_format.MessageToDict(sealed)
+    return WorkflowHistory.from_json(saved["workflow_id"], history)
+
+
+def _over_todays_limits(obj: dict, kind: str) -> None:
+    if kind == "input":  # an intake of an older release: longer lists and texts than now allowed
+        obj["intake"]["situation"]["exploitation"] = ["x" * 150] * 60
+        obj["intake"]["situation"]["sector"] = "s" * 500
+        return
+    event = obj["event"]
+    event["occurred_at"] = 1_700_000_000  # a number, once read as seconds since 1970
+    if event["type"] == "identification.screening_completed":
+        event["data"]["indicators"] = ["i" * 150] * 60
+    if event["type"] == "consent.withdrawn":
+        event["data"]["agency"] = "Dinas Sosial " + "x" * 200
+
+
+async def test_a_history_holding_input_beyond_todays_limits_still_replays():
+    # Limits are checked where input enters, never where a stored model is read back (sinergi.domain.limits).
+    path = Path(__file__).parent / "histories" / "full_lifecycle_abroad_rules_v3.json"
+    report = await replay([await _rewritten(path, _over_todays_limits)], TEST_CONVERTER)
+    assert report.ok, report.failures

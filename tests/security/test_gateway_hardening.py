@@ -31,7 +31,7 @@ from gateway_kit import (  # noqa: E402 - the integration tests' kit, shared
     serve_app,
 )
 
-from sinergi.cases import CaseBusy, Cases  # noqa: E402
+from sinergi.cases import Cases  # noqa: E402
 from sinergi.domain.policy import load_policy  # noqa: E402
 from sinergi.gateway import TemporalLink, create_app  # noqa: E402
 from sinergi.gateway.resources import LANES  # noqa: E402
@@ -292,10 +292,12 @@ async def test_a_workflow_task_the_server_refused_is_a_503_that_was_not_applied(
     (`cases._could_not_take`): the server aborted the update, so the event was not applied."""
     from temporalio.service import RPCError, RPCStatusCode
 
+    from sinergi.cases import _could_not_take
+
     class Refusing(Cases):
         async def send(self, event, sender=None):
             refused = RPCError("unexpected workflow task failure", RPCStatusCode.FAILED_PRECONDITION, b"")
-            raise CaseBusy(f"case {event.case_id} could not take the event: {refused.message}") from refused
+            raise _could_not_take(event, refused) from refused
 
     secrets_file, secrets = dev_secrets(tmp_path)
     link = TemporalLink.to(Refusing(dev_env.client, "unused", load_policy("default")))

@@ -95,7 +95,7 @@ async def test_covering_the_province_gives_an_office_no_say_in_a_case(kit, offic
     assert not st.closed and st.consent.services
 
 
-@pytest.mark.branch("sexual_exploitation")
+@pytest.mark.rule("T11")
 async def test_a_referred_office_that_does_not_lead_cannot_close_the_case(kit):
     # A sexual-exploitation case is reported to the police at once (UU 12/2022 Art. 41): POLDA takes part,
     # and its agreement lets it send screening outcomes, yet the outcome is for the lead to give.
@@ -141,3 +141,16 @@ async def test_two_offices_may_use_the_same_event_id_each_for_its_own_event(kit)
     assert outcome.duplicate is False
     timeline = await kit.harness.cases.timeline(case_id)
     assert [e.ref for e in timeline.entries].count(shared_id) == 2
+
+
+@pytest.mark.parametrize(("occurred_at", "why"), [
+    (12345, "RFC 3339"), ("0001-01-01T00:00:00Z", "1990"), ("2999-01-01T00:00:00Z", "future"),
+])
+async def test_an_event_dated_outside_a_sane_window_is_400_naming_occurred_at(kit, occurred_at, why):
+    case_id = await opened(kit)
+    response = await kit.post(LEAD, {**envelope(case_id, "consent.recorded", {"scope": "services"}),
+                                     "occurred_at": occurred_at})
+    body = await response.json()
+    assert (response.status, body["error"]) == (400, "invalid_event"), body
+    (problem,) = body["details"]
+    assert problem["field"] == "occurred_at" and why in problem["message"]

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.any_pb2 import Any as AnyProto
 from temporalio.api.common.v1 import GrpcStatus
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
@@ -70,6 +71,10 @@ class _UnansweredHandle:
             raise WorkflowUpdateRPCTimeoutOrCancelledError() from None
         raise WorkflowUpdateRPCTimeoutOrCancelledError()
 
+    async def describe(self, *args, **kwargs):
+        # Asked by `Cases` whether the case is stuck rather than busy: no workflow task pending, so busy.
+        return SimpleNamespace(raw_description=DescribeWorkflowExecutionResponse())
+
 
 class _UnansweredCases(Cases):
     def handle(self, case_id: str):
@@ -116,6 +121,9 @@ class _RefusingHandle:
         return EventOutcome(case_id=envelope.event.case_id, event_id=envelope.event.event_id, stage="protection",
                             duplicate=False)
 
+    async def describe(self, *args, **kwargs):
+        return SimpleNamespace(raw_description=DescribeWorkflowExecutionResponse())  # no task pending: not stuck
+
 
 class _RefusingCases(Cases):
     def __init__(self, refusals: int) -> None:
@@ -158,7 +166,8 @@ class _NotRunningHandle:
     async def describe(self, rpc_timeout=None):
         if self._status is None:
             raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
-        return SimpleNamespace(status=self._status, typed_search_attributes=TypedSearchAttributes([
+        return SimpleNamespace(raw_description=DescribeWorkflowExecutionResponse(),
+                               status=self._status, typed_search_attributes=TypedSearchAttributes([
             SearchAttributePair(CASE_PROVINCE, "Kalimantan Selatan"),
             SearchAttributePair(CASE_AGENCIES, ["ppa-kalsel"])]))
 
