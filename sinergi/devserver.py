@@ -88,7 +88,11 @@ def start_temporal(settings: Settings, log_file: Path) -> subprocess.Popen:
         "--ui-disable-news-fetch", *search_attribute_flags(),
     ]
     out = open(log_file, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    # The Temporal server needs none of sinergi's secrets: its environment (readable in /proc by any process
+    # of the same user for as long as it runs) leaves out the codec token and the offices' secrets.
+    env = {k: v for k, v in os.environ.items() if k != settings.gateway.codec_token_env and
+           not (k.startswith("SINERGI_") and k.endswith(("_IN", "_OUT", "_TOKEN", "_SECRET", "_PASSWORD")))}
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                start_new_session=True, preexec_fn=_die_with(os.getpid()))
     _pid_file(settings).write_text(f"{process.pid} {_start_time(process.pid)}\n", "utf-8")
     return process
@@ -223,8 +227,9 @@ def ensure_codec_token(settings: Settings) -> str:
         return os.environ[name]
     path = settings.dev.state_dir / "codec-token"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32), "utf-8")
-        path.chmod(0o600)
+        # Created readable by its owner only from the first byte (no window between write and chmod).
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(32))
     token = path.read_text("utf-8").strip()
     os.environ[name] = token  # the in-process gateway reads it from here
     return token

@@ -47,11 +47,15 @@ def type_allowed(may_send: Iterable[str], event_type: str) -> bool:
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in may_send)
 
 
-def _is_lead_referral(s: CaseState, referral) -> bool:
+LEAD_SERVICES = ("screening", "child_protection")
+# Events that close the case besides the decisions: the closing service's office may send them too.
+CLOSERS = {"reintegration.completed": "family_reintegration", "repatriation.handed_over": "handover_to_mission"}
+ANSWERING = ("sent", "acknowledged", "accepted")
+
+
+def _lead_service(s: CaseState) -> str:
     # branch: child — UPTD PPA manages a child's case
-    if s.facts.child:
-        return referral.service == "child_protection"
-    return referral.returns_to_source
+    return "child_protection" if s.facts.child else "screening"
 
 
 def lead_kind(s: CaseState) -> str:
@@ -59,30 +63,46 @@ def lead_kind(s: CaseState) -> str:
     return "uptd_ppa" if s.facts.child else s.facts.first_contact
 
 
-def found_lead(s: CaseState, office: str | None) -> None:
-    """The lead office after a transfer (None: no office of the lead kind covers the new place)."""
-    s.lead_office = office
-
-
 def lead_office(s: CaseState) -> str | None:
-    """The case's lead office: recorded when found (None while a transfer looks for the new one), else
-    (runs begun on older code) its lead referral's office."""
-    if s.lead_office is not None or s.lead_moved:
+    """The case's lead office (None: none now, operators decide).
+
+    Rules v4 record it: the office its lead referral (the screening, or a child's UPTD PPA referral) went
+    to, cleared when that office declines or rejects it, moved by a transfer (`FindLead`). Runs begun on
+    older rules derive it: the office of their newest lead referral it did not decline or reject."""
+    if s.lead_recorded:
         return s.lead_office
     for referral in reversed(list(s.referrals.values())):
-        if referral.office and _is_lead_referral(s, referral):
+        if referral.office and referral.service == _lead_service(s) and referral.status not in ("declined", "failed"):
             return referral.office
     return None
 
 
 def routed(s: CaseState, referral) -> None:
-    """A referral found its office: the lead referral's office leads the case (until a transfer)."""
-    if referral.office and _is_lead_referral(s, referral) and s.lead_office is None and not s.lead_moved:
-        s.lead_office = referral.office
+    """A referral found its office: a lead referral's office leads the case (rules v4)."""
+    if s.rules_version >= 4 and referral.office and referral.service == _lead_service(s) and not s.lead_pending:
+        s.lead_office, s.lead_recorded = referral.office, True
+
+
+def referral_ended(s: CaseState, referral) -> None:
+    """The lead declined or rejected its lead referral: it no longer leads (rules v4); a re-routed
+    referral's office will, once found."""
+    if s.rules_version >= 4 and referral.service == _lead_service(s) and referral.office == s.lead_office:
+        s.lead_office, s.lead_recorded = None, True
+
+
+def moved(s: CaseState) -> None:
+    """A transfer: the lead is looked for in the new place (`found_lead`); meanwhile operators decide."""
+    s.lead_office, s.lead_recorded, s.lead_pending = None, True, True
+
+
+def found_lead(s: CaseState, office: str | None) -> None:
+    """The lead office after a transfer (None: no office of the lead kind covers the new place)."""
+    s.lead_office, s.lead_recorded, s.lead_pending = office, True, False
 
 
 def notified(s: CaseState, office: str) -> None:
-    """An office received a notice of the case: it takes part in it from then on."""
+    """An office received a notice of the case (or a referral the case no longer keeps, `limits.compact`):
+    it takes part in it from then on."""
     if office not in s.notified_offices:
         s.notified_offices.append(office)
 
@@ -95,6 +115,15 @@ def parties(s: CaseState) -> set[str]:
     if lead:
         offices.add(lead)
     return offices
+
+
+def _serving(s: CaseState, office: str, service: str, *, done: bool = False) -> bool:
+    """Whether `office` holds this case's referral for `service`, open (the case asked it and waits) or,
+    with `done`, completed by it (the service's own end: reintegration completed after its referral)."""
+    statuses = (*ANSWERING, "completed") if done else ANSWERING
+    return any(r.service == service and r.office == office and (r.status in statuses or
+                                                                (r.status == "pending" and s.rules_version >= 3))
+               for r in s.referrals.values())
 
 
 def check(s: CaseState, event, sender: Sender | None) -> None:
@@ -112,16 +141,16 @@ def check(s: CaseState, event, sender: Sender | None) -> None:
         referral = s.referrals.get(event.data.referral_id)
         if referral is not None and referral.office != office:
             raise Refused("not_allowed", f"referral {referral.referral_id} was not sent to office {office}")
-    elif event.type in DECISIONS and office != lead_office(s) and not _asked_to_screen(s, event, office):
+    elif event.type in DECISIONS or event.type in CLOSERS:
         lead = lead_office(s)
-        raise Refused("not_allowed", f"{event.type} is decided by the case's lead office "
-                                     f"({lead or 'none yet'}) or an operator, not {office}")
-
-
-def _asked_to_screen(s: CaseState, event, office: str) -> bool:
-    return event.type == "identification.screening_completed" and any(
-        r.service == "screening" and r.office == office and r.status not in ("cancelled", "failed")
-        for r in s.referrals.values())
+        # The office asked to screen gives the screening outcome; the closing service's office its end.
+        if event.type in CLOSERS:
+            asked = _serving(s, office, CLOSERS[event.type], done=True)
+        else:
+            asked = event.type == "identification.screening_completed" and _serving(s, office, "screening")
+        if office != lead and not asked:
+            raise Refused("not_allowed", f"{event.type} is decided by the case's lead office ({lead or 'none now'}) "
+                                         f"or an operator, not {office}")
 
 
 def sending_office(sender: Sender | None) -> str:
@@ -129,9 +158,8 @@ def sending_office(sender: Sender | None) -> str:
 
 
 def applied_key(sender: Sender | None, event_id: str) -> str:
-    """The key an applied event is kept under: its id, per sending office (hashed: bounded size)."""
-    raw = f"{sending_office(sender)}\x1f{event_id}".encode()
-    return hashlib.sha256(raw).hexdigest()[:24]
+    """The key an applied event is kept under: the sending office, and its event id hashed (bounded size)."""
+    return f"{sending_office(sender)}|{hashlib.sha256(event_id.encode()).hexdigest()[:16]}"
 
 
 def digest(event) -> str:

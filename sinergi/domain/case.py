@@ -184,10 +184,10 @@ class CaseState(_Model):
     applied: dict[str, str] = Field(default_factory=dict)
     # Timeline entries dropped from the state (`limits.compact`); the history keeps them.
     timeline_trimmed: int = 0
-    # The case manager (SPEC "Authority"): set when the first-contact office (UPTD PPA for a child) is
-    # found for its referral, moved by a transfer. None in older runs: `authority.lead_office` derives it.
+    # The case manager (SPEC "Authority"), see `authority.lead_office`.
     lead_office: str | None = None
-    lead_moved: bool = False  # a transfer moved the lead: `lead_office` alone says who leads now
+    lead_recorded: bool = False  # rules v4: `lead_office` says who leads (None: nobody now)
+    lead_pending: bool = False  # a transfer's `FindLead` has not answered yet
     # Notices not yet confirmed delivered: re-sent after continue-as-new, so none is ever lost.
     outbox: list[Notice] = Field(default_factory=list)
     sequence: int = 0

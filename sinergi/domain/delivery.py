@@ -71,6 +71,7 @@ def rejected(s: CaseState, referral_id: str, office: str, reason: str, now: date
     referral = s.referrals[referral_id]
     referral.status = "failed"
     referral.office = office
+    authority.referral_ended(s, referral)
     referral.last_error = f"{office} rejected the referral: {reason}"
     clocks.cancel(s, lambda c: c.context == referral_id, now, "referral failed")
     task = lifecycle.open_manual_task(

@@ -302,7 +302,7 @@ def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None) -
     # rule: T6, T21; branch: legal_track — their clocks start even on a closed case
     if not (state.closed and event.type not in ("legal.judgment_final", "case.data_breach_discovered")):
         effects += clocks.start_matching(state, policy, triggers, contexts, now)
-    limits.compact(state)
+    limits.compact_log(state)
     return effects
 
 
@@ -542,6 +542,7 @@ def _referral_declined(s: CaseState, p: Policy, e, now: datetime) -> list[Effect
     referral = s.referrals[e.data.referral_id]
     referral.status = "declined"
     referral.reason = limits.clip(e.data.reason, limits.REASON_MAX)
+    authority.referral_ended(s, referral)
     clocks.cancel(s, lambda c: c.context == referral.referral_id, now, "referral declined")
     return reroute(s, referral, f"declined by {referral.office}: {e.data.reason or 'no reason given'}", now)
 
@@ -699,7 +700,7 @@ def _transferred(s: CaseState, p: Policy, e, now: datetime) -> list[Effect]:
         effects += [] if was_held and not replacement else replacement
     if s.rules_version >= 4:
         # The lead moves with the case: the new place's office of the lead kind, once found.
-        s.lead_office, s.lead_moved = None, True
+        authority.moved(s)
         effects.append(FindLead(authority.lead_kind(s)))
     return effects
 

@@ -87,11 +87,13 @@ OfficeId = Annotated[str, _max_length(ID_MAX), _matches(OFFICE_ID_PATTERN), With
 # takes events from operators only: the largest growth one event can cause then still fits.
 STATE_MAX_BYTES = 256 * 1024
 STATE_SOFT_MAX_BYTES = 160 * 1024
-# What the case keeps of what only grows: the newest timeline entries and applied-event keys. The timeline
-# is for people (`case timeline`); the rules read none of it. Applied keys answer a retried event as a
-# duplicate: an office retries within minutes (Standard Webhooks), not after 500 later events.
+# What the case keeps of what only grows: the newest timeline entries, applied-event keys per sender, and
+# (rules v4) what has ended. The timeline is for people (`case timeline`); the rules read none of it.
+# Applied keys answer a retried event as a duplicate: an office retries its own event before it has sent
+# a hundred newer ones, and no other office's events can push its keys out.
 TIMELINE_KEPT = 250
-APPLIED_KEPT = 500
+APPLIED_KEPT_PER_SENDER = 100
+ENDED_KEPT = 50
 NOTE_MAX = 300  # a timeline entry's text as the case keeps it
 REASON_MAX = 500  # a reason (a decline, an escalation, a manual task) as the case keeps it
 
@@ -142,17 +144,66 @@ def clip(text: str | None, limit: int) -> str | None:
     return text[: limit - 1] + "…"
 
 
-def compact(state: CaseState) -> None:
-    """Keep only what the rules need of what grows with every event (in place, idempotent)."""
+def compact_log(state: CaseState) -> None:
+    """Trim what grows with every event and nothing reads back: the timeline and the applied-event keys
+    (each sender keeps its newest `APPLIED_KEPT_PER_SENDER`: no office can push another's keys out)."""
     if len(state.timeline) > TIMELINE_KEPT:
         dropped = len(state.timeline) - TIMELINE_KEPT
         state.timeline_trimmed += dropped
         del state.timeline[:dropped]
-    if len(state.applied) > APPLIED_KEPT:
-        for key in list(state.applied)[: len(state.applied) - APPLIED_KEPT]:
-            del state.applied[key]
-    if len(state.applied_event_ids) > APPLIED_KEPT:  # ids of events applied before keys were per office
-        del state.applied_event_ids[: len(state.applied_event_ids) - APPLIED_KEPT]
+    if len(state.applied) > APPLIED_KEPT_PER_SENDER:
+        per_sender: dict[str, int] = {}
+        for key in reversed(list(state.applied)):
+            sender = key.rsplit("|", 1)[0]
+            per_sender[sender] = per_sender.get(sender, 0) + 1
+            if per_sender[sender] > APPLIED_KEPT_PER_SENDER:
+                del state.applied[key]
+    if len(state.applied_event_ids) > APPLIED_KEPT_PER_SENDER:  # applied before ids were kept per sender
+        del state.applied_event_ids[: len(state.applied_event_ids) - APPLIED_KEPT_PER_SENDER]
+
+
+def compact(state: CaseState) -> bool:
+    """Keep only what the rules need (in place, idempotent); True if anything but the log was dropped.
+
+    Rules v4: what has ended — clocks stopped or cancelled, referrals answered, closed manual tasks, the
+    oldest breaches and escalations — is kept up to `ENDED_KEPT` of each, and deliveries once per office,
+    purpose and fields. The history keeps all of it. Older runs keep theirs whole: their histories were
+    written by code that read every one of them (a trimmed clock key would be reused, say)."""
+    compact_log(state)
+    if state.rules_version < 4:
+        return False
+    dropped = False
+    ended = [k for k, c in state.clocks.items() if c.state in ("stopped", "cancelled")]
+    for key in ended[: max(0, len(ended) - ENDED_KEPT)]:
+        del state.clocks[key]
+        dropped = True
+    finished = [r for r in state.referrals.values() if r.status in ("completed", "declined", "cancelled", "failed")]
+    for referral in finished[: max(0, len(finished) - ENDED_KEPT)]:
+        if referral.office and referral.office not in state.notified_offices:
+            state.notified_offices.append(referral.office)  # it received the case: still a party
+        del state.referrals[referral.referral_id]
+        dropped = True
+    closed = [t for t in state.manual_tasks if t.closed_at is not None]
+    if len(closed) > ENDED_KEPT:
+        gone = {id(t) for t in closed[: len(closed) - ENDED_KEPT]}
+        state.manual_tasks = [t for t in state.manual_tasks if id(t) not in gone]
+        dropped = True
+    for name in ("breaches", "escalations"):
+        kept = getattr(state, name)
+        if len(kept) > ENDED_KEPT:
+            del kept[: len(kept) - ENDED_KEPT]
+            dropped = True
+    seen: set[tuple] = set()
+    deliveries = []
+    for d in state.deliveries:  # the first of each: the order offices were reached is kept
+        key = (d.office, d.purpose, tuple(d.fields), d.mandated_by)
+        if key not in seen:
+            seen.add(key)
+            deliveries.append(d)
+    if len(deliveries) != len(state.deliveries):
+        state.deliveries = deliveries
+        dropped = True
+    return dropped
 
 
 def state_bytes(state: CaseState) -> int:

@@ -146,9 +146,9 @@ EVENT_STATUSES: dict[int, str] = {
     400: "malformed body (not UTF-8, not JSON, too deeply nested, not an object), invalid event (each bad field "
          "named) or `webhook-id` different from `event_id`",
     401: "bad, missing or expired signature (also for an office id that is not in the registry)",
-    403: "`event_type_not_allowed` or `not_allowed`: this office may not send this event type (outside its "
-         "agreement, or a case-level decision reserved to the case's lead office); `not_a_party`: this office is "
-         "not part of this case",
+    403: "`not_allowed`: this office may not send this event type (outside its agreement, a referral sent to "
+         "another office, or a case-level decision reserved to the case's lead office); `not_a_party`: this "
+         "office is not part of this case (the case sent it no referral or notice and it does not lead it)",
     404: "unknown case",
     408: "the body did not arrive within the read timeout",
     409: "`event_refused`: not accepted in the case's current state: the reason and the event types accepted "

@@ -138,6 +138,8 @@ class CaseWorkflow:
         effects += [SendNotice(n) for n in outbox]
         if "contact_lost" in s.pause_reasons:
             effects.append(StartContactSearch(workflow.now()))
+        if s.lead_pending:  # a transfer's search for the new lead was cut short by continue-as-new
+            effects.append(FindLead(authority.lead_kind(s)))
         self._execute(effects)
 
     # --- events ------------------------------------------------------------------------------------
@@ -148,12 +150,14 @@ class CaseWorkflow:
         # await before it applies: no other update (a transfer, say) can change the case in between, so
         # the validator's checks (membership, stage) still hold here. Keep it that way.
         event, sender = envelope.event, envelope.sender
-        if authority.already_applied(self._state, sender, event) is not None:
+        seen = authority.already_applied(self._state, sender, event)
+        if seen:
             # Two copies validated in the same task: the second is a duplicate, applied once.
             return self._outcome(event.event_id, duplicate=True)
+        if seen is False:  # the same office's id twice in one task, with other content
+            raise _reused(event, sender)
         self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender))
         self._publish()
-        self._size = limits.state_bytes(self._state)
         return self._outcome(event.event_id, duplicate=False)
 
     @apply_event.validator
@@ -174,9 +178,7 @@ class CaseWorkflow:
                                    self._outcome(event.event_id, duplicate=True), type="DuplicateEvent",
                                    non_retryable=True)
         if seen is False:
-            raise ApplicationError(f"event id {event.event_id} was already used by {authority.sending_office(sender)} "
-                                   "for an event with other content: use a new event id", type="EventIdReused",
-                                   non_retryable=True)
+            raise _reused(event, sender)
         try:
             # The limits, as the edges check them: a client that built its event without them is refused here.
             if reason := limits.refusal(event) or limits.occurred_at_refusal(event.occurred_at, workflow.now()):
@@ -416,9 +418,17 @@ class CaseWorkflow:
                 updates.append(keys[name].value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
-        limits.compact(s)
         workflow.set_current_details(_details(s, self._policy))
         self._observer.changed(s)
+        # After the observer has seen what is new: what compaction drops was already told.
+        if limits.compact(s):
+            self._observer.rebase(s)
+        self._size = limits.state_bytes(s)
+
+
+def _reused(event, sender) -> ApplicationError:
+    return ApplicationError(f"event id {event.event_id} was already used by {authority.sending_office(sender)} for an "
+                            "event with other content: use a new event id", type="EventIdReused", non_retryable=True)
 
 
 def _notice_summary(notice: Notice) -> str:

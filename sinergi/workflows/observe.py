@@ -71,4 +71,9 @@ class CaseObserver:
             self._tasks.add(1, {"agency": task.agency})
             log.warning("manual_task_opened", extra={"task_id": task.id, "agency": task.agency,
                                                      "referral_id": task.referral_id})
+        self.rebase(s)
+
+    def rebase(self, s: CaseState) -> None:
+        """Take the case as it stands as seen (after `limits.compact` dropped what had ended)."""
         self._seen = (len(s.breaches), len(s.escalations), len(s.manual_tasks))
+        self._status = {r.referral_id: r.status for r in s.referrals.values()}

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.binaries import temporal_cli
-from sinergi.domain import limits
+from sinergi.domain import authority, lifecycle, limits
 from sinergi.domain.case import CaseInput
 from sinergi.domain.ids import workflow_id
 from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
 from sinergi.testing.waiting import eventually
+from sinergi.workflows.case import CaseWorkflow
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +80,11 @@ async def test_the_most_an_office_may_send_and_years_of_follow_ups_stay_under_th
         for n in range(limits.ITEMS_MAX):
             await send("consent.withdrawn", scope="data_sharing", agency=f"o{n:02d}" + "z" * (limits.ID_MAX - 3))
         await send("consent.recorded", scope="data_sharing")
+        # The lead moving the case back and forth between two regencies (each move re-refers the open
+        # referrals and looks for the lead again), as a review grew a case past its limit with.
+        for n in range(40):
+            await send("case.transferred", province="KALSEL", regency=("Kota Banjarmasin", "Kabupaten Banjar")[n % 2])
+            await eventually(lead)  # found again: BP3MI's province office
         await send("identification.screening_completed", outcome="presumed_victim", indicators=indicators)
         # Then through to reintegration (an operator, as the offices' storylines are not running here)...
         operator = lambda type_, **data: h.cases.send(event(case_id, type_, **data))  # noqa: E731
@@ -106,3 +113,22 @@ async def test_the_most_an_office_may_send_and_years_of_follow_ups_stay_under_th
         assert (await h.cases.send(last)).duplicate is True
         status = await h.cases.status(case_id)
         assert status.stage == "reintegration"
+
+
+async def test_a_lead_search_cut_short_by_continue_as_new_is_taken_up_by_the_next_run(small_history_env):
+    # Review: a transfer's search for the new lead runs beside the case; were the case to continue as new
+    # before it answered, the next run must look again, or the case would have no lead for ever.
+    env = small_history_env
+    async with harness(env.client) as h:
+        case_id = f"LEAD-{uuid.uuid4().hex[:8].upper()}"
+        case = CaseInput(case_id=case_id, intake=intake(**ADULT_DOMESTIC), policy=h.policy)
+        state, _ = lifecycle.open_case(case, datetime.now(UTC))
+        state.province, state.regency = "JATIM", None
+        authority.moved(state)  # as a transfer leaves it: the lead looked for, not yet found
+        await env.client.start_workflow(CaseWorkflow.run, case.model_copy(update={"state": state}),
+                                        id=workflow_id(case_id), task_queue=h.task_queue)
+
+        async def lead() -> None:
+            assert (await h.cases.why(case_id)).lead_office == "bp3mi_jatim"
+        await eventually(lead)
+        await h.cases.handle(case_id).terminate("test over")

@@ -150,15 +150,19 @@ def test_an_event_more_than_a_day_ahead_is_refused() -> None:
 def test_the_timeline_and_applied_keys_stay_bounded_however_many_events_arrive() -> None:
     case = opened()
     case.to_protection()
-    for n in range(3 * limits.APPLIED_KEPT):
+    mine = event(CASE_ID, "case.contact_lost", event_id="bp3mi-1")
+    lifecycle.apply(case.s, POLICY, mine, case.now, sender("bp3mi_kalsel"))
+    for n in range(3 * limits.APPLIED_KEPT_PER_SENDER):
         e = event(CASE_ID, "protection.shelter_admitted", event_id=f"e{n}", facility="x" * limits.NAME_MAX)
         lifecycle.apply(case.s, POLICY, e, case.now, sender("uptd_ppa_banjar"))
     assert len(case.s.timeline) == limits.TIMELINE_KEPT
     assert case.s.timeline_trimmed > 0
-    assert len(case.s.applied) == limits.APPLIED_KEPT
+    assert sum(key.startswith("uptd_ppa_banjar|") for key in case.s.applied) == limits.APPLIED_KEPT_PER_SENDER
     assert limits.state_bytes(case.s) < limits.STATE_SOFT_MAX_BYTES
-    # The newest are kept: a retry of the latest event is still a duplicate.
+    # The newest are kept: a retry of the latest event is still a duplicate...
     assert authority.already_applied(case.s, sender("uptd_ppa_banjar"), e) is True
+    # ...and one office's flood never pushes out another office's keys.
+    assert authority.already_applied(case.s, sender("bp3mi_kalsel"), mine) is True
 
 
 def test_a_timeline_note_and_a_kept_reason_are_clipped() -> None:
@@ -205,3 +209,60 @@ def test_years_of_follow_ups_with_every_deadline_firing_keep_the_state_small() -
     # Counters gain a digit now and then; nothing else may grow (the timeline and applied keys are trimmed).
     assert rests[-1] - rests[12] < 16, "something besides the trimmed timeline and applied keys grows with time"
     assert len(case.s.timeline) == limits.TIMELINE_KEPT and case.s.timeline_trimmed > 0
+
+
+def test_an_office_that_declined_the_screening_neither_leads_nor_gives_the_outcome() -> None:
+    # Review: the screening office declined, the screening went elsewhere, and the decliner then closed a
+    # child's case as "not a victim".
+    case = opened(person={"date_of_birth": CHILD_DOB})
+    screening = case.referral("screening")
+    assert screening.office == "bp3mi_kalsel"
+    case.send("referral.declined", source="bp3mi_kalsel", referral_id=screening.referral_id, reason="not ours")
+    case.deliver()
+    assert refusal(case, "identification.screening_completed", "bp3mi_kalsel", outcome="not_victim").code == \
+        "not_allowed"
+
+
+def test_the_lead_that_declines_its_screening_leads_no_more_and_the_new_screener_does() -> None:
+    case = opened()
+    screening = case.referral("screening")
+    case.send("referral.declined", source="bp3mi_kalsel", referral_id=screening.referral_id, reason="not ours")
+    assert authority.lead_office(case.s) is None
+    assert refusal(case, "case.contact_lost", "bp3mi_kalsel").code == "not_allowed"
+    reached = case.deliver()
+    assert authority.lead_office(case.s) == reached[-1] != "bp3mi_kalsel"
+
+
+def test_only_the_lead_or_the_reintegration_office_completes_reintegration() -> None:
+    case = opened()
+    case.to_reintegration()
+    case.send("reintegration.plan_agreed")
+    family = case.referral("family_reintegration")
+    authority.notified(case.s, "ngo_kalsel")  # a party whose agreement allows reintegration.*, asked nothing
+    refused = refusal(case, "reintegration.completed", "ngo_kalsel")
+    assert refused.code == "not_allowed" and "lead office (bp3mi_kalsel)" in refused.reason
+    authority.check(case.s, event(CASE_ID, "reintegration.followup_completed", wellbeing="stable"),
+                    sender("ngo_kalsel"))  # what is not a decision, its agreement allows
+    authority.check(case.s, event(CASE_ID, "reintegration.completed"), sender(family.office))
+    authority.check(case.s, event(CASE_ID, "reintegration.completed"), sender("bp3mi_kalsel"))  # the lead
+
+
+def test_a_lead_moving_the_case_back_and_forth_cannot_grow_it() -> None:
+    # Review: 100 transfers between two regencies of one province grew the state past 160 KiB; "needs
+    # more info" again and again left a new screening deadline each time.
+    case = opened()
+    sizes = []
+    for n in range(400):
+        if n % 2:
+            effects = case.send("case.transferred", province="KALSEL",
+                                regency=("Kota Banjarmasin", "Kabupaten Banjar")[n % 4 // 2])
+            case.deliver(effects)
+            authority.found_lead(case.s, "bp3mi_kalsel")
+        else:
+            case.send("identification.screening_completed", outcome="needs_more_info")
+        limits.compact(case.s)
+        sizes.append(limits.state_bytes(case.s))
+    assert len(case.s.referrals) <= limits.ENDED_KEPT + 10
+    assert len(case.s.clocks) <= limits.ENDED_KEPT + 10
+    assert max(sizes) < limits.STATE_SOFT_MAX_BYTES
+    assert sizes[-1] <= sizes[200] * 1.05, "the state keeps growing"
