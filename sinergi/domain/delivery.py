@@ -6,9 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from sinergi.domain import authority, clocks, lifecycle, routing
+from sinergi.domain import authority, clocks, routing
 from sinergi.domain.case import CaseState, Delivery
-from sinergi.domain.notices import Effect, SendNotice
+from sinergi.domain.effects import Effect, SendNotice
+from sinergi.domain.lifecycle.helpers import escalate_referral, notice, open_manual_task, reroute
 from sinergi.domain.policy import Policy
 
 
@@ -35,7 +36,7 @@ def delivered(s: CaseState, policy: Policy, referral_id: str, receipt: DeliveryR
         # Held or cancelled while the call was in flight: the office has the data all the same, so it is
         # recorded, and told to restrict its use.
         s.note(now, "referral", f"{referral_id} reached {receipt.office} after it was {referral.status}", referral_id)
-        return [SendNotice(lifecycle.notice(
+        return [SendNotice(notice(
             s, "restriction", None, f"referral {referral_id} was withdrawn ({referral.reason or referral.status}): "
             "do not act on it or keep its personal data", office=receipt.office))]
     referral.status = "sent"
@@ -74,10 +75,10 @@ def rejected(s: CaseState, referral_id: str, office: str, reason: str, now: date
     authority.referral_ended(s, referral)
     referral.last_error = f"{office} rejected the referral: {reason}"
     clocks.cancel(s, lambda c: c.context == referral_id, now, "referral failed")
-    task = lifecycle.open_manual_task(
+    task = open_manual_task(
         s, referral.kind, f"{routing.describe(referral.service)}: {referral.last_error}. Correct it with the "
         f"agency and refer again by phone or letter", now, referral_id)
-    return lifecycle.escalate_referral(
+    return escalate_referral(
         s, f"referral {referral_id} rejected by {office}: {reason}; manual task {task.id}", now)
 
 
@@ -87,10 +88,10 @@ def unreachable(s: CaseState, referral_id: str, office: str, error: str, now: da
     if s.rules_version >= 3 and referral.status in ANSWERED:
         return []  # the office answered: it is reachable, whatever its delivery call is doing
     referral.last_error = f"{office} unreachable: {error}"
-    task = lifecycle.open_manual_task(
+    task = open_manual_task(
         s, office, f"{office}'s system is unreachable ({error}): deliver {routing.describe(referral.service)} "
         "by phone or paper; sinergi keeps retrying and will not send it twice", now, referral_id)
-    return lifecycle.escalate_referral(
+    return escalate_referral(
         s, f"{office} unreachable for referral {referral_id}; manual task {task.id}", now)
 
 
@@ -99,7 +100,7 @@ def unroutable(s: CaseState, referral_id: str, now: datetime) -> list[Effect]:
     referral = s.referrals[referral_id]
     referral.status = "failed"
     referral.last_error = f"no {referral.kind} office covers {s.province}/{s.regency or '-'}"
-    return lifecycle.reroute(s, referral, referral.last_error, now)
+    return reroute(s, referral, referral.last_error, now)
 
 
 def withdrawn_in_flight(s: CaseState, referral_id: str, office: str, now: datetime) -> list[Effect]:
@@ -109,6 +110,6 @@ def withdrawn_in_flight(s: CaseState, referral_id: str, office: str, now: dateti
         return []  # done, not withdrawn: nothing to restrict
     s.note(now, "referral", f"{referral_id} withdrawn while being delivered to {office}: restriction notice sent",
            referral_id)
-    return [SendNotice(lifecycle.notice(
+    return [SendNotice(notice(
         s, "restriction", None, f"referral {referral_id} was withdrawn ({referral.reason or referral.status}): if it "
         "reached you, do not act on it or keep its personal data", office=office))]

@@ -1,14 +1,16 @@
-"""The event vocabulary (SPEC "Events"): an envelope and one typed `data` model per event type.
+"""The event vocabulary (SPEC "Events"): an envelope, one typed `data` model per event type, and one class
+per event type, written out family by family (`ScreeningCompleted` is `identification.screening_completed`).
 
 Events are past tense: something an agency or operator reports has happened. `event_id` makes
 delivery idempotent. The union is discriminated on `type`, so an unknown type or a bad field is named
-precisely in the validation error.
+precisely in the validation error. `EVENT_CLASSES` and `EVENT_TYPES` are read off the classes; what a case
+does with each event is in `sinergi.domain.lifecycle`, in the module named after its family.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -116,78 +118,282 @@ class _Event(BaseModel):
     source: str | None = Field(default=None, max_length=100)
 
 
-def _event(type_name: str, data_model: type[_Data], cls_name: str) -> type[_Event]:
-    # One class per event type, generated so that the table below is the single place listing them.
-    annotations = {"type": Literal[type_name], "data": data_model}  # type: ignore[valid-type]
-    defaults = {"data": Field(default_factory=data_model)} if not data_model.model_fields or all(
-        not f.is_required() for f in data_model.model_fields.values()
-    ) else {}
-    return type(cls_name, (_Event,), {"__annotations__": annotations, "__module__": __name__, **defaults})
+# --- the events: one class per type, `effect` in words; `data` may be left out when none of its fields is
+# required. No docstrings here: pydantic would put them in the API document.
+
+# case.opened: recorded by sinergi itself as the case opens
+
+class CaseOpened(_Event):
+    type: Literal["case.opened"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "the case was opened from an intake"
 
 
+# identification.*
+
+class ScreeningCompleted(_Event):
+    type: Literal["identification.screening_completed"]
+    data: ScreeningCompletedData
+    effect: ClassVar[str] = "moves to protection / closes / extends screening"
+
+class PoliceReportFiled(_Event):
+    type: Literal["identification.police_report_filed"]
+    data: PoliceReportFiledData
+    effect: ClassVar[str] = "needed before an Art. 51 request"
+
+
+# protection.*
+
+class ShelterAdmitted(_Event):
+    type: Literal["protection.shelter_admitted"]
+    data: ShelterAdmittedData
+    effect: ClassVar[str] = "stops S2"
+
+class ShelterDischarged(_Event):
+    type: Literal["protection.shelter_discharged"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "the victim left the shelter"
+
+class PoliceProtectionGranted(_Event):
+    type: Literal["protection.police_protection_granted"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "stops T12"
+
+class LpskApplicationFiled(_Event):
+    type: Literal["protection.lpsk_application_filed"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "starts T3, T4"
+
+class LpskDecision(_Event):
+    type: Literal["protection.lpsk_decision"]
+    data: LpskDecisionData
+    effect: ClassVar[str] = "stops T3, T4"
+
+class SafePlacementConfirmed(_Event):
+    type: Literal["protection.safe_placement_confirmed"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "moves to rehabilitation"
+
+
+# rehabilitation.*
+
+class RequestFiled(_Event):
+    type: Literal["rehabilitation.request_filed"]
+    data: RequestFiledData
+    effect: ClassVar[str] = "starts T1 per service"
+
+class FirstAidRequested(_Event):
+    type: Literal["rehabilitation.first_aid_requested"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "starts T2"
+
+class FirstAidProvided(_Event):
+    type: Literal["rehabilitation.first_aid_provided"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "stops T2"
+
+class ServiceStarted(_Event):
+    type: Literal["rehabilitation.service_started"]
+    data: ServiceData
+    effect: ClassVar[str] = "stops T1 for that service"
+
+class ServiceCompleted(_Event):
+    type: Literal["rehabilitation.service_completed"]
+    data: ServiceData
+    effect: ClassVar[str] = "the service is done"
+
+class RehabilitationCompleted(_Event):
+    type: Literal["rehabilitation.completed"]
+    data: RehabilitationCompletedData
+    effect: ClassVar[str] = "moves to repatriation or reintegration"
+
+
+# repatriation.*
+
+class RiskAssessed(_Event):
+    type: Literal["repatriation.risk_assessed"]
+    data: RiskAssessedData
+    effect: ClassVar[str] = "an unsafe return stops repatriation"
+
+class BestInterestDetermined(_Event):
+    type: Literal["repatriation.best_interest_determined"]
+    data: BestInterestData
+    effect: ClassVar[str] = "a child returns only with a caregiver and in their best interest"
+
+class TravelDocumentIssued(_Event):
+    type: Literal["repatriation.travel_document_issued"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "travel document issued"
+
+class Departed(_Event):
+    type: Literal["repatriation.departed"]
+    data: PortData = Field(default_factory=PortData)
+    effect: ClassVar[str] = "the victim left for home"
+
+class ArrivedPortOfEntry(_Event):
+    type: Literal["repatriation.arrived_port_of_entry"]
+    data: PortData = Field(default_factory=PortData)
+    effect: ClassVar[str] = "received at the port"
+
+class ArrivedHome(_Event):
+    type: Literal["repatriation.arrived_home"]
+    data: ArrivedHomeData
+    effect: ClassVar[str] = "moves to reintegration"
+
+class HandedOver(_Event):
+    type: Literal["repatriation.handed_over"]
+    data: HandedOverData
+    effect: ClassVar[str] = "a foreign national is handed to their mission: the case ends"
+
+
+# reintegration.*
+
+class PlanAgreed(_Event):
+    type: Literal["reintegration.plan_agreed"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "starts follow-up clocks"
+
+class FollowupCompleted(_Event):
+    type: Literal["reintegration.followup_completed"]
+    data: FollowupData
+    effect: ClassVar[str] = "`crisis` re-opens protection"
+
+class RightsSettled(_Event):
+    type: Literal["reintegration.rights_settled"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "unpaid rights settled"
+
+class ReintegrationCompleted(_Event):
+    type: Literal["reintegration.completed"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "closes the case"
+
+
+# referral.*
+
+class ReferralAcknowledged(_Event):
+    type: Literal["referral.acknowledged"]
+    data: ReferralData
+    effect: ClassVar[str] = "stops S3"
+
+class ReferralAccepted(_Event):
+    type: Literal["referral.accepted"]
+    data: ReferralData
+    effect: ClassVar[str] = "stops S4"
+
+class ReferralDeclined(_Event):
+    type: Literal["referral.declined"]
+    data: ReferralData
+    effect: ClassVar[str] = "re-routes or escalates"
+
+class ReferralCompleted(_Event):
+    type: Literal["referral.completed"]
+    data: ReferralData
+    effect: ClassVar[str] = "closes the referral"
+
+
+# consent.*
+
+class ConsentRecorded(_Event):
+    type: Literal["consent.recorded"]
+    data: ConsentData
+    effect: ClassVar[str] = "consent given for a purpose"
+
+class ConsentWithdrawn(_Event):
+    type: Literal["consent.withdrawn"]
+    data: ConsentData
+    effect: ClassVar[str] = "stops outbound sharing at once"
+
+
+# case.*: about the case as a whole
+
+class ContactLost(_Event):
+    type: Literal["case.contact_lost"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "pauses victim-dependent clocks"
+
+class ContactRestored(_Event):
+    type: Literal["case.contact_restored"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "resumes victim-dependent clocks"
+
+class VictimDeceased(_Event):
+    type: Literal["case.victim_deceased"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "closes assistance; the legal track goes on"
+
+class CaseTransferred(_Event):
+    type: Literal["case.transferred"]
+    data: TransferData
+    effect: ClassVar[str] = "re-routes referrals"
+
+class DataBreachDiscovered(_Event):
+    type: Literal["case.data_breach_discovered"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "starts T21"
+
+class DataBreachNotified(_Event):
+    type: Literal["case.data_breach_notified"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "stops T21"
+
+class CaseClosed(_Event):
+    type: Literal["case.closed"]
+    data: ClosedData
+    effect: ClassVar[str] = "an operator closes the case"
+
+
+# legal.*: the legal track, which runs beside the assistance and can outlive it
+
+class InvestigationOpened(_Event):
+    type: Literal["legal.investigation_opened"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "opens the legal track"
+
+class JudgmentFinal(_Event):
+    type: Literal["legal.judgment_final"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "starts T6"
+
+class RestitutionPaid(_Event):
+    type: Literal["legal.restitution_paid"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "stops T6"
+
+class ProceedingsEnded(_Event):
+    type: Literal["legal.proceedings_ended"]
+    data: NoData = Field(default_factory=NoData)
+    effect: ClassVar[str] = "closes the legal track"
+
+
+# The union, in the order the API document and `accepted_now` list the types; parsing picks the class by `type`.
+Event = Annotated[
+    CaseOpened | ScreeningCompleted | PoliceReportFiled | ShelterAdmitted | ShelterDischarged |
+    PoliceProtectionGranted | LpskApplicationFiled | LpskDecision | SafePlacementConfirmed | RequestFiled |
+    FirstAidRequested | FirstAidProvided | ServiceStarted | ServiceCompleted | RehabilitationCompleted |
+    RiskAssessed | BestInterestDetermined | TravelDocumentIssued | Departed | ArrivedPortOfEntry | ArrivedHome |
+    HandedOver | PlanAgreed | FollowupCompleted | RightsSettled | ReintegrationCompleted | ReferralAcknowledged |
+    ReferralAccepted | ReferralDeclined | ReferralCompleted | ConsentRecorded | ConsentWithdrawn | ContactLost |
+    ContactRestored | VictimDeceased | CaseTransferred | DataBreachDiscovered | DataBreachNotified | CaseClosed |
+    InvestigationOpened | JudgmentFinal | RestitutionPaid | ProceedingsEnded,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_type(cls: type[_Event]) -> str:
+    """The wire name of an event class (its `type` literal)."""
+    return get_args(cls.model_fields["type"].annotation)[0]
+
+
+EVENT_CLASSES: dict[str, type[_Event]] = {event_type(cls): cls for cls in get_args(get_args(Event)[0])}
 EVENT_TYPES: dict[str, tuple[str, type[_Data], str]] = {
     # type: (class name, data model, effect in words)
-    "case.opened": ("CaseOpened", NoData, "the case was opened from an intake"),
-    "identification.screening_completed": ("ScreeningCompleted", ScreeningCompletedData,
-                                           "moves to protection / closes / extends screening"),
-    "identification.police_report_filed": ("PoliceReportFiled", PoliceReportFiledData,
-                                            "needed before an Art. 51 request"),
-    "protection.shelter_admitted": ("ShelterAdmitted", ShelterAdmittedData, "stops S2"),
-    "protection.shelter_discharged": ("ShelterDischarged", NoData, "the victim left the shelter"),
-    "protection.police_protection_granted": ("PoliceProtectionGranted", NoData, "stops T12"),
-    "protection.lpsk_application_filed": ("LpskApplicationFiled", NoData, "starts T3, T4"),
-    "protection.lpsk_decision": ("LpskDecision", LpskDecisionData, "stops T3, T4"),
-    "protection.safe_placement_confirmed": ("SafePlacementConfirmed", NoData, "moves to rehabilitation"),
-    "rehabilitation.request_filed": ("RequestFiled", RequestFiledData, "starts T1 per service"),
-    "rehabilitation.first_aid_requested": ("FirstAidRequested", NoData, "starts T2"),
-    "rehabilitation.first_aid_provided": ("FirstAidProvided", NoData, "stops T2"),
-    "rehabilitation.service_started": ("ServiceStarted", ServiceData, "stops T1 for that service"),
-    "rehabilitation.service_completed": ("ServiceCompleted", ServiceData, "the service is done"),
-    "rehabilitation.completed": ("RehabilitationCompleted", RehabilitationCompletedData,
-                                 "moves to repatriation or reintegration"),
-    "repatriation.risk_assessed": ("RiskAssessed", RiskAssessedData, "an unsafe return stops repatriation"),
-    "repatriation.best_interest_determined": ("BestInterestDetermined", BestInterestData,
-                                              "a child returns only with a caregiver and in their best interest"),
-    "repatriation.travel_document_issued": ("TravelDocumentIssued", NoData, "travel document issued"),
-    "repatriation.departed": ("Departed", PortData, "the victim left for home"),
-    "repatriation.arrived_port_of_entry": ("ArrivedPortOfEntry", PortData, "received at the port"),
-    "repatriation.arrived_home": ("ArrivedHome", ArrivedHomeData, "moves to reintegration"),
-    "repatriation.handed_over": ("HandedOver", HandedOverData,
-                                 "a foreign national is handed to their mission: the case ends"),
-    "reintegration.plan_agreed": ("PlanAgreed", NoData, "starts follow-up clocks"),
-    "reintegration.followup_completed": ("FollowupCompleted", FollowupData, "`crisis` re-opens protection"),
-    "reintegration.rights_settled": ("RightsSettled", NoData, "unpaid rights settled"),
-    "reintegration.completed": ("ReintegrationCompleted", NoData, "closes the case"),
-    "referral.acknowledged": ("ReferralAcknowledged", ReferralData, "stops S3"),
-    "referral.accepted": ("ReferralAccepted", ReferralData, "stops S4"),
-    "referral.declined": ("ReferralDeclined", ReferralData, "re-routes or escalates"),
-    "referral.completed": ("ReferralCompleted", ReferralData, "closes the referral"),
-    "consent.recorded": ("ConsentRecorded", ConsentData, "consent given for a purpose"),
-    "consent.withdrawn": ("ConsentWithdrawn", ConsentData, "stops outbound sharing at once"),
-    "case.contact_lost": ("ContactLost", NoData, "pauses victim-dependent clocks"),
-    "case.contact_restored": ("ContactRestored", NoData, "resumes victim-dependent clocks"),
-    "case.victim_deceased": ("VictimDeceased", NoData, "closes assistance; the legal track goes on"),
-    "case.transferred": ("CaseTransferred", TransferData, "re-routes referrals"),
-    "case.data_breach_discovered": ("DataBreachDiscovered", NoData, "starts T21"),
-    "case.data_breach_notified": ("DataBreachNotified", NoData, "stops T21"),
-    "case.closed": ("CaseClosed", ClosedData, "an operator closes the case"),
-    "legal.investigation_opened": ("InvestigationOpened", NoData, "opens the legal track"),
-    "legal.judgment_final": ("JudgmentFinal", NoData, "starts T6"),
-    "legal.restitution_paid": ("RestitutionPaid", NoData, "stops T6"),
-    "legal.proceedings_ended": ("ProceedingsEnded", NoData, "closes the legal track"),
+    t: (cls.__name__, cls.model_fields["data"].annotation, cls.effect) for t, cls in EVENT_CLASSES.items()
 }
-
-EVENT_CLASSES: dict[str, type[_Event]] = {
-    type_name: _event(type_name, data_model, cls_name)
-    for type_name, (cls_name, data_model, _) in EVENT_TYPES.items()
-}
-globals().update({cls.__name__: cls for cls in EVENT_CLASSES.values()})
 
 # Events the system records itself; no agency or operator may send them.
 INTERNAL_EVENT_TYPES = frozenset({"case.opened"})
-
-Event = Annotated[Union[tuple(EVENT_CLASSES.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 class Sender(BaseModel):

@@ -21,7 +21,7 @@ def test_the_document_names_each_rules_legal_source() -> None:
     for source in ("UU 21/2007 Art. 52(1)", "UU 12/2022 Art. 41", "PERMA 1/2022 Art. 30(5)", "UU 27/2022 (PDP)",
                    "UU 21/2007 Art. 54(2)"):
         assert source in text
-    assert "`sinergi/domain/lifecycle.py::_request_filed`" in text
+    assert "`sinergi/domain/lifecycle/rehabilitation.py::request_filed`" in text
 
 
 def _tree(root: Path, *, skip_code: str = "", skip_test: str = "", extra_code: str = "") -> Path:
