@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from temporalio.service import RPCStatusCode
 
-from sinergi.cli import App, common
-from sinergi.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json
+from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json
+from sinergi.commands.kit import App, common
 
 
 @click.group()
@@ -127,7 +127,7 @@ def _refusal_hint(status: RPCStatusCode) -> str | None:
     if status == RPCStatusCode.NOT_FOUND:
         return "does the namespace exist? (temporal operator namespace create -n NAME)"
     if status == RPCStatusCode.PERMISSION_DENIED:
-        from sinergi.temporal import search_attribute_flags
+        from sinergi.platform.temporal import search_attribute_flags
 
         wanted = " ".join(search_attribute_flags()[1::2])
         return f"if this key may not change the namespace (Temporal Cloud: use the Cloud UI or tcld), add: {wanted}"

@@ -11,10 +11,10 @@ from google.protobuf.json_format import Error as ProtobufJSONError
 from temporalio.client import WorkflowHistory
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
-from sinergi.config import Settings
-from sinergi.console import BAD_INPUT, UserError
+from sinergi.commands.console import BAD_INPUT, UserError
+from sinergi.platform.config import Settings
+from sinergi.platform.temporal import connect, converter_for, ensure_search_attributes
 from sinergi.replay import DEFAULT_QUERY, ReplayReport, load_history, namespace_histories, replay
-from sinergi.temporal import connect, converter_for, ensure_search_attributes
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
 
 

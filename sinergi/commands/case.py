@@ -14,15 +14,15 @@ import yaml
 from pydantic import ValidationError
 
 from sinergi.cases import Cases, NotAParty
-from sinergi.cli import App, common, run
 from sinergi.commands import views
+from sinergi.commands.console import BAD_INPUT, UserError, print_json, validation_lines
+from sinergi.commands.kit import App, common, run
 from sinergi.commands.session import cases_for
-from sinergi.console import BAD_INPUT, UserError, print_json, validation_lines
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
 from sinergi.domain.ids import check_case_id
 from sinergi.domain.intake import Intake
 from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
-from sinergi.logs import remember_person
+from sinergi.platform.logs import remember_person
 
 
 @click.group()
@@ -178,7 +178,7 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
     # Bad input (unknown type, malformed data) is exit 2 whoever sends it; only then the agreement (exit 1).
     built = build_event(case_id, type_, _event_data(data), source, event_id)
     if as_office is not None:
-        from sinergi.domain.agencies import load_registry
+        from sinergi.agencies import load_registry
 
         registry = load_registry(app.settings.agencies.file)
         office = registry.offices.get(as_office)
@@ -311,7 +311,7 @@ def list_cases(app: App, stage: str | None, province: str | None, agency: str | 
 
 def _open_bulk(app: App, file: Path) -> None:
     from sinergi.bulk import open_all, parse_lines
-    from sinergi.codec import load_keys
+    from sinergi.platform.codec import load_keys
 
     try:
         text = file.read_text("utf-8")

@@ -6,10 +6,8 @@ import asyncio
 
 import click
 
-from sinergi import telemetry
-from sinergi.cli import App, common
-from sinergi.console import BAD_INPUT, UserError
-from sinergi.logs import configure
+from sinergi.commands.console import BAD_INPUT, UserError
+from sinergi.commands.kit import App, common, serve_until_stopped
 
 
 @click.command()
@@ -22,23 +20,17 @@ def gateway(app: App) -> None:
       sinergi gateway
       SINERGI_GATEWAY_PORT=9000 SINERGI_CODEC_TOKEN=... sinergi gateway
     """
-    # Imported here: processes.py lists this command, so a module-level import would be circular.
-    from sinergi.commands.processes import _stop_on_signals
+    # Imported here, as every command's heavy imports are: `sinergi --help` need not load the web stack.
     from sinergi.gateway.serve import serve
+    from sinergi.platform import telemetry
 
     settings = app.settings
-    configure(settings.telemetry.log_level, settings.telemetry.log_format)
-    telemetry.setup(settings, telemetry.GATEWAY)
 
-    async def go() -> None:
-        stop = asyncio.Event()
-        _stop_on_signals(stop)
-        await serve(settings, stop)
+    async def listen(stop: asyncio.Event) -> None:
+        try:
+            await serve(settings, stop)
+        except OSError as exc:  # the port is taken, or the host is not ours
+            raise UserError(f"cannot listen on {settings.gateway.host}:{settings.gateway.port}: {exc.strerror}",
+                            BAD_INPUT, hint="set [gateway] port (or SINERGI_GATEWAY_PORT)") from exc
 
-    try:
-        asyncio.run(go())
-    except OSError as exc:  # the port is taken, or the host is not ours
-        raise UserError(f"cannot listen on {settings.gateway.host}:{settings.gateway.port}: {exc.strerror}",
-                        BAD_INPUT, hint="set [gateway] port (or SINERGI_GATEWAY_PORT)") from exc
-    finally:
-        telemetry.flush()
+    serve_until_stopped(settings, telemetry.GATEWAY, listen)

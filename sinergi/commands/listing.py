@@ -8,7 +8,7 @@ _SAFE = re.compile(r"^[A-Za-z0-9_. -]{1,100}$")
 
 
 def _quoted(name: str, value: str) -> str:
-    from sinergi.console import UserError
+    from sinergi.commands.console import UserError
 
     if not _SAFE.match(value):
         raise UserError(f"--{name}: {value!r} has characters a filter cannot hold; use letters, digits, '_', '-'")

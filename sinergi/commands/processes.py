@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import click
 
-from sinergi import telemetry
-from sinergi.cli import App, common
-from sinergi.console import UNREACHABLE, UserError
-from sinergi.logs import configure
+from sinergi.commands.console import UNREACHABLE, UserError
+from sinergi.commands.kit import App, common, observed, serve_until_stopped
 
 DEV_METRICS_ADDRESS = "127.0.0.1:9464"
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
 
 
 @click.command()
@@ -30,16 +21,14 @@ def worker(app: App) -> None:
     Example:
       SINERGI_TEMPORAL_ADDRESS=temporal:7233 sinergi worker
     """
-    from sinergi.temporal import connect
-    from sinergi.worker import agency_activities, build_workers, run_workers
+    from sinergi.bootstrap import agency_activities
+    from sinergi.platform import telemetry
+    from sinergi.platform.temporal import connect
+    from sinergi.worker import build_workers, run_workers
 
     settings = app.settings
-    configure(settings.telemetry.log_level, settings.telemetry.log_format)
-    telemetry.setup(settings, telemetry.WORKER)
 
-    async def go() -> None:
-        stop = asyncio.Event()
-        _stop_on_signals(stop)
+    async def work(stop: asyncio.Event) -> None:
         try:
             client = await connect(settings, runtime=telemetry.worker_runtime(settings))
         except RuntimeError as exc:
@@ -48,10 +37,7 @@ def worker(app: App) -> None:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,
                                             max_cached_workflows=settings.temporal.max_cached_workflows), stop)
 
-    try:
-        asyncio.run(go())
-    finally:
-        telemetry.flush()
+    serve_until_stopped(settings, telemetry.WORKER, work)
 
 
 @click.command()
@@ -68,17 +54,15 @@ def dev(app: App, no_sandbox: bool, demo: int) -> None:
       sinergi dev --demo 5
     """
     from sinergi.devserver import run_dev
+    from sinergi.platform import telemetry
 
     settings = app.settings
     if settings.telemetry.metrics_address is None:  # dev shows the worker's metrics unless told otherwise
         settings = settings.model_copy(update={"telemetry": settings.telemetry.model_copy(
             update={"metrics_address": DEV_METRICS_ADDRESS})})
-    configure(settings.telemetry.log_level, settings.telemetry.log_format)
-    telemetry.setup(settings, telemetry.DEV)
-    try:
+    # Not `serve_until_stopped`: `run_dev` runs its own loop and child processes, and stops them itself.
+    with observed(settings, telemetry.DEV):
         run_dev(settings, sandbox=not no_sandbox, demo=demo)
-    finally:
-        telemetry.flush()
 
 
 COMMANDS = [worker, dev]

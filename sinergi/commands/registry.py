@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sinergi.cli import App, common
-from sinergi.console import print_json, table
-from sinergi.domain.agencies import load_registry
-from sinergi.domain.policy import load_policy
+from sinergi.agencies import load_registry
+from sinergi.commands.console import print_json, table
+from sinergi.commands.kit import App, common
+from sinergi.policies import load_policy
 
 
 @click.group()

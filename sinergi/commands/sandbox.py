@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 
-from sinergi import telemetry
-from sinergi.cli import App, common
-from sinergi.console import BAD_INPUT, UserError
-from sinergi.logs import configure
+from sinergi.commands.console import BAD_INPUT, UserError
+from sinergi.commands.kit import App, common, serve_until_stopped
 
 
 def _pairs(parse, values: tuple[str, ...], option: str) -> list:
@@ -52,14 +52,10 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_dela
       sinergi sandbox --delay 0.2 --decline-rate 0.1 --failure-rate 0.05
       sinergi sandbox --outage kbri_kuala_lumpur=30-300 --reject polda_kalsel='report form incomplete'
     """
-    import asyncio
-
-    from sinergi.commands.processes import _stop_on_signals
+    from sinergi.platform import telemetry
     from sinergi.sandbox import SandboxOptions, parse_outage, parse_reject, serve
 
     settings = app.settings
-    configure(settings.telemetry.log_level, settings.telemetry.log_format)
-    telemetry.setup(settings, telemetry.SANDBOX)
     windows: dict[str, list] = {}
     for office, window in _pairs(parse_outage, outages, "--outage"):
         windows.setdefault(office, []).append(window)
@@ -70,16 +66,11 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_dela
     where = port if port is not None else settings.dev.sandbox_port
     click.echo(f"sandbox agencies on http://127.0.0.1:{where} (ledger: /ledger); Ctrl-C to stop", err=True)
 
-    async def go() -> None:
-        stop = asyncio.Event()
-        _stop_on_signals(stop)
+    async def agencies(stop: asyncio.Event) -> None:
         try:
             await serve(settings, options, stop, port)
         except OSError as exc:
             raise UserError(f"cannot listen on 127.0.0.1:{where}: {exc.strerror}", BAD_INPUT,
                             hint="is another sandbox running? choose another --port") from exc
 
-    try:
-        asyncio.run(go())
-    finally:
-        telemetry.flush()
+    serve_until_stopped(settings, telemetry.SANDBOX, agencies)

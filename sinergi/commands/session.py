@@ -1,4 +1,5 @@
-"""Connecting a command to Temporal, once per command, inside the command's own span."""
+"""Connecting a command to Temporal (through the composition root, `sinergi.bootstrap`), once per command,
+inside the command's own span."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from contextlib import asynccontextmanager
 
 import click
 
-from sinergi import logs, telemetry
 from sinergi.cases import Cases, ServiceUnavailable
-from sinergi.config import Settings
-from sinergi.domain.policy import load_policy
-from sinergi.temporal import connect
+from sinergi.platform import logs, telemetry
+from sinergi.platform.config import Settings
 
 
 @asynccontextmanager
@@ -20,12 +19,14 @@ async def cases_for(settings: Settings) -> AsyncIterator[Cases]:
     observe(settings)
     try:
         with telemetry.command_span(command_path()):
+            from sinergi import bootstrap  # here: `--help` and `--version` need none of what it imports
+
             try:
-                client = await connect(settings)
+                # The policy is read when a case opens: the other commands never need the policy file.
+                cases = await bootstrap.connect_cases(settings)
             except RuntimeError as exc:
                 raise ServiceUnavailable(f"cannot reach Temporal at {settings.temporal.address}: {exc}") from exc
-            # Read when a case opens: the other commands never need the policy file.
-            yield Cases(client, settings.temporal.task_queue, lambda: load_policy(settings.policy.file))
+            yield cases
     finally:
         telemetry.flush()  # the CLI leaves with os._exit: nothing would flush the spans later
 

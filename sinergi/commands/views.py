@@ -7,12 +7,12 @@ from datetime import datetime
 
 import click
 
-from sinergi.console import local_time, state_colour, table
+from sinergi.commands.console import local_time, state_colour, table
 from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 
 
 def status_text(s: CaseStatus) -> str:
-    t = lambda v: local_time(v, s.province)  # noqa: E731
+    t = lambda v: local_time(v, s.province)  # noqa: E731 - a one-line formatter, read beside its use
     head = [
         f"{click.style(s.case_id, bold=True)}  stage {click.style(s.stage, bold=True)}"
         + (f"  closed: {s.closure_reason}" if s.closed else ""),

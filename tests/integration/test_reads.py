@@ -15,11 +15,11 @@ import pytest
 
 from sinergi import cases as cases_module
 from sinergi.activities.agencies import AgencyActivities
+from sinergi.agencies import load_registry
 from sinergi.cases import CaseBusy, Cases
-from sinergi.cli import run
-from sinergi.console import UNREACHABLE, UserError
-from sinergi.domain.agencies import load_registry
-from sinergi.domain.policy import load_policy
+from sinergi.commands.console import UNREACHABLE, UserError
+from sinergi.commands.kit import run
+from sinergi.policies import load_policy
 from sinergi.testing.cases import intake
 from sinergi.worker import build_workers, run_workers
 
