@@ -54,20 +54,20 @@ from aiohttp import web
 from spy import record_command  # bench/, this script's folder
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi import telemetry
-from sinergi.binaries import temporal_cli
+from sinergi.agencies import load_registry
 from sinergi.cases import Cases
-from sinergi.config import GatewaySettings, Settings
-from sinergi.domain.agencies import load_registry
 from sinergi.domain.events import parse_event
-from sinergi.domain.policy import load_policy
 from sinergi.gateway import Resources, TemporalLink, create_app
 from sinergi.gateway.auth import Verifiers
-from sinergi.logs import configure
+from sinergi.platform import telemetry
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.config import GatewaySettings, Settings
+from sinergi.platform.logs import configure
+from sinergi.platform.secrets import new_secret, office_secret
+from sinergi.platform.signing import signed_headers
+from sinergi.platform.temporal import search_attribute_flags
+from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
-from sinergi.secrets import new_secret, office_secret
-from sinergi.signing import signed_headers
-from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER, harness, intake, sample_codec
 from sinergi.testing.stack import Proc, Stack
 

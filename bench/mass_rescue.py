@@ -49,11 +49,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from sinergi.bulk import open_all, parse_lines
 from sinergi.cases import Cases
-from sinergi.codec import load_keys
-from sinergi.config import DEFAULT_CACHED_CASES
 from sinergi.demo import sample_intakes
-from sinergi.domain.policy import load_policy
-from sinergi.logs import configure, remember_person
+from sinergi.platform.codec import load_keys
+from sinergi.platform.config import DEFAULT_CACHED_CASES
+from sinergi.platform.logs import configure, remember_person
+from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.stack import CLOCK_TICKS, Proc, Stack, free_port
 

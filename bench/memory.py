@@ -28,10 +28,10 @@ from pathlib import Path
 
 from sinergi.bulk import open_all, parse_lines
 from sinergi.cases import Cases
-from sinergi.codec import load_keys
 from sinergi.demo import sample_intakes
-from sinergi.domain.policy import load_policy
-from sinergi.logs import configure
+from sinergi.platform.codec import load_keys
+from sinergi.platform.logs import configure
+from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.stack import Proc, Stack
 

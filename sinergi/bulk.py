@@ -51,7 +51,7 @@ def parse_lines(text: str) -> tuple[list[tuple[int, str, Intake]], list[dict]]:
         except json.JSONDecodeError as exc:
             bad.append({"line": number, "error": f"not valid JSON: {exc.msg} at column {exc.colno}"})
         except ValidationError as exc:
-            from sinergi.console import validation_lines
+            from sinergi.commands.console import validation_lines
 
             bad.append({"line": number, "error": "; ".join(validation_lines(exc))})
         except ValueError as exc:

@@ -5,7 +5,7 @@ Temporal errors are translated here, once, into this small tree::
     CaseError
     ├── CaseNotFound        no case with that id
     ├── CaseExists          a case with that id was already opened
-    ├── EventRejected       the case refused the event (reason, event types accepted now)
+    ├── EventRefused        the case refused the event (reason, event types accepted now)
     ├── EventIdReused       the sending office used this event id before, for other content
     ├── NotAParty           the sending office is not part of the case
     ├── NotAllowed          the office is part of it, but may not send this (its agreement, the lead's decision)
@@ -63,7 +63,7 @@ class CaseExists(CaseError):
     pass
 
 
-class EventRejected(CaseError):
+class EventRefused(CaseError):
     def __init__(self, reason: str, accepted: list[str]) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -255,21 +255,21 @@ class Cases:
                                                result_type=m.EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "DuplicateEvent":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.DUPLICATE_EVENT:
                 if cause.details:  # the outcome, from workers since the duplicate carried it
                     return m.EventOutcome.model_validate(cause.details[0])
                 status = await self.status(event.case_id)  # one more round trip through a worker
                 return m.EventOutcome(case_id=event.case_id, event_id=event.event_id, stage=status.stage,
                                       duplicate=True)
-            if isinstance(cause, ApplicationError) and cause.type == "EventRefused":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.EVENT_REFUSED:
                 details = cause.details[0] if cause.details else {}
                 accepted = details.get("accepted", []) if isinstance(details, dict) else details.accepted
-                raise EventRejected(cause.message, accepted) from exc
-            if isinstance(cause, ApplicationError) and cause.type == "NotAParty":
+                raise EventRefused(cause.message, accepted) from exc
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.NOT_A_PARTY:
                 raise NotAParty(cause.message) from exc
-            if isinstance(cause, ApplicationError) and cause.type == "NotAllowed":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.NOT_ALLOWED:
                 raise NotAllowed(cause.message) from exc
-            if isinstance(cause, ApplicationError) and cause.type == "EventIdReused":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.EVENT_ID_REUSED:
                 raise EventIdReused(cause.message) from exc
             raise CaseError(f"the case failed to apply the event: {cause}") from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
@@ -295,12 +295,12 @@ class Cases:
         outcome = await self._applied(event, sender)
         if outcome is not None:
             return outcome
-        raise EventRejected(f"{event.type} refused: the case is closed", []) from exc
+        raise EventRefused(f"{event.type} refused: the case is closed", []) from exc
 
     async def _applied(self, event: Event, sender: Sender | None) -> m.EventOutcome | None:
         try:
             return await self.handle(event.case_id).query(m.APPLIED, m.AppliedQuestion(event=event, sender=sender),
-                                                          result_type=m.EventOutcome | None)  # type: ignore[arg-type]
+                                                          result_type=m.EventOutcome | None)  # type: ignore[arg-type] - a union is a type here
         except RPCError as exc:
             raise _translate(exc, event.case_id) from exc
         except WorkflowQueryFailedError:

@@ -27,13 +27,13 @@ from pathlib import Path
 import click
 import structlog
 
-from sinergi import telemetry
-from sinergi.binaries import temporal_cli
-from sinergi.codec import ensure_keys_file
-from sinergi.config import Settings
-from sinergi.console import UNREACHABLE, UserError
+from sinergi.commands.console import UNREACHABLE, UserError
 from sinergi.gateway.devlogin import DevUiLogin
-from sinergi.temporal import connect, ensure_search_attributes, search_attribute_flags
+from sinergi.platform import telemetry
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.codec import ensure_keys_file
+from sinergi.platform.config import Settings
+from sinergi.platform.temporal import connect, ensure_search_attributes, search_attribute_flags
 
 log = structlog.get_logger(__name__)
 
@@ -270,13 +270,14 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
 
 
 async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int) -> None:
+    from sinergi.bootstrap import agency_activities
     from sinergi.cases import Cases
     from sinergi.demo import run_demo
-    from sinergi.domain.policy import load_policy
     from sinergi.gateway.serve import serve as serve_gateway
+    from sinergi.policies import load_policy
     from sinergi.sandbox import SandboxOptions
     from sinergi.sandbox import serve as serve_sandbox
-    from sinergi.worker import agency_activities, build_workers, run_workers
+    from sinergi.worker import build_workers, run_workers
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -26,7 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sinergi.domain.policy import Policy, load_policy
+from sinergi.domain.policy import Policy
+from sinergi.policies import load_policy
 
 # DOMAIN §4, in its order.
 RULES = ("T1", "T2", "T3", "T4", "T11", "T12", "T6", "T15", "T17", "S1", "S2", "S3", "S4", "T23", "T21")

@@ -1,8 +1,7 @@
 """The worker: the case workflow on the main task queue, agency deliveries on one queue per agency kind.
 
-This is the composition root for Temporal code: it builds the registry, the adapters (sharing one HTTP
-session) and the activities, and hands them to the workers. Tests call `build_workers` with their own
-pieces.
+`build_workers` takes the activities built by the composition root (`sinergi.bootstrap.agency_activities`)
+or a test's own pieces.
 """
 
 from __future__ import annotations
@@ -13,21 +12,14 @@ import py_compile
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
-import aiohttp
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from sinergi.activities.agencies import AgencyActivities
-from sinergi.adapters.base import AdapterContext, AgencyAdapter
-from sinergi.adapters.registry import build_adapters
-from sinergi.config import BUILTIN_AGENCIES, DEFAULT_CACHED_CASES, Settings
-from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.agency_kinds import AGENCY_KINDS
-from sinergi.sandbox.runner import registry_for
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
-from sinergi.tracing import http_client_trace_configs
+from sinergi.platform.config import DEFAULT_CACHED_CASES
 from sinergi.workflows.case import CaseWorkflow, agency_task_queue
 
 WORKFLOWS = [CaseWorkflow]
@@ -37,7 +29,7 @@ log = structlog.get_logger(__name__)
 # rules and the workflow's message models are deterministic and hold no state, so every case shares one
 # copy: re-importing `sinergi.workflows.messages` rebuilt three pydantic models for every case
 # (bench/RESULTS.md "Memory"). The workflow module itself stays sandboxed.
-PASSED_THROUGH = ("sinergi.domain", "sinergi.activities", "sinergi.workflows.messages", "sinergi.workflows.observe")
+PASSED_THROUGH = ("sinergi.domain", "sinergi.workflows.messages", "sinergi.workflows.observe")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -100,31 +92,6 @@ def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
         for kind in AGENCY_KINDS
     ]
     return [main, *per_kind]
-
-
-@asynccontextmanager
-async def agency_activities(settings: Settings, registry: AgencyRegistry | None = None,
-                            adapters: dict[str, AgencyAdapter] | None = None):
-    """The activities with their adapters; the process's one aiohttp session is closed on exit."""
-    # The shipped registry's offices are the sandbox agencies, wherever `[dev] sandbox_port` puts them.
-    registry = registry or registry_for(settings)
-    secrets_file = settings.dev.state_dir / DEV_SECRETS
-    if settings.agencies.file in BUILTIN_AGENCIES:
-        # The shipped (sandbox) registry: share generated office secrets with the sandbox and gateway.
-        ensure_dev_secrets(secrets_file, registry.offices.values())
-    # Traced: each agency request is a client span of its activity and carries the trace's `traceparent`.
-    async with aiohttp.ClientSession(trace_configs=http_client_trace_configs()) as session:
-        if adapters is None:
-            context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
-                                     secrets_file=secrets_file)
-            adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
-        try:
-            yield AgencyActivities(registry, adapters, settings.gateway.base_url,
-                                   rate_limit=settings.temporal.agency_rate_limit,
-                                   concurrency=settings.temporal.agency_concurrency)
-        finally:
-            for adapter in adapters.values():
-                await adapter.close()
 
 
 async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:

@@ -10,8 +10,8 @@ import pytest
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_cli, temporal_test_server
-from sinergi.temporal import ensure_search_attributes, search_attribute_flags
+from sinergi.platform.binaries import temporal_cli, temporal_test_server
+from sinergi.platform.temporal import ensure_search_attributes, search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER
 
 # The SDK core warns once per worker that the time-skipping server is old; errors are what tests need to see.

@@ -31,12 +31,12 @@ from temporalio.testing import WorkflowEnvironment
 
 import sinergi.testing.live as live_module
 from sinergi import worker as worker_module
-from sinergi.binaries import temporal_cli
 from sinergi.cases import CaseBusy, CaseError, Cases
 from sinergi.domain.ids import workflow_id
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.temporal import search_attribute_flags
 from sinergi.replay import replay
 from sinergi.sandbox import SandboxOptions
-from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER
 from sinergi.testing.live import LiveAgencies, live_agencies
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sinergi.logs import configure
+from sinergi.platform.logs import configure
 from sinergi.testing.faults import Rescue, rescue
 
 FAULTS = ("worker", "server", "gateway")

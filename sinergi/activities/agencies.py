@@ -12,57 +12,19 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sinergi.adapters.base import AgencyAdapter, AgencyRejected, AgencyUnavailable, NoticeMessage, ReferralMessage
-from sinergi.config import DEFAULT_AGENCY_CONCURRENCY
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.delivery import DeliveryReceipt
-from sinergi.domain.intake import Intake
-from sinergi.domain.notices import Notice
+from sinergi.domain.effects import Notice
 from sinergi.domain.sharing import payload_for
-from sinergi.logs import remember_person
-from sinergi.telemetry import annotate
-
-
-class RouteRequest(BaseModel):
-    kind: str
-    province: str
-    regency: str | None = None
-    country: str | None = None
-    level: str = "office"
-
-
-class RouteResult(BaseModel):
-    office: str | None = None
-    office_name: str | None = None
-    response_seconds: int = 86400
-
-
-class DeliveryRequest(BaseModel):
-    referral_id: str
-    case_id: str
-    office: str
-    service: str
-    stage: str
-    due_by: datetime | None = None
-    mandated_by: str | None = None
-    intake: Intake  # personal data: encrypted in history by the payload codec
-
-
-class Dispatch(BaseModel):
-    """Where a case sends its agency calls, as this deployment is configured (asked once per run)."""
-
-    per_kind_queues: bool
-
-
-class NoticeReceipt(BaseModel):
-    office: str | None
-    delivered_at: datetime | None = None
-    undeliverable: str | None = None
-
+from sinergi.platform.config import DEFAULT_AGENCY_CONCURRENCY
+from sinergi.platform.logs import remember_person
+from sinergi.platform.telemetry import annotate
+from sinergi.workflows import messages as m
+from sinergi.workflows.messages import DeliveryRequest, Dispatch, NoticeReceipt, RouteRequest, RouteResult
 
 # How long a call waits for one of its kind's places before it gives its worker slot back and is retried.
 BUSY_WAIT = 2.0
@@ -93,7 +55,7 @@ class AgencyActivities:
             return self.adapters[office.adapter]
         except KeyError:
             raise ApplicationError(f"office {office.id} uses adapter {office.adapter!r}, which is not installed",
-                                   type="AdapterMissing") from None
+                                   type=m.Errors.ADAPTER_MISSING) from None
 
     async def _call(self, office: Office, delivery: Coroutine[Any, Any, None]) -> None:
         """One agency call: a place among its kind's calls first, then the call with heartbeats."""
@@ -104,17 +66,17 @@ class AgencyActivities:
             delivery.close()
             raise ApplicationError(f"{self.concurrency} calls to {office.kind} offices are already in flight from "
                                    f"this worker; retried with backoff ([temporal] agency_concurrency)",
-                                   type="AgencyBusy") from None
+                                   type=m.Errors.AGENCY_BUSY) from None
         try:
             await _with_heartbeats(delivery)
         finally:
             places.release()
 
-    @activity.defn(name="agency_dispatch")
+    @activity.defn(name=m.DISPATCH_ACTIVITY)
     async def dispatch(self) -> Dispatch:
         return Dispatch(per_kind_queues=self.rate_limit is not None)
 
-    @activity.defn(name="route_referral")
+    @activity.defn(name=m.ROUTE_ACTIVITY)
     async def route(self, request: RouteRequest) -> RouteResult:
         office = self.registry.route(request.kind, request.province, request.regency, country=request.country,
                                      level=request.level)
@@ -122,12 +84,12 @@ class AgencyActivities:
             return RouteResult()
         return RouteResult(office=office.id, office_name=office.name, response_seconds=office.response_seconds)
 
-    @activity.defn(name="deliver_referral")
+    @activity.defn(name=m.DELIVER_REFERRAL_ACTIVITY)
     async def deliver_referral(self, request: DeliveryRequest) -> DeliveryReceipt:
         office = self.registry.offices.get(request.office)
         if office is None:
             raise ApplicationError(f"office {request.office} is no longer in the agency registry",
-                                   type="AgencyRejected", non_retryable=True)
+                                   type=m.Errors.AGENCY_REJECTED, non_retryable=True)
         person = request.intake.person
         # An agency's refusal may quote the person back: whatever logs it (the SDK does) redacts it.
         remember_person(person.full_name, person.address, person.email, person.identity_document, person.phone)
@@ -144,7 +106,7 @@ class AgencyActivities:
                                                      "fields": len(fields), "attempt": activity.info().attempt})
         return DeliveryReceipt(office=office.id, fields=fields, delivered_at=datetime.now(UTC))
 
-    @activity.defn(name="deliver_notice")
+    @activity.defn(name=m.DELIVER_NOTICE_ACTIVITY)
     async def deliver_notice(self, notice: Notice) -> NoticeReceipt:
         office = (self.registry.offices.get(notice.office) if notice.office else
                   self.registry.route(notice.kind or "gugus_tugas", notice.province, notice.regency,
@@ -174,9 +136,10 @@ async def _with_heartbeats(delivery) -> None:
     try:
         await delivery
     except AgencyRejected as exc:
-        raise ApplicationError(exc.reason, {"status": exc.status}, type="AgencyRejected", non_retryable=True) from exc
+        raise ApplicationError(exc.reason, {"status": exc.status}, type=m.Errors.AGENCY_REJECTED,
+                               non_retryable=True) from exc
     except AgencyUnavailable as exc:
-        raise ApplicationError(str(exc), type="AgencyUnavailable") from exc
+        raise ApplicationError(str(exc), type=m.Errors.AGENCY_UNAVAILABLE) from exc
     finally:
         if beating is not None:
             beating.cancel()

@@ -17,8 +17,8 @@ import aiohttp
 
 from sinergi.adapters.base import AdapterContext, AgencyRejected, AgencyUnavailable, NoticeMessage, ReferralMessage
 from sinergi.domain.agencies import Office
-from sinergi.secrets import MissingSecret, office_secret
-from sinergi.signing import signed_headers
+from sinergi.platform.secrets import MissingSecret, office_secret
+from sinergi.platform.signing import signed_headers
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0

@@ -1,23 +1,18 @@
 """The agreement registry (the MoU, SPEC `agencies.toml`): offices, jurisdictions, and what each may
-send and receive. Pure: loading a file is the only I/O, and it happens once, at start."""
+send and receive. Pure models; `sinergi.agencies.load_registry` reads them from a file."""
 
 from __future__ import annotations
 
 import fnmatch
-import tomllib
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sinergi.domain import authority
 from sinergi.domain.agency_kinds import AgencyKind
 from sinergi.domain.durations import parse_seconds
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, Sender
 from sinergi.domain.intake import shareable_fields
-
-BUILTIN_REGISTRIES = ("sandbox",)
 
 
 class Office(BaseModel):
@@ -83,6 +78,16 @@ class AgencyRegistry(BaseModel):
 
     offices: dict[str, Office]
 
+    def served_at(self, base_url: str) -> AgencyRegistry:
+        """This registry with every webhook office's `base_url` at `{base_url}/{office}` (the sandbox agencies
+        serve every office of a registry on one port)."""
+        offices = {
+            oid: o.model_copy(update={"settings": {**o.settings, "base_url": f"{base_url.rstrip('/')}/{oid}"}})
+            if o.adapter == "webhook" else o
+            for oid, o in self.offices.items()
+        }
+        return AgencyRegistry(offices=offices)
+
     def route(self, kind: str, province: str, regency: str | None, *, country: str | None = None,
               level: str = "office") -> Office | None:
         """The office of `kind` for a case: the one covering its regency, else its province, else national.
@@ -100,45 +105,3 @@ class AgencyRegistry(BaseModel):
         order = (province_offices + national) if level == "province" else (
             regency_offices + province_offices + national)
         return order[0] if order else None
-
-
-class RegistryError(Exception):
-    """An agencies file that cannot be used; each line names the office and the key."""
-
-
-def load_registry(name_or_path: str | Path) -> AgencyRegistry:
-    if str(name_or_path) in BUILTIN_REGISTRIES:
-        label = f"agencies '{name_or_path}'"
-        text = resources.files("sinergi.agencies").joinpath(f"{name_or_path}.toml").read_text("utf-8")
-    else:
-        label = str(name_or_path)
-        try:
-            text = Path(name_or_path).read_text("utf-8")
-        except OSError as exc:
-            raise RegistryError(f"{label}: cannot read the agencies file ({exc.strerror})") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{label}: not valid TOML: {exc}") from exc
-    unknown = set(raw) - {"agencies"}
-    if unknown:
-        raise RegistryError(f"{label}: unknown top-level key(s) {sorted(unknown)}: expected only [agencies.<office>]")
-    errors: list[str] = []
-    offices: dict[str, Office] = {}
-    tables = raw.get("agencies", {})
-    for office_id, table in tables.items() if isinstance(tables, dict) else [("", tables)]:
-        if not isinstance(table, dict) or table.get("id", office_id) != office_id:
-            errors.append(f"{label}: agencies{office_id and '.' + office_id}: expected an "
-                          f"[agencies.{office_id or '<office>'}] table (its id is the table key)")
-            continue
-        try:
-            offices[office_id] = Office.model_validate({"id": office_id, **table})
-        except ValidationError as exc:
-            for err in exc.errors():
-                key = ".".join(str(p) for p in err["loc"]) or "(table)"
-                errors.append(f"{label}: agencies.{office_id}.{key}: {err['msg']}")
-    if errors:
-        raise RegistryError("\n".join(errors))
-    if not offices:
-        raise RegistryError(f"{label}: no offices: add at least one [agencies.<office>] table")
-    return AgencyRegistry(offices=offices)

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sinergi.domain.effects import Notice
 from sinergi.domain.intake import Intake
 from sinergi.domain.limits import NOTE_MAX, clip
-from sinergi.domain.notices import Notice
 from sinergi.domain.policy import Policy, shared
 
 
@@ -209,7 +209,7 @@ class CaseState(_Model):
         return f"{self.case_id}-{prefix}{self.sequence:03d}"
 
     def note(self, at: datetime, kind: str, text: str, ref: str | None = None) -> None:
-        self.timeline.append(TimelineEntry(at=at, kind=kind, text=clip(text, NOTE_MAX), ref=ref))  # type: ignore[arg-type]
+        self.timeline.append(TimelineEntry(at=at, kind=kind, text=clip(text, NOTE_MAX), ref=ref))  # type: ignore[arg-type] - kind is checked
 
     def agencies(self) -> list[str]:
         """Offices and kinds involved in the case, for the `CaseAgencies` search attribute."""

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sinergi.domain import routing
 from sinergi.domain.case import Breach, CaseState, Clock, Escalation
-from sinergi.domain.notices import Effect, Notice, SendNotice, StartClock
+from sinergi.domain.effects import Effect, Notice, SendNotice, StartClock
 from sinergi.domain.policy import ClockRule, Policy, Rung
 
 LIVE = frozenset({"running", "paused", "breached"})

@@ -1,5 +1,6 @@
-"""What the workflow asks the outside world to do: effects of applying an event, and the messages
-activities carry to agencies. Notices never hold personal data: they name the case, never the person."""
+"""Effects: what the rules ask the workflow to do (start a clock, deliver or stop a referral, send a notice,
+search for a lost victim, find a lead), and the notices activities carry to agencies. Notices never hold
+personal data: they name the case, never the person."""
 
 from __future__ import annotations
 

@@ -127,6 +127,6 @@ def shareable_fields() -> list[str]:
     out: list[str] = []
     for section in ("person", "situation", "flags", "source"):
         model = Intake.model_fields[section].annotation
-        out.extend(f"{section}.{name}" for name in model.model_fields)  # type: ignore[union-attr]
+        out.extend(f"{section}.{name}" for name in model.model_fields)  # type: ignore[union-attr] - each section is a model
     out.extend(["province", "regency", "received_at", "is_child"])
     return out

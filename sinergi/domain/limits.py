@@ -73,7 +73,7 @@ def Text(limit: int) -> Any:  # noqa: N802 - reads as a type in a model: `Text(N
     return Annotated[str, _max_length(limit), WithJsonSchema({"type": "string", "maxLength": limit})]
 
 
-def Items(item: Any, limit: int = ITEMS_MAX) -> Any:  # noqa: N802
+def Items(item: Any, limit: int = ITEMS_MAX) -> Any:  # noqa: N802 - reads as a type: `Items(Id)`
     """A list of at most `limit` items (checked at the edges)."""
     return Annotated[list[item], _max_length(limit), Field(json_schema_extra={"maxItems": limit})]
 

@@ -192,10 +192,8 @@ def why(state: CaseState, policy: Policy) -> CaseWhy:
                                f"({rule.id}: {rule.title}{f', {c.context}' if c.context else ''})")
     if state.pause_reasons:
         waiting.append(f"deadlines paused: {', '.join(state.pause_reasons)}")
-    live = sorted((c for c in state.clocks.values() if c.state in ("running", "breached")), key=lambda c: c.due_at)
     next_deadline = None
-    if live:
-        c = live[0]
+    if (c := next_clock(state)) is not None:
         rule = policy.clock(c.clock_id)
         next_deadline = Deadline(clock=rule.id, title=rule.title + (f" ({c.context})" if c.context else ""),
                                  source=rule.source, kind=rule.kind, due_at=c.due_at, state=c.state,
@@ -207,3 +205,26 @@ def why(state: CaseState, policy: Policy) -> CaseWhy:
                    accepted_events=lifecycle.accepted_now(state),
                    lead_office=authority.lead_office(state),
                    at_size_limit=limits.state_bytes(state) > limits.STATE_SOFT_MAX_BYTES)
+
+
+def next_clock(state: CaseState):
+    """The clock due first among those running or already breached (climbing their ladder), or None."""
+    live = [c for c in state.clocks.values() if c.state in ("running", "breached")]
+    return min(live, key=lambda c: c.due_at) if live else None
+
+
+def details(s: CaseState, policy: Policy) -> str:
+    """The case as the Temporal UI shows it (markdown, the workflow's current details): no personal data."""
+    lines = [f"**Stage:** {s.stage}" + (f" — closed: {s.closure_reason}" if s.closed else "")]
+    open_refs = [r for r in s.referrals.values() if r.status in OPEN_REFERRAL]
+    if open_refs:
+        lines.append("\n**Open referrals**")
+        lines += [f"- {r.referral_id}: {routing.describe(r.service)} → {r.office or r.kind} ({r.status})"
+                  for r in open_refs]
+    if (c := next_clock(s)) is not None:
+        rule = policy.clock(c.clock_id)
+        lines.append(f"\n**Next deadline:** {rule.id} ({rule.source}) {rule.title}"
+                     f"{f' ({c.context})' if c.context else ''} — due {c.due_at.isoformat()} [{c.state}]")
+    if s.escalations:
+        lines.append(f"\n**Escalations:** {len(s.escalations)}")
+    return "\n".join(lines)

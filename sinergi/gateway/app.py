@@ -9,7 +9,6 @@ from contextlib import AbstractAsyncContextManager
 
 from aiohttp import hdrs, web
 
-from sinergi.config import GatewaySettings
 from sinergi.gateway import devlogin
 from sinergi.gateway.codec_server import codec_app
 from sinergi.gateway.errors import json_errors
@@ -17,7 +16,8 @@ from sinergi.gateway.events import post_event
 from sinergi.gateway.health import healthz, readyz
 from sinergi.gateway.openapi import openapi_document, serve_openapi
 from sinergi.gateway.resources import LANES, OPENAPI, RESOURCES, SETTINGS, CaseLanes, Resources
-from sinergi.tracing import server_middleware
+from sinergi.platform.config import GatewaySettings
+from sinergi.platform.tracing import server_middleware
 
 OpenResources = Callable[[], AbstractAsyncContextManager[Resources]]
 

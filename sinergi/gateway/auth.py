@@ -17,8 +17,8 @@ from standardwebhooks.webhooks import Webhook
 
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.gateway.errors import Forbidden, Unauthorized
-from sinergi.secrets import MissingSecret
-from sinergi.signing import BadSignature, verify
+from sinergi.platform.secrets import MissingSecret
+from sinergi.platform.signing import BadSignature, verify
 
 log = structlog.get_logger("sinergi.gateway")
 

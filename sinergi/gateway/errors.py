@@ -38,7 +38,7 @@ from sinergi.cases import (
     CaseNotFound,
     CaseStuck,
     EventIdReused,
-    EventRejected,
+    EventRefused,
     NotAllowed,
     NotAParty,
     ServiceUnavailable,
@@ -211,7 +211,7 @@ def _retry(exc: CaseError) -> dict[str, Any]:
 
 def from_case_error(exc: CaseError) -> ApiError:
     """Translate a client-side case error (sinergi.cases) into its HTTP error."""
-    if isinstance(exc, EventRejected):
+    if isinstance(exc, EventRefused):
         return Conflict(exc.reason, details=Refusal(reason=exc.reason, accepted=exc.accepted).model_dump())
     if isinstance(exc, CaseNotFound):
         return NotFound(str(exc), code="case_not_found")

@@ -24,7 +24,7 @@ from sinergi.gateway.auth import authorize_type
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
 from sinergi.gateway.errors import ApiError, BadRequest, FieldError, RetryAdvice, Unavailable, from_case_error
 from sinergi.gateway.resources import LANES, RESOURCES, SETTINGS
-from sinergi.telemetry import annotate
+from sinergi.platform.telemetry import annotate
 from sinergi.workflows import messages as m
 
 log = structlog.get_logger("sinergi.gateway")

@@ -18,8 +18,8 @@ from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError
 
 from sinergi.cases import Cases, ServiceUnavailable
-from sinergi.config import GatewaySettings
 from sinergi.gateway.auth import Verifiers
+from sinergi.platform.config import GatewaySettings
 
 log = structlog.get_logger("sinergi.gateway")
 

@@ -1,7 +1,7 @@
 """Structured logs for every sinergi process: JSON lines (or console for people), personal data redacted.
 
 Temporal code logs through `workflow.logger` / `activity.logger` (no duplicates on replay); those
-records, the SDK's own and the Temporal core's (forwarded by `sinergi.telemetry.build_runtime`) go
+records, the SDK's own and the Temporal core's (forwarded by `sinergi.platform.telemetry.build_runtime`) go
 through stdlib logging and are rendered here by structlog's ProcessorFormatter, so every line has the
 same shape — case id, workflow id, trace id and span id where known — and passes the same redaction.
 """

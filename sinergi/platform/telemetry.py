@@ -6,7 +6,7 @@ the client only: workers inherit it) and into each agency's HTTP request, whose 
 agency may hand back with its answer. The gateway's span for that answer *links* to it: the answer is the
 agency's own request, and the work it causes is a new case action with a trace of its own.
 
-How the trace crosses each of those boundaries is `sinergi.tracing`'s; this module is the process's side.
+How the trace crosses each of those boundaries is `sinergi.platform.tracing`'s; this module is the process's side.
 `setup` installs one tracer provider per process (service `sinergi-cli`, `-worker`, `-gateway`, `-sandbox`,
 `-dev`). Spans are exported over OTLP (HTTP/protobuf) only when `[telemetry] otlp_endpoint` or
 `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise they only give log lines their trace and span ids. Every
@@ -28,8 +28,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.trace import Link, SpanKind, Status
 
 from sinergi import __version__
-from sinergi.config import ConfigError, Settings
-from sinergi.logs import PERSONAL_KEYS, redact_value
+from sinergi.platform.config import ConfigError, Settings
+from sinergi.platform.logs import PERSONAL_KEYS, redact_value
 
 # Service names, one per process (`sinergi dev` runs worker, gateway and sandbox in one process).
 CLI, WORKER, GATEWAY = "sinergi-cli", "sinergi-worker", "sinergi-gateway"
@@ -132,7 +132,7 @@ def _personal(key: str) -> bool:
 
 
 def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Attributes without personal keys, and values without personal data by pattern (sinergi.logs)."""
+    """Attributes without personal keys, and values without personal data by pattern (sinergi.platform.logs)."""
     out: dict[str, Any] = {}
     for key, value in (attributes or {}).items():
         if _personal(key):

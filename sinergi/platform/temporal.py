@@ -15,9 +15,9 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from sinergi.codec import codec_from_settings, data_converter
-from sinergi.config import ConfigError, Settings
-from sinergi.tracing import CaseTracingInterceptor
+from sinergi.platform.codec import codec_from_settings, data_converter
+from sinergi.platform.config import ConfigError, Settings
+from sinergi.platform.tracing import CaseTracingInterceptor
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
 
 # The dev server's `--search-attribute Name=Type` spelling of each indexed value type.
@@ -77,7 +77,7 @@ async def connect(settings: Settings, interceptors: Sequence[Interceptor] = (), 
                   tracing: bool = True) -> Client:
     """A client for the configured cluster (TLS, mTLS or API key per `[temporal]`), with the encrypting
     converter and, unless `tracing=False`, the tracing interceptor (workers built on the client inherit it).
-    `runtime`: a worker's (`sinergi.telemetry.worker_runtime`), else the SDK's default."""
+    `runtime`: a worker's (`sinergi.platform.telemetry.worker_runtime`), else the SDK's default."""
     chain = list(interceptors)
     if tracing and not any(isinstance(i, CaseTracingInterceptor) for i in chain):
         chain.insert(0, CaseTracingInterceptor())

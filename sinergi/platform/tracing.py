@@ -32,13 +32,13 @@ from temporalio import workflow
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 from temporalio.worker import HandleUpdateInput, WorkflowInterceptorClassInput
 
-from sinergi.telemetry import CASE_ID, EVENT_ID, EVENT_TYPE, OFFICE_ID, tracer
+from sinergi.platform.telemetry import CASE_ID, EVENT_ID, EVENT_TYPE, OFFICE_ID, tracer
 
 _W3C = TraceContextTextMapPropagator()  # W3C trace context only: baggage from outside is not ours to carry
 
 
 class CaseTracingInterceptor(TracingInterceptor):
-    """Register on the client only (`sinergi.temporal.connect` does): workers built on it inherit it."""
+    """Register on the client only (`sinergi.platform.temporal.connect` does): workers built on it inherit it."""
 
     def workflow_interceptor_class(
             self, input: WorkflowInterceptorClassInput) -> type[TracingWorkflowInboundInterceptor]:

@@ -7,7 +7,7 @@ the package so `sinergi dev`, benchmarks and plugin authors test against the sam
 
 from sinergi.sandbox.ledger import AgencyLedger, Entry
 from sinergi.sandbox.options import SandboxOptions, Window, parse_outage, parse_reject
-from sinergi.sandbox.runner import Sandbox, point_at, serve
+from sinergi.sandbox.runner import Sandbox, serve
 
 __all__ = ["AgencyLedger", "Entry", "Sandbox", "SandboxOptions", "Window", "parse_outage", "parse_reject",
-           "point_at", "serve"]
+           "serve"]

@@ -22,12 +22,12 @@ import aiohttp
 import structlog
 
 from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.platform.secrets import MissingSecret, office_secret
+from sinergi.platform.signing import signed_headers
+from sinergi.platform.tracing import continuing, inject_trace
 from sinergi.sandbox.memory import CaseFacts, Memory
 from sinergi.sandbox.options import SandboxOptions
 from sinergi.sandbox.storylines import Step, storyline
-from sinergi.secrets import MissingSecret, office_secret
-from sinergi.signing import signed_headers
-from sinergi.tracing import continuing, inject_trace
 
 log = structlog.get_logger(__name__)
 # An agency's system bounds how long it waits for the gateway's answer (30 s between reads: the gateway

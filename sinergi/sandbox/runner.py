@@ -17,35 +17,18 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from sinergi.config import BUILTIN_AGENCIES, Settings
-from sinergi.domain.agencies import AgencyRegistry, Office, load_registry
+from sinergi import bootstrap
+from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.platform.config import Settings
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets
 from sinergi.sandbox.ledger import AgencyLedger, Kind
 from sinergi.sandbox.memory import Memory
 from sinergi.sandbox.options import ALL_OFFICES, SandboxOptions, Window
 from sinergi.sandbox.player import Player
 from sinergi.sandbox.server import build_app
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
 
 log = structlog.get_logger(__name__)
 LOOPBACK = "127.0.0.1"
-
-
-def point_at(registry: AgencyRegistry, base_url: str) -> AgencyRegistry:
-    """The registry with every webhook office's `base_url` on this sandbox (`{base_url}/{office}`)."""
-    offices = {
-        oid: o.model_copy(update={"settings": {**o.settings, "base_url": f"{base_url.rstrip('/')}/{oid}"}})
-        if o.adapter == "webhook" else o
-        for oid, o in registry.offices.items()
-    }
-    return AgencyRegistry(offices=offices)
-
-
-def registry_for(settings: Settings) -> AgencyRegistry:
-    """The agencies file in force; the shipped sandbox registry pointed at `[dev] sandbox_port`."""
-    registry = load_registry(settings.agencies.file)
-    if settings.agencies.file in BUILTIN_AGENCIES:
-        registry = point_at(registry, settings.dev.sandbox_base_url)
-    return registry
 
 
 class Sandbox:
@@ -144,7 +127,7 @@ class Sandbox:
 
 async def serve(settings: Settings, options: SandboxOptions, stop: asyncio.Event, port: int | None = None) -> Sandbox:
     """Run the sandbox for the configured registry until `stop` is set (`sinergi sandbox`, `sinergi dev`)."""
-    registry = registry_for(settings)
+    registry = bootstrap.office_registry(settings)
     secrets_file = settings.dev.state_dir / DEV_SECRETS
     # Shared with the worker (outbound) and the gateway (inbound) through this file, so dev needs no setup.
     ensure_dev_secrets(secrets_file, registry.offices.values())

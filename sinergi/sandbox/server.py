@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from sinergi.adapters.base import NoticeMessage, ReferralMessage
+from sinergi.domain.agencies import Office
+from sinergi.platform.secrets import MissingSecret, office_secret
+from sinergi.platform.signing import BadSignature, verify
+from sinergi.platform.tracing import link_headers, server_middleware
 from sinergi.sandbox.ledger import Kind
-from sinergi.secrets import MissingSecret, office_secret
-from sinergi.signing import BadSignature, verify
-from sinergi.tracing import link_headers, server_middleware
 
 if TYPE_CHECKING:
     from sinergi.sandbox.runner import Sandbox
@@ -31,42 +33,53 @@ MESSAGES: dict[Kind, type[ReferralMessage] | type[NoticeMessage]] = {"referral":
                                                                       "notice": NoticeMessage}
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": code, "message": message, **extra}, status=status)
+def error(status: int, code: str, message: str, details: Any = None) -> web.Response:
+    """An error answer in the gateway's shape (`{"error", "message", "details"}`): the sandbox agencies
+    and the tests' stand-in gateway (`sinergi.testing.receiver`) answer alike."""
+    return web.json_response({"error": code, "message": message, "details": details}, status=status)
+
+
+def signed_body_error(office: Office, direction: str, body: bytes, request: web.Request, *,
+                      environ: dict[str, str] | None, secrets_file: Path | None) -> web.Response | None:
+    """401 unless `body` carries the office's valid Standard Webhooks signature for `direction`
+    (`inbound`: an office's event; `outbound`: a message to the office); None when it does."""
+    try:
+        verify(office_secret(office, direction, environ, secrets_file), body, request.headers)
+    except (BadSignature, MissingSecret) as exc:
+        return error(401, "bad_signature", f"{office.id}: {exc}")
+    return None
 
 
 async def _receive(request: web.Request, kind: Kind) -> web.Response:
     sandbox = request.app[SANDBOX]
     office = sandbox.registry.offices.get(request.match_info["office"])
     if office is None:
-        return _error(404, "unknown_office", f"no office {request.match_info['office']} in this sandbox")
+        return error(404, "unknown_office", f"no office {request.match_info['office']} in this sandbox")
     body = await request.read()
-    try:
-        secret = office_secret(office, "outbound", sandbox.environ, sandbox.secrets_file)
-        verify(secret, body, request.headers)
-    except (BadSignature, MissingSecret) as exc:
-        return _error(401, "bad_signature", f"{office.id}: {exc}")
+    if refused := signed_body_error(office, "outbound", body, request, environ=sandbox.environ,
+                                    secrets_file=sandbox.secrets_file):
+        return refused
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        return _error(400, "missing_idempotency_key", "an Idempotency-Key header is required")
+        return error(400, "missing_idempotency_key", "an Idempotency-Key header is required")
     entry = sandbox.ledger.attempt(office.id, kind, key)
     if sandbox.options.answer_delay:
         await asyncio.sleep(sandbox.options.answer_delay)
     if sandbox.down(office.id):
         entry.refused += 1
-        return _error(503, "unavailable", f"{office.id} is down (sandbox outage window)")
+        return error(503, "unavailable", f"{office.id} is down (sandbox outage window)")
     if sandbox.rng.random() < sandbox.options.failure_rate:
         entry.refused += 1
-        return _error(500, "internal_error", f"{office.id} failed (sandbox failure rate)")
+        return error(500, "internal_error", f"{office.id} failed (sandbox failure rate)")
     if entry.applied:
         sandbox.ledger.apply(entry, {})  # counted as a duplicate, not re-applied
         return web.json_response({"status": "duplicate", "key": key}, status=200)
     if office.id in sandbox.rejecting:
-        return _error(422, "rejected", sandbox.rejecting[office.id])
+        return error(422, "rejected", sandbox.rejecting[office.id])
     try:
         message = MESSAGES[kind].model_validate_json(body)
     except ValidationError as exc:
-        return _error(400, "invalid", f"not a valid {kind}", details=json.loads(exc.json(include_url=False)))
+        return error(400, "invalid", f"not a valid {kind}", details=json.loads(exc.json(include_url=False)))
     payload = message.model_dump(mode="json")
     sandbox.ledger.apply(entry, payload)
     sandbox.act(office, kind, payload, trace=link_headers(request.headers))

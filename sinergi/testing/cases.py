@@ -15,14 +15,16 @@ from temporalio.worker import Interceptor
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext
 from sinergi.adapters.sandbox import Ledger, SandboxAdapter
+from sinergi.agencies import load_registry
 from sinergi.cases import Cases
-from sinergi.codec import EncryptionCodec, data_converter
-from sinergi.config import DEFAULT_CACHED_CASES
-from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.events import parse_event
 from sinergi.domain.intake import Intake
 from sinergi.domain.limits import STRICT
-from sinergi.domain.policy import Policy, load_policy
+from sinergi.domain.policy import Policy
+from sinergi.platform.codec import EncryptionCodec, data_converter
+from sinergi.platform.config import DEFAULT_CACHED_CASES
+from sinergi.policies import load_policy
 from sinergi.worker import build_workers, run_workers
 
 SAMPLE_NAME = "Siti Rahmawati Contoh"

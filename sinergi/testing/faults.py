@@ -25,16 +25,15 @@ from pathlib import Path
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from sinergi.activities.agencies import DeliveryRequest
 from sinergi.bulk import open_all, parse_lines
 from sinergi.cases import Cases
-from sinergi.codec import load_keys
 from sinergi.demo import sample_intakes
 from sinergi.domain.events import EventEnvelope
-from sinergi.domain.policy import load_policy
+from sinergi.platform.codec import load_keys
+from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.stack import Stack
-from sinergi.workflows.messages import EventOutcome
+from sinergi.workflows.messages import DeliveryRequest, EventOutcome
 
 # Zero delay; quick retries (connection errors, 5xx, 409 "not yet": the case has not recorded an earlier
 # event) for about 75 s, past any restart here.

@@ -22,12 +22,14 @@ from temporalio.service import RPCError
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext
 from sinergi.adapters.registry import build_adapters
+from sinergi.agencies import load_registry
 from sinergi.cases import Cases
-from sinergi.domain.agencies import AgencyRegistry, load_registry
-from sinergi.domain.policy import Policy, load_policy
+from sinergi.domain.agencies import AgencyRegistry
+from sinergi.domain.policy import Policy
 from sinergi.domain.views import CaseStatus
-from sinergi.sandbox import Sandbox, SandboxOptions, point_at
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets
+from sinergi.policies import load_policy
+from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.cases import event, intake
 from sinergi.testing.receiver import EventReceiver, receiver_app
 from sinergi.worker import build_workers, run_workers
@@ -74,7 +76,7 @@ async def live_agencies(client: Client, secrets_dir: Path, *, registry: AgencyRe
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     gateway_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     sandbox = Sandbox(registry, options, secrets_file=secrets_file)
-    pointed = point_at(registry, await sandbox.start())
+    pointed = registry.served_at(await sandbox.start())
     stop = asyncio.Event()
     live = LiveAgencies(cases, pointed, sandbox, receiver)
     try:

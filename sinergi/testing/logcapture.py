@@ -1,4 +1,4 @@
-"""Capturing this process's log lines, rendered exactly as `sinergi.logs.configure` renders them."""
+"""Capturing this process's log lines, rendered exactly as `sinergi.platform.logs.configure` renders them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import structlog
 
-from sinergi import logs
+from sinergi.platform import logs
 
 
 @contextmanager

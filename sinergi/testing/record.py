@@ -19,9 +19,9 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_test_server
 from sinergi.cases import NotAllowed, NotAParty
-from sinergi.temporal import ensure_search_attributes
+from sinergi.platform.binaries import temporal_test_server
+from sinergi.platform.temporal import ensure_search_attributes
 from sinergi.testing.cases import TEST_CONVERTER, Harness, event, harness
 
 Scenario = Callable[[Harness, WorkflowEnvironment], Awaitable[str]]
@@ -94,7 +94,7 @@ async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
     authority (a refused outsider, or a party deciding what only the lead may, leaves nothing in history)."""
     case_id = await h.open()
     offices = h.registry.offices
-    as_office = lambda office_id: offices[office_id].sender  # noqa: E731
+    as_office = lambda office_id: offices[office_id].sender  # noqa: E731 - a one-line lookup, read beside its use
     await env.sleep(timedelta(minutes=30))
     await h.cases.send(event(case_id, "identification.screening_completed", source="bp3mi_kalsel",
                              outcome="presumed_victim"), sender=as_office("bp3mi_kalsel"))

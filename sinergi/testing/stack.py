@@ -28,11 +28,12 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from sinergi.binaries import temporal_cli
-from sinergi.codec import ensure_keys_file
-from sinergi.config import Settings, load_settings
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
-from sinergi.temporal import connect, search_attribute_flags
+from sinergi import bootstrap
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.codec import ensure_keys_file
+from sinergi.platform.config import Settings, load_settings
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets
+from sinergi.platform.temporal import connect, search_attribute_flags
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
@@ -140,9 +141,8 @@ class Stack:
             f'[telemetry]\nlog_level = "{log_level}"\nlog_format = "json"\n', "utf-8")
         self.settings: Settings = load_settings(self.config, env={})
         ensure_keys_file(self.settings.codec.keys_file, self.settings.codec.key_id)
-        from sinergi.sandbox.runner import registry_for
 
-        self.registry = registry_for(self.settings)
+        self.registry = bootstrap.office_registry(self.settings)
         self.secrets_file = self.settings.dev.state_dir / DEV_SECRETS
         ensure_dev_secrets(self.secrets_file, self.registry.offices.values())
         self.server: Proc | None = None

@@ -15,12 +15,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from sinergi.activities.agencies import AgencyActivities, DeliveryRequest, NoticeReceipt, RouteRequest
     from sinergi.domain import authority, clocks, delivery, lifecycle, limits, routing, views
     from sinergi.domain.agency_kinds import AGENCY_KINDS
     from sinergi.domain.case import RULES_VERSION, CaseInput, CaseState
-    from sinergi.domain.events import EventEnvelope
-    from sinergi.domain.notices import (
+    from sinergi.domain.effects import (
         Deliver,
         Effect,
         FindLead,
@@ -29,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
         StartClock,
         StartContactSearch,
     )
+    from sinergi.domain.events import EventEnvelope
     from sinergi.workflows import messages as m
+    from sinergi.workflows.messages import DeliveryRequest, Dispatch, NoticeReceipt, RouteRequest, RouteResult
     from sinergi.workflows.observe import CaseObserver
 
 PATCH_RESTRICT_WITHDRAWN_DELIVERY = "restrict-withdrawn-delivery"
@@ -65,7 +65,8 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Agencies can be down for days: keep retrying, never give up on a referral (degraded mode opens a
 # manual task meanwhile). Only a permanent rejection stops the retries.
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                             maximum_interval=timedelta(minutes=5), non_retryable_error_types=["AgencyRejected"])
+                             maximum_interval=timedelta(minutes=5),
+                             non_retryable_error_types=[m.Errors.AGENCY_REJECTED])
 
 
 def agency_task_queue(base: str, kind: str) -> str:
@@ -102,8 +103,8 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, case: CaseInput) -> m.CaseResult:
         if self._ask_dispatch:
-            dispatch = await workflow.execute_local_activity_method(
-                AgencyActivities.dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
+            dispatch = await workflow.execute_local_activity(
+                m.DISPATCH_ACTIVITY, result_type=Dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
                 summary="Ask the worker where agency calls run")
             self._per_kind_queues = dispatch.per_kind_queues
         if case.state is None:
@@ -175,7 +176,7 @@ class CaseWorkflow:
         if seen:
             # The outcome rides along, so the caller answers "duplicate" without asking the case again.
             raise ApplicationError(f"event {event.event_id} was already applied",
-                                   self._outcome(event.event_id, duplicate=True), type="DuplicateEvent",
+                                   self._outcome(event.event_id, duplicate=True), type=m.Errors.DUPLICATE_EVENT,
                                    non_retryable=True)
         if seen is False:
             raise _reused(event, sender)
@@ -190,7 +191,7 @@ class CaseWorkflow:
             lifecycle.check(self._state, event)
         except lifecycle.EventRefused as refused:
             raise ApplicationError(refused.reason, m.EventRefusal(reason=refused.reason, accepted=refused.accepted),
-                                   type="EventRefused", non_retryable=True) from None
+                                   type=m.Errors.EVENT_REFUSED, non_retryable=True) from None
 
     @workflow.query(name=m.STATUS)
     def status(self) -> views.CaseStatus:
@@ -282,8 +283,9 @@ class CaseWorkflow:
         request = RouteRequest(kind=referral.kind, province=s.province, regency=s.regency,
                                country=self._case.intake.situation.location_country if s.facts.abroad else None)
         summary = f"Find the {AGENCY_KINDS.get(referral.kind, referral.kind)} office for {what}"
-        execute = workflow.execute_local_activity_method if self._route_locally else workflow.execute_activity_method
-        route = await execute(AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT, summary=summary)
+        execute = workflow.execute_local_activity if self._route_locally else workflow.execute_activity
+        route = await execute(m.ROUTE_ACTIVITY, request, result_type=RouteResult, start_to_close_timeout=ROUTE_TIMEOUT,
+                              summary=summary)
         if referral.status != "pending":
             return
         if route.office is None:
@@ -299,17 +301,18 @@ class CaseWorkflow:
         # A delivery withdrawn in flight (consent withdrawn, case closed or transferred) may already have
         # reached the office: it is told to restrict the data either way (patched: older histories did not).
         restrict = self._route_locally or workflow.patched(PATCH_RESTRICT_WITHDRAWN_DELIVERY)
-        handle = workflow.start_activity_method(
-            AgencyActivities.deliver_referral,
+        handle = workflow.start_activity(
+            m.DELIVER_REFERRAL_ACTIVITY,
             DeliveryRequest(referral_id=referral_id, case_id=s.case_id, office=route.office, service=referral.service,
                             stage=str(referral.stage), due_by=due, mandated_by=referral.mandated_by,
                             intake=self._case.intake),
+            result_type=delivery.DeliveryReceipt,
             task_queue=await self._agency_queue(referral.kind),
             start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DELIVERY_RETRY,
             summary=f"Referral to {route.office_name}: {what}")
         # Only a withdrawal stops a delivery under way; a referral answered meanwhile (a screening outcome
         # entered by an operator) still lands, so who received what stays on record.
-        withdrawn = lambda: referral.status in ("held", "cancelled")  # noqa: E731
+        withdrawn = lambda: referral.status in ("held", "cancelled")  # noqa: E731 - a one-line predicate, read beside its use
         try:
             await workflow.wait_condition(lambda: handle.done() or withdrawn(), timeout=route.response_seconds,
                                           timeout_summary=f"{route.office_name}: agreed response time for {what}")
@@ -328,7 +331,7 @@ class CaseWorkflow:
             receipt = await handle
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.AGENCY_REJECTED:
                 self._changed(delivery.rejected(s, referral_id, route.office, cause.message, workflow.now()))
                 return
             raise
@@ -347,8 +350,8 @@ class CaseWorkflow:
             if self._notices_locally and not self._per_kind_queues:
                 receipt = await self._notice_at_once(notice)
             if receipt is None:
-                receipt = await workflow.execute_activity_method(
-                    AgencyActivities.deliver_notice, notice, task_queue=queue,
+                receipt = await workflow.execute_activity(
+                    m.DELIVER_NOTICE_ACTIVITY, notice, result_type=NoticeReceipt, task_queue=queue,
                     start_to_close_timeout=CALL_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                     retry_policy=DELIVERY_RETRY, summary=_notice_summary(notice))
             text = (f"notice {notice.notice_id} ({notice.purpose}) delivered to {receipt.office}" if receipt.office
@@ -363,15 +366,15 @@ class CaseWorkflow:
     async def _notice_at_once(self, notice: Notice) -> NoticeReceipt | None:
         """One try as a local activity; None when it did not go through (the activity takes over)."""
         try:
-            return await workflow.execute_local_activity_method(
-                AgencyActivities.deliver_notice, notice, retry_policy=NOTICE_LOCAL_RETRY,
+            return await workflow.execute_local_activity(
+                m.DELIVER_NOTICE_ACTIVITY, notice, result_type=NoticeReceipt, retry_policy=NOTICE_LOCAL_RETRY,
                 # From scheduled, not started: a worker whose local slots are all taken hands it on too.
                 schedule_to_close_timeout=NOTICE_LOCAL_TIMEOUT, summary=_notice_summary(notice))
         except FailureError as err:
             # The agency's own error comes bare (an ApplicationError); a timeout comes as an ActivityError
             # around a TimeoutError, or bare when replayed: every one of them hands the notice on.
             cause = err.cause if isinstance(err, ActivityError) else err
-            if isinstance(cause, ApplicationError) and cause.type == "AgencyRejected":
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.AGENCY_REJECTED:
                 raise  # a refusal is final, as it is for the activity
             return None
 
@@ -380,8 +383,8 @@ class CaseWorkflow:
         s = self._state
         request = RouteRequest(kind=kind, province=s.province, regency=s.regency,
                                country=self._case.intake.situation.location_country if s.facts.abroad else None)
-        route = await workflow.execute_local_activity_method(
-            AgencyActivities.route, request, start_to_close_timeout=ROUTE_TIMEOUT,
+        route = await workflow.execute_local_activity(
+            m.ROUTE_ACTIVITY, request, result_type=RouteResult, start_to_close_timeout=ROUTE_TIMEOUT,
             summary=f"Find the {AGENCY_KINDS.get(kind, kind)} office that leads the case")
         authority.found_lead(s, route.office)
         s.note(workflow.now(), "stage", f"lead office: {route.office}" if route.office else
@@ -418,7 +421,7 @@ class CaseWorkflow:
                 updates.append(keys[name].value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(_details(s, self._policy))
+        workflow.set_current_details(views.details(s, self._policy))
         self._observer.changed(s)
         # After the observer has seen what is new: what compaction drops was already told.
         if limits.compact(s):
@@ -428,7 +431,8 @@ class CaseWorkflow:
 
 def _reused(event, sender) -> ApplicationError:
     return ApplicationError(f"event id {event.event_id} was already used by {authority.sending_office(sender)} for an "
-                            "event with other content: use a new event id", type="EventIdReused", non_retryable=True)
+                            "event with other content: use a new event id", type=m.Errors.EVENT_ID_REUSED,
+                            non_retryable=True)
 
 
 def _notice_summary(notice: Notice) -> str:
@@ -449,21 +453,3 @@ def _rules_version() -> int:
 
 def m_input(case: CaseInput, state: CaseState) -> CaseInput:
     return CaseInput(case_id=case.case_id, intake=case.intake, policy=case.policy, state=state)
-
-
-def _details(s: CaseState, policy) -> str:
-    lines = [f"**Stage:** {s.stage}" + (f" — closed: {s.closure_reason}" if s.closed else "")]
-    open_refs = [r for r in s.referrals.values() if r.status in ("pending", "held", "sent", "acknowledged", "accepted")]
-    if open_refs:
-        lines.append("\n**Open referrals**")
-        lines += [f"- {r.referral_id}: {routing.describe(r.service)} → {r.office or r.kind} ({r.status})"
-                  for r in open_refs]
-    live = sorted((c for c in s.clocks.values() if c.state in ("running", "breached")), key=lambda c: c.due_at)
-    if live:
-        c = live[0]
-        rule = policy.clock(c.clock_id)
-        lines.append(f"\n**Next deadline:** {rule.id} ({rule.source}) {rule.title}"
-                     f"{f' ({c.context})' if c.context else ''} — due {c.due_at.isoformat()} [{c.state}]")
-    if s.escalations:
-        lines.append(f"\n**Escalations:** {len(s.escalations)}")
-    return "\n".join(lines)

@@ -1,11 +1,19 @@
-"""The models that cross the case workflow's boundary, and the names clients call it by."""
+"""The wire vocabulary of the case workflow: every model that crosses its boundary (update, queries,
+activities), the names they are called by, and the type names of the errors that cross with them.
+
+The workflow, the activities and the client (`sinergi.cases`) all import it; it imports only the domain
+models and `temporalio.common`, so the workflow's import closure stays free of I/O (a test walks it).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel
 from temporalio.common import SearchAttributeKey
 
 from sinergi.domain.events import Event, Sender
+from sinergi.domain.intake import Intake
 
 APPLY_EVENT = "apply_event"
 STATUS = "status"
@@ -13,6 +21,29 @@ TIMELINE = "timeline"
 WHY = "why"
 # Asked of a finished case (its update validator no longer runs) when an event arrives again.
 APPLIED = "applied"
+
+# The activities the case calls (`sinergi.activities.agencies.AgencyActivities`), by name: the workflow
+# needs no import of the module that does the I/O.
+DISPATCH_ACTIVITY = "agency_dispatch"
+ROUTE_ACTIVITY = "route_referral"
+DELIVER_REFERRAL_ACTIVITY = "deliver_referral"
+DELIVER_NOTICE_ACTIVITY = "deliver_notice"
+
+
+class Errors:
+    """`ApplicationError.type` of every failure that crosses the workflow's boundary."""
+
+    # The update's refusals (sinergi.cases translates them into its CaseError tree).
+    DUPLICATE_EVENT = "DuplicateEvent"
+    EVENT_REFUSED = "EventRefused"
+    EVENT_ID_REUSED = "EventIdReused"
+    NOT_A_PARTY = "NotAParty"
+    NOT_ALLOWED = "NotAllowed"
+    # An agency call's failures (sinergi.activities.agencies): permanent, retried, or a missing plugin.
+    AGENCY_REJECTED = "AgencyRejected"
+    AGENCY_UNAVAILABLE = "AgencyUnavailable"
+    AGENCY_BUSY = "AgencyBusy"
+    ADAPTER_MISSING = "AdapterMissing"
 
 # Search attributes (SPEC "Temporal UI"): never personal data; they are not encrypted.
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
@@ -44,7 +75,7 @@ class AppliedQuestion(BaseModel):
 
 
 # `ApplicationError.type` of each refusal by the case's authority (`sinergi.domain.authority.Refused.code`).
-AUTHORITY_ERRORS = {"not_a_party": "NotAParty", "not_allowed": "NotAllowed"}
+AUTHORITY_ERRORS = {"not_a_party": Errors.NOT_A_PARTY, "not_allowed": Errors.NOT_ALLOWED}
 
 
 class CaseResult(BaseModel):
@@ -58,3 +89,43 @@ class EventRefusal(BaseModel):
 
     reason: str
     accepted: list[str]
+
+
+# --- activities ---------------------------------------------------------------------------------
+
+
+class RouteRequest(BaseModel):
+    kind: str
+    province: str
+    regency: str | None = None
+    country: str | None = None
+    level: str = "office"
+
+
+class RouteResult(BaseModel):
+    office: str | None = None
+    office_name: str | None = None
+    response_seconds: int = 86400
+
+
+class DeliveryRequest(BaseModel):
+    referral_id: str
+    case_id: str
+    office: str
+    service: str
+    stage: str
+    due_by: datetime | None = None
+    mandated_by: str | None = None
+    intake: Intake  # personal data: encrypted in history by the payload codec
+
+
+class Dispatch(BaseModel):
+    """Where a case sends its agency calls, as this deployment is configured (asked once per run)."""
+
+    per_kind_queues: bool
+
+
+class NoticeReceipt(BaseModel):
+    office: str | None
+    delivered_at: datetime | None = None
+    undeliverable: str | None = None

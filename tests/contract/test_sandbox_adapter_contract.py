@@ -8,7 +8,8 @@ import pytest
 
 from sinergi.adapters.base import AdapterContext
 from sinergi.adapters.sandbox import Ledger, SandboxAdapter
-from sinergi.domain.agencies import Office, load_registry
+from sinergi.agencies import load_registry
+from sinergi.domain.agencies import Office
 from sinergi.testing.contract import AdapterContract
 
 

@@ -15,10 +15,11 @@ from aiohttp import web
 
 from sinergi.adapters.base import AdapterContext, AgencyRejected, AgencyUnavailable
 from sinergi.adapters.webhook import WebhookAdapter
-from sinergi.domain.agencies import Office, load_registry
-from sinergi.sandbox import Sandbox, SandboxOptions, point_at
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets, office_secret
-from sinergi.signing import verify
+from sinergi.agencies import load_registry
+from sinergi.domain.agencies import Office
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets, office_secret
+from sinergi.platform.signing import verify
+from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.contract import AdapterContract, sample_referral
 
 REGISTRY = load_registry("sandbox")
@@ -87,7 +88,7 @@ class TestWebhookAdapter(AdapterContract):
 
     @pytest.fixture
     def office(self, sandbox: Sandbox) -> Office:
-        return point_at(REGISTRY, sandbox.url).offices[OFFICE]
+        return REGISTRY.served_at(sandbox.url).offices[OFFICE]
 
 
 # --- HTTP only ------------------------------------------------------------------------------------

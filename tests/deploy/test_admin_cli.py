@@ -16,8 +16,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_cli
 from sinergi.cli import cli
+from sinergi.platform.binaries import temporal_cli
 from sinergi.testing.cases import TEST_CONVERTER, TEST_KEY, TEST_KEY_ID, harness
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
 

@@ -22,7 +22,7 @@ from compose_file import (
 )
 
 from sinergi.cli import cli
-from sinergi.config import _SECTIONS, CONFIG_ENV, GatewaySettings, load_settings
+from sinergi.platform.config import _SECTIONS, CONFIG_ENV, GatewaySettings, load_settings
 
 DOC = load()
 SERVICES = DOC["services"]

@@ -10,8 +10,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
-from sinergi.config import ConfigError, load_settings
-from sinergi.temporal import api_key, connect, tls_config
+from sinergi.platform.config import ConfigError, load_settings
+from sinergi.platform.temporal import api_key, connect, tls_config
 
 
 def settings_from(tmp_path: Path, **env: str):

@@ -19,13 +19,13 @@ from typing import Any
 
 from aiohttp import ClientResponse, ClientSession, web
 
-from sinergi.config import GatewaySettings
-from sinergi.domain.agencies import load_registry
+from sinergi.agencies import load_registry
 from sinergi.gateway import Resources, TemporalLink, create_app
 from sinergi.gateway.auth import Verifiers
 from sinergi.gateway.serve import gateway_runner
-from sinergi.secrets import ensure_dev_secrets, new_secret, office_secret
-from sinergi.signing import signed_headers
+from sinergi.platform.config import GatewaySettings
+from sinergi.platform.secrets import ensure_dev_secrets, new_secret, office_secret
+from sinergi.platform.signing import signed_headers
 from sinergi.testing.cases import Harness, harness, sample_codec
 
 CODEC_TOKEN = "test-codec-token-0123456789"

@@ -20,10 +20,9 @@ from sinergi.activities import agencies
 from sinergi.activities.agencies import AgencyActivities
 from sinergi.adapters.base import AdapterContext
 from sinergi.adapters.registry import build_adapters
-from sinergi.domain.agencies import load_registry
-from sinergi.domain.notices import Notice
-from sinergi.sandbox.runner import point_at
-from sinergi.secrets import ensure_dev_secrets
+from sinergi.agencies import load_registry
+from sinergi.domain.effects import Notice
+from sinergi.platform.secrets import ensure_dev_secrets
 
 REGISTRY = load_registry("sandbox")
 POLICE = next(o for o in REGISTRY.offices.values() if o.kind == "polri")
@@ -54,7 +53,7 @@ async def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    registry = point_at(REGISTRY, f"http://127.0.0.1:{runner.addresses[0][1]}")
+    registry = REGISTRY.served_at(f"http://127.0.0.1:{runner.addresses[0][1]}")
     secrets = tmp_path / "secrets.json"
     ensure_dev_secrets(secrets, registry.offices.values())
     try:

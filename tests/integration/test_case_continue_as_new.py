@@ -14,11 +14,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_cli
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 from sinergi.domain.ids import workflow_id
-from sinergi.domain.policy import load_policy
-from sinergi.temporal import search_attribute_flags
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.temporal import search_attribute_flags
+from sinergi.policies import load_policy
 from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
 from sinergi.testing.waiting import eventually
 
@@ -129,7 +129,7 @@ async def test_refused_event_adds_no_event_to_history_on_a_real_server(small_his
         await asyncio.sleep(0.5)
         before = len((await handle.fetch_history()).events)
         for type_ in ("repatriation.departed", "protection.safe_placement_confirmed", "legal.judgment_final"):
-            with pytest.raises(EventRejected):
+            with pytest.raises(EventRefused):
                 await h.cases.send(event(case_id, type_))
         assert len((await handle.fetch_history()).events) == before
 
@@ -138,5 +138,5 @@ async def test_refused_event_adds_no_event_to_history_on_a_real_server(small_his
         async def finished():
             assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
         await eventually(finished)
-        with pytest.raises(EventRejected, match="closed"):
+        with pytest.raises(EventRefused, match="closed"):
             await h.cases.send(event(case_id, "reintegration.rights_settled"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.cases import ADULT_DOMESTIC, event, harness
 
@@ -23,5 +23,5 @@ async def test_the_event_that_closed_a_finished_case_sent_again_is_a_duplicate_n
         again = await h.cases.send(closing)
         assert (again.case_id, again.event_id, again.stage, again.duplicate) == (
             case_id, "ppa-2026-close-1", "closed", True)
-        with pytest.raises(EventRejected, match="the case is closed"):
+        with pytest.raises(EventRefused, match="the case is closed"):
             await h.cases.send(event(case_id, "case.closed", event_id="ppa-2026-close-2", reason="a second closure"))

@@ -8,11 +8,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_cli
 from sinergi.cases import Cases
-from sinergi.domain.policy import load_policy
 from sinergi.gateway import TemporalLink
 from sinergi.gateway.errors import EVENT_STATUSES
+from sinergi.platform.binaries import temporal_cli
+from sinergi.policies import load_policy
 from sinergi.testing.cases import TEST_CONVERTER
 
 CONSENT = {"scope": "services"}

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.domain.agencies import AgencyRegistry, load_registry
+from sinergi.agencies import load_registry
+from sinergi.domain.agencies import AgencyRegistry
 from sinergi.domain.ids import workflow_id
 from sinergi.domain.views import CaseStatus
 from sinergi.sandbox import SandboxOptions
@@ -238,13 +239,13 @@ async def test_agency_calls_run_on_the_case_queue_unless_a_rate_limit_gives_each
 
 @pytest.mark.parametrize("raw", ["2.5"])
 def test_the_rate_limit_is_configurable_from_the_environment(raw: str) -> None:
-    from sinergi.config import load_settings
+    from sinergi.platform.config import load_settings
 
     assert load_settings(env={"SINERGI_TEMPORAL_AGENCY_RATE_LIMIT": raw}).temporal.agency_rate_limit == 2.5
 
 
 def test_the_bulkhead_is_configurable_and_never_zero() -> None:
-    from sinergi.config import ConfigError, load_settings
+    from sinergi.platform.config import ConfigError, load_settings
 
     assert load_settings(env={"SINERGI_TEMPORAL_AGENCY_CONCURRENCY": "5"}).temporal.agency_concurrency == 5
     assert load_settings(env={}).temporal.agency_concurrency == 20

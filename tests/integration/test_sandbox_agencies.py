@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from sinergi.domain.agencies import load_registry
+from sinergi.agencies import load_registry
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets, new_secret, office_secret
+from sinergi.platform.signing import signed_headers, verify
 from sinergi.sandbox import Sandbox, SandboxOptions, Window, parse_outage, parse_reject
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets, new_secret, office_secret
-from sinergi.signing import signed_headers, verify
 from sinergi.testing.contract import sample_notice, sample_referral
 
 REGISTRY = load_registry("sandbox")

@@ -21,15 +21,15 @@ from opentelemetry.trace import SpanKind
 from temporalio.testing import WorkflowEnvironment
 from trace_kit import BRISK, spans, traced_stack
 
-from sinergi import telemetry
-from sinergi.binaries import temporal_cli
-from sinergi.config import Settings, TelemetrySettings
-from sinergi.domain.agencies import load_registry
+from sinergi.agencies import load_registry
 from sinergi.domain.views import CaseStatus
+from sinergi.platform import telemetry
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.config import Settings, TelemetrySettings
+from sinergi.platform.secrets import DEV_SECRETS, office_secret
+from sinergi.platform.signing import signed_headers
+from sinergi.platform.temporal import search_attribute_flags
 from sinergi.sandbox import SandboxOptions
-from sinergi.secrets import DEV_SECRETS, office_secret
-from sinergi.signing import signed_headers
-from sinergi.temporal import search_attribute_flags
 from sinergi.testing.cases import TEST_CONVERTER, intake
 from sinergi.testing.logcapture import captured_log_lines
 from sinergi.testing.waiting import eventually

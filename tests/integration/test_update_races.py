@@ -19,7 +19,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.cases import ADULT_DOMESTIC, event, harness
 
@@ -96,7 +96,7 @@ async def test_an_event_left_waiting_when_the_case_closes_is_refused_as_closed_n
             return sent
 
         lost = await _close_while_held(h, hold, case_id, another_event)
-        with pytest.raises(EventRejected, match="case.contact_lost refused: the case is closed") as refused:
+        with pytest.raises(EventRefused, match="case.contact_lost refused: the case is closed") as refused:
             await lost
         # The race happened: the server aborted it with the task that finished the case (an event sent
         # after the case finished meets "workflow execution already completed" instead).

@@ -1,7 +1,7 @@
 """sinergi wired as in production, in this process, so an in-memory span exporter sees every part of it.
 
-`traced_stack` runs on a real Temporal server: workers on a client from `sinergi.temporal.connect` (the
-tracing interceptor) with the worker's traced HTTP session (`sinergi.worker.agency_activities`), the real
+`traced_stack` runs on a real Temporal server: workers on a client from `sinergi.platform.temporal.connect` (the
+tracing interceptor) with the worker's traced HTTP session (`sinergi.bootstrap.agency_activities`), the real
 gateway on loopback (as tests/integration/gateway_kit.py serves it) and the sandbox agencies
 (`sinergi.sandbox.Sandbox`). `stack.cli(...)` runs a `sinergi` command in-process, as an operator would.
 """
@@ -25,20 +25,21 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 
-from sinergi import telemetry
+from sinergi.agencies import load_registry
+from sinergi.bootstrap import agency_activities
 from sinergi.cases import Cases
 from sinergi.cli import cli
-from sinergi.codec import ensure_keys_file
-from sinergi.config import Settings, load_settings
-from sinergi.domain.agencies import load_registry
 from sinergi.domain.intake import Intake
-from sinergi.domain.policy import load_policy
 from sinergi.gateway import TemporalLink
-from sinergi.sandbox import Sandbox, SandboxOptions, point_at
-from sinergi.secrets import DEV_SECRETS, ensure_dev_secrets
-from sinergi.temporal import connect
+from sinergi.platform import telemetry
+from sinergi.platform.codec import ensure_keys_file
+from sinergi.platform.config import Settings, load_settings
+from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets
+from sinergi.platform.temporal import connect
+from sinergi.policies import load_policy
+from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.live import terminate_running
-from sinergi.worker import agency_activities, build_workers, run_workers
+from sinergi.worker import build_workers, run_workers
 
 BRISK = SandboxOptions(delay=0.02, jitter=0.02, retry_attempts=10, retry_interval=0.1, retry_max_interval=1.0,
                        wait_timeout=20.0, followups=1, seed=11)
@@ -149,7 +150,7 @@ async def traced_stack(server: Client, folder: Path, options: SandboxOptions = B
         gateway_url = f"http://{host}:{port}"
         settings = settings.model_copy(update={"gateway": settings.gateway.model_copy(
             update={"public_url": gateway_url})})
-        async with agency_activities(settings, registry=point_at(registry, sandbox.url)) as activities:
+        async with agency_activities(settings, registry=registry.served_at(sandbox.url)) as activities:
             workers = asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue,
                                                                     activities), stop))
             stack = TracedStack(settings, config_file, cases, sandbox, gateway_url, folder)

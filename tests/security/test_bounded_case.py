@@ -18,11 +18,11 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from sinergi.binaries import temporal_cli
 from sinergi.domain import authority, lifecycle, limits
 from sinergi.domain.case import CaseInput
 from sinergi.domain.ids import workflow_id
-from sinergi.temporal import search_attribute_flags
+from sinergi.platform.binaries import temporal_cli
+from sinergi.platform.temporal import search_attribute_flags
 from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
 from sinergi.testing.waiting import eventually
 from sinergi.workflows.case import CaseWorkflow

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.config import load_settings
 from sinergi.devserver import start_temporal
+from sinergi.platform.config import load_settings
 from sinergi.testing.stack import free_port
 
 pytestmark = pytest.mark.slow

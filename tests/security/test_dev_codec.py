@@ -18,13 +18,13 @@ import pytest
 from aiohttp import ClientSession, DummyCookieJar, web
 from structlog.testing import capture_logs
 
-from sinergi.config import DevSettings, GatewaySettings, Settings
+from sinergi.agencies import load_registry
 from sinergi.devserver import _banner, dev_gateway_settings
-from sinergi.domain.agencies import load_registry
 from sinergi.gateway import Resources, TemporalLink, create_app
 from sinergi.gateway.auth import Verifiers
 from sinergi.gateway.devlogin import COOKIE
 from sinergi.gateway.serve import gateway_runner
+from sinergi.platform.config import DevSettings, GatewaySettings, Settings
 from sinergi.testing.cases import sample_codec
 
 TOKEN = "test-codec-token-0123456789"

@@ -32,10 +32,10 @@ from gateway_kit import (  # noqa: E402 - the integration tests' kit, shared
 )
 
 from sinergi.cases import Cases  # noqa: E402
-from sinergi.domain.policy import load_policy  # noqa: E402
 from sinergi.gateway import TemporalLink, create_app  # noqa: E402
 from sinergi.gateway.resources import LANES  # noqa: E402
 from sinergi.gateway.serve import gateway_runner  # noqa: E402
+from sinergi.policies import load_policy
 from sinergi.testing.cases import harness  # noqa: E402
 
 CONSENT = {"scope": "services"}
@@ -339,7 +339,7 @@ class _workers_on:  # noqa: N801 - used as a context manager, like a function
         from sinergi.activities.agencies import AgencyActivities
         from sinergi.adapters.base import AdapterContext
         from sinergi.adapters.sandbox import Ledger, SandboxAdapter
-        from sinergi.domain.agencies import load_registry
+        from sinergi.agencies import load_registry
         from sinergi.worker import build_workers, run_workers
 
         registry = load_registry("sandbox")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.config import GatewaySettings
 from sinergi.domain import limits
+from sinergi.platform.config import GatewaySettings
 from sinergi.testing.cases import event
 from sinergi.testing.waiting import eventually
 

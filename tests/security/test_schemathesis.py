@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from gateway_kit import CODEC_TOKEN, POLICE, PROVINCE_OFFICE, REFERRED_ABROAD, UI_ORIGIN, gateway_for  # noqa: E402
 
-from sinergi.signing import signed_headers  # noqa: E402
+from sinergi.platform.signing import signed_headers  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 
 from sinergi.cases import Cases, CaseStuck
 from sinergi.domain.case import CaseInput
-from sinergi.domain.policy import load_policy
+from sinergi.policies import load_policy
 from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, intake
 from sinergi.testing.waiting import eventually
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sinergi.agencies import load_registry
 from sinergi.domain import clocks, delivery, lifecycle
-from sinergi.domain.agencies import load_registry
 from sinergi.domain.case import CaseInput, CaseState
+from sinergi.domain.effects import Deliver, Effect, SendNotice, StartClock
 from sinergi.domain.intake import Intake
-from sinergi.domain.notices import Deliver, Effect, SendNotice, StartClock
-from sinergi.domain.policy import load_policy
 from sinergi.domain.sharing import payload_for
+from sinergi.policies import load_policy
 from sinergi.testing.cases import event, intake
 
 CASE_ID = "KALSEL-2026-7Q2M9XKD"

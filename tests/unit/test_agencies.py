@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.domain.agencies import Office, RegistryError, load_registry
+from sinergi.agencies import RegistryError, load_registry
+from sinergi.domain.agencies import Office
 from sinergi.domain.agency_kinds import AGENCY_KINDS
 from sinergi.domain.events import EVENT_TYPES
 from sinergi.domain.intake import shareable_fields

@@ -21,7 +21,7 @@ from sinergi.cases import (
     CaseBusy,
     CaseNotFound,
     Cases,
-    EventRejected,
+    EventRefused,
     NotAParty,
     ServiceUnavailable,
     _task_refused,
@@ -185,7 +185,7 @@ async def test_an_event_for_no_running_case_is_told_what_the_server_knows_of_the
     closing = event("KALSEL-2026-X", "case.closed", event_id="ppa-close-1", reason="victim returned home")
     with pytest.raises(CaseNotFound, match="no case KALSEL-2026-X"):
         await _cases_over(_NotRunningHandle(None)).send(closing)
-    with pytest.raises(EventRejected, match="case.closed refused: the case is closed"):
+    with pytest.raises(EventRefused, match="case.closed refused: the case is closed"):
         await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.COMPLETED)).send(closing)
     applied = EventOutcome(case_id="KALSEL-2026-X", event_id="ppa-close-1", stage="closed", duplicate=True)
     assert await _cases_over(_NotRunningHandle(WorkflowExecutionStatus.COMPLETED, applied)).send(closing) == applied

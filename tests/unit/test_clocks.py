@@ -8,7 +8,7 @@ import pytest
 from casebook import DOMESTIC, POLICY, T0, Case, notices, started
 
 from sinergi.domain import clocks
-from sinergi.domain.notices import SendNotice
+from sinergi.domain.effects import SendNotice
 
 
 def rehabilitation_with_requests(*services: str) -> Case:

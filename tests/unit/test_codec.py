@@ -15,7 +15,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 
-from sinergi.codec import (
+from sinergi.platform.codec import (
     ENCODING,
     KEY_ID_METADATA,
     EncryptionCodec,
@@ -24,7 +24,7 @@ from sinergi.codec import (
     ensure_keys_file,
     load_keys,
 )
-from sinergi.config import CodecSettings, ConfigError
+from sinergi.platform.config import CodecSettings, ConfigError
 
 KEY1 = bytes(range(32))
 KEY2 = bytes(range(32, 64))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.config import ConfigError, Settings, load_settings
+from sinergi.platform.config import ConfigError, Settings, load_settings
 
 
 def write(path: Path, text: str) -> Path:

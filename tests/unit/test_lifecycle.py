@@ -9,7 +9,7 @@ from casebook import CASE_ID, CHILD_DOB, DOMESTIC, NO_CONSENT, POLICY, T0, Case,
 
 from sinergi.domain import authority, delivery, lifecycle
 from sinergi.domain.case import Stage
-from sinergi.domain.notices import Deliver, StartContactSearch, StopDelivery
+from sinergi.domain.effects import Deliver, StartContactSearch, StopDelivery
 from sinergi.testing.cases import SAMPLE_DOB, SAMPLE_NAME, SAMPLE_PHONE, event
 
 # --- opening a case --------------------------------------------------------------------------------

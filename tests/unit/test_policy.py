@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sinergi.domain.durations import Duration
-from sinergi.domain.policy import Policy, PolicyError, load_policy
+from sinergi.domain.policy import Policy
+from sinergi.policies import PolicyError, load_policy
 
 # DOMAIN.md §4, as written there: id -> (durations, source, tag). S4 is ours (the accept/decline step
 # of the referral handshake DOMAIN §5 describes); it is not in the §4 table.

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from sinergi.domain.agencies import load_registry
+from sinergi.agencies import load_registry
 from sinergi.domain.case import Facts
 from sinergi.domain.events import parse_event
 from sinergi.domain.routing import SERVICES, kinds_for

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sinergi.domain.agencies import load_registry
-from sinergi.secrets import MissingSecret, ensure_dev_secrets, office_secret
+from sinergi.agencies import load_registry
+from sinergi.platform.secrets import MissingSecret, ensure_dev_secrets, office_secret
 
 OFFICE = load_registry("sandbox").offices["bp3mi_kalsel"]
 

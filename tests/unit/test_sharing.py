@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sinergi.domain.agencies import load_registry
+from sinergi.agencies import load_registry
 from sinergi.domain.case import Consent, Referral
 from sinergi.domain.intake import shareable_fields
 from sinergi.domain.sharing import LEGAL_SERVICES, may_share, payload_for

@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from sinergi import logs, telemetry
-from sinergi.config import ConfigError, Settings, TelemetrySettings
+from sinergi.platform import logs, telemetry
+from sinergi.platform.config import ConfigError, Settings, TelemetrySettings
 from sinergi.testing.logcapture import captured_log_lines
 
 PHONE, DOB, NAME = "+62 812 5550 1234", "2001-03-14", "Siti Rahmawati Contoh"

@@ -24,7 +24,7 @@ from workflow_kit import (
     to_repatriation,
 )
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 from sinergi.testing.cases import SAMPLE_NAME, SAMPLE_PHONE
 
 OPEN = ("pending", "held", "sent", "acknowledged", "accepted")
@@ -73,14 +73,14 @@ async def test_child_departs_only_after_a_best_interest_decision_with_a_confirme
         await to_repatriation(h, case_id)
         await h.send(case_id, "repatriation.risk_assessed", safe=True)
         await h.send(case_id, "repatriation.travel_document_issued")
-        with pytest.raises(EventRejected, match="best-interest") as refused:
+        with pytest.raises(EventRefused, match="best-interest") as refused:
             await h.send(case_id, "repatriation.departed")
         assert "repatriation.best_interest_determined" in refused.value.accepted
         assert "repatriation.departed" not in refused.value.accepted
 
         await h.send(case_id, "repatriation.best_interest_determined", caregiver_confirmed=False,
                      return_in_best_interest=True)
-        with pytest.raises(EventRejected, match="caregiver"):
+        with pytest.raises(EventRefused, match="caregiver"):
             await h.send(case_id, "repatriation.departed")
         assert any("does not return" in e.text for e in (await h.cases.timeline(case_id)).entries)
 
@@ -108,7 +108,7 @@ async def test_best_interest_decision_is_refused_for_an_adult(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await h.open()
         await to_repatriation(h, case_id)
-        with pytest.raises(EventRejected, match="not a child"):
+        with pytest.raises(EventRefused, match="not a child"):
             await h.send(case_id, "repatriation.best_interest_determined", caregiver_confirmed=True,
                          return_in_best_interest=True)
 
@@ -125,7 +125,7 @@ async def test_victim_abroad_starts_with_the_mission_and_needs_a_travel_document
         assert referral(st, "protection_abroad").agency == "kemlu_pwni"
         await to_repatriation(h, case_id)
         await h.send(case_id, "repatriation.risk_assessed", safe=True)
-        with pytest.raises(EventRejected, match="travel document"):
+        with pytest.raises(EventRefused, match="travel document"):
             await h.send(case_id, "repatriation.departed")
 
 
@@ -156,9 +156,9 @@ async def test_foreign_national_is_handed_over_to_their_mission_and_the_case_end
         assert outcome.stage == "repatriation"
         st = await settled(h, case_id)
         assert referral(st, "handover_to_mission").agency == "imigrasi_banjarmasin"
-        with pytest.raises(EventRejected, match="handed over"):
+        with pytest.raises(EventRefused, match="handed over"):
             await h.send(case_id, "repatriation.departed")
-        with pytest.raises(EventRejected, match="risk assessment"):
+        with pytest.raises(EventRefused, match="risk assessment"):
             await h.send(case_id, "repatriation.handed_over", mission="Embassy of Viet Nam, Jakarta")
 
         await h.send(case_id, "repatriation.risk_assessed", safe=True)
@@ -175,7 +175,7 @@ async def test_indonesian_victim_cannot_be_handed_over_to_a_foreign_mission(skip
         case_id = await h.open()
         await to_repatriation(h, case_id)
         await h.send(case_id, "repatriation.risk_assessed", safe=True)
-        with pytest.raises(EventRejected, match="Indonesian"):
+        with pytest.raises(EventRefused, match="Indonesian"):
             await h.send(case_id, "repatriation.handed_over", mission="Embassy of Malaysia")
 
 
@@ -303,7 +303,7 @@ async def test_unsafe_return_cancels_repatriation_referrals_and_moves_to_local_r
         assert "return_unsafe" in st.flags
         assert referral(st, "family_reintegration").status == "sent"
         assert any("return assessed unsafe" in e.text for e in (await h.cases.timeline(case_id)).entries)
-        with pytest.raises(EventRejected, match="reintegration, not repatriation"):
+        with pytest.raises(EventRefused, match="reintegration, not repatriation"):
             await h.send(case_id, "repatriation.departed")
         # The cancelled referrals' deadlines never fire.
         await advance(skipping_env, days=2)
@@ -389,7 +389,7 @@ async def test_contact_restored_before_the_first_attempt_keeps_the_case_open(ski
         st = await h.cases.status(case_id)
         assert not st.closed and "paused:contact_lost" not in st.flags
         assert not any(e.text.startswith("contact attempt") for e in (await h.cases.timeline(case_id)).entries)
-        with pytest.raises(EventRejected, match="not lost"):
+        with pytest.raises(EventRefused, match="not lost"):
             await h.send(case_id, "case.contact_restored")
 
 
@@ -414,7 +414,7 @@ async def test_death_closes_assistance_while_the_legal_track_and_restitution_clo
         assert not [r for r in st.referrals if r.status in OPEN]
         assert any("heirs keep restitution rights" in e.text for e in (await h.cases.timeline(case_id)).entries)
         assert await h.cases.is_open(case_id)
-        with pytest.raises(EventRejected, match="closed"):
+        with pytest.raises(EventRefused, match="closed"):
             await h.send(case_id, "protection.safe_placement_confirmed")
 
         await advance(skipping_env, days=30, minutes=1)
@@ -510,7 +510,7 @@ async def test_transfer_cancels_open_referrals_and_resends_them_to_the_new_provi
             assert offices == {"uptd_ppa_jatim", "polda_jatim"}
         await eventually(escalated_in_jatim)
 
-        with pytest.raises(EventRejected, match="already in JATIM"):
+        with pytest.raises(EventRefused, match="already in JATIM"):
             await h.send(case_id, "case.transferred", province="JATIM", regency="Kota Surabaya")
 
 
@@ -522,11 +522,11 @@ async def test_transfer_cancels_open_referrals_and_resends_them_to_the_new_provi
 async def test_legal_track_judgment_starts_restitution_clock_and_payment_stops_it(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await h.open(**ADULT_DOMESTIC)
-        with pytest.raises(EventRejected, match="no legal track is open"):
+        with pytest.raises(EventRefused, match="no legal track is open"):
             await h.send(case_id, "legal.judgment_final")
         await h.send(case_id, "legal.investigation_opened")
         assert "legal_track_open" in (await h.cases.status(case_id)).flags
-        with pytest.raises(EventRejected, match="already open"):
+        with pytest.raises(EventRefused, match="already open"):
             await h.send(case_id, "legal.investigation_opened")
         await h.send(case_id, "legal.judgment_final")
         t6 = clock(await h.cases.status(case_id), "T6")

@@ -21,7 +21,7 @@ from workflow_kit import (
     wait_for_notices,
 )
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 
 ADULT_MAN = {**ADULT_DOMESTIC, "person": {"sex": "M"}}
 
@@ -168,11 +168,11 @@ async def test_referral_event_from_an_office_it_was_not_sent_to_is_refused(skipp
         case_id = await h.open(**ADULT_DOMESTIC)
         st = await to_protection(h, case_id)
         rid = referral(st, "shelter").referral_id
-        with pytest.raises(EventRejected, match="sent to uptd_ppa_banjar, not dinsos_kalsel"):
+        with pytest.raises(EventRefused, match="sent to uptd_ppa_banjar, not dinsos_kalsel"):
             await h.send(case_id, "referral.accepted", referral_id=rid, source="dinsos_kalsel")
-        with pytest.raises(EventRejected, match="no referral"):
+        with pytest.raises(EventRefused, match="no referral"):
             await h.send(case_id, "referral.acknowledged", referral_id=f"{case_id}-R999")
-        with pytest.raises(EventRejected, match="accepted"):
+        with pytest.raises(EventRefused, match="accepted"):
             await h.send(case_id, "referral.completed", referral_id=rid)
 
 

@@ -22,9 +22,10 @@ from workflow_kit import (
     wait_for_notices,
 )
 
-from sinergi.cases import EventRejected
+from sinergi.cases import EventRefused
 from sinergi.domain.durations import province_zone
-from sinergi.domain.policy import WorkingDays, load_policy
+from sinergi.domain.policy import WorkingDays
+from sinergi.policies import load_policy
 
 ART_52 = "UU 21/2007 Art. 52(1)"
 SEXUAL_EXPLOITATION = {**ADULT_DOMESTIC, "flags": {"sexual_exploitation": True}}
@@ -134,7 +135,7 @@ async def test_art51_request_without_a_police_report_is_refused(skipping_env):
         case_id = await h.open(**ADULT_DOMESTIC)
         await to_protection(h, case_id)
         await h.send(case_id, "protection.safe_placement_confirmed")
-        with pytest.raises(EventRejected, match="police report"):
+        with pytest.raises(EventRefused, match="police report"):
             await h.send(case_id, "rehabilitation.request_filed", services=["social"], filed_by="family")
         assert [c for c in (await h.cases.status(case_id)).clocks if c.id == "T1"] == []
 

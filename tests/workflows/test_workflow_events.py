@@ -15,7 +15,7 @@ from workflow_kit import (
     to_rehabilitation,
 )
 
-from sinergi.cases import EventIdReused, EventRejected, NotAllowed, NotAParty
+from sinergi.cases import EventIdReused, EventRefused, NotAllowed, NotAParty
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.cases import event
 from sinergi.testing.waiting import eventually
@@ -29,7 +29,7 @@ async def test_refused_event_raises_with_its_reason_and_adds_nothing_to_history(
         before_timeline = await h.cases.timeline(case_id)
         before = await quiet_history(h, case_id)
 
-        with pytest.raises(EventRejected) as refused:
+        with pytest.raises(EventRefused) as refused:
             await h.send(case_id, "repatriation.departed", port="KLIA")
         assert refused.value.reason == ("repatriation.departed refused: the case is in identification, "
                                         "not repatriation")
@@ -41,7 +41,7 @@ async def test_refused_event_raises_with_its_reason_and_adds_nothing_to_history(
                             ("rehabilitation.first_aid_provided", {}),
                             ("case.contact_restored", {}),
                             ("legal.restitution_paid", {})]:
-            with pytest.raises(EventRejected):
+            with pytest.raises(EventRefused):
                 await h.send(case_id, type_, **data)
 
         assert await recorded_events(h, case_id) == before
@@ -110,7 +110,7 @@ async def test_event_for_another_stage_is_refused(skipping_env, walk, type_, dat
             await to_rehabilitation(h, case_id)
         stage = (await h.cases.status(case_id)).stage
         before = await quiet_history(h, case_id)
-        with pytest.raises(EventRejected, match=reason) as refused:
+        with pytest.raises(EventRefused, match=reason) as refused:
             await h.send(case_id, type_, **data)
         assert refused.value.accepted and type_ not in refused.value.accepted
         assert await recorded_events(h, case_id) == before
@@ -120,7 +120,7 @@ async def test_event_for_another_stage_is_refused(skipping_env, walk, type_, dat
 async def test_refused_event_id_can_be_used_again_once_it_fits(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await h.open(**ADULT_DOMESTIC)
-        with pytest.raises(EventRejected):
+        with pytest.raises(EventRefused):
             await send(h, case_id, "protection.safe_placement_confirmed", event_id="placement-1")
         await to_protection(h, case_id)
         outcome = await send(h, case_id, "protection.safe_placement_confirmed", event_id="placement-1")
@@ -131,7 +131,7 @@ async def test_events_recorded_by_sinergi_itself_are_refused(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await h.open(**ADULT_DOMESTIC)
         before = await quiet_history(h, case_id)
-        with pytest.raises(EventRejected, match="recorded by sinergi itself"):
+        with pytest.raises(EventRefused, match="recorded by sinergi itself"):
             await h.send(case_id, "case.opened")
         assert await recorded_events(h, case_id) == before
 
@@ -141,9 +141,9 @@ async def test_service_start_for_a_service_never_requested_is_refused(skipping_e
         case_id = await h.open(**ADULT_DOMESTIC)
         await to_rehabilitation(h, case_id)
         await h.send(case_id, "rehabilitation.request_filed", services=["social"], filed_by="police")
-        with pytest.raises(EventRejected, match="service health is not requested"):
+        with pytest.raises(EventRefused, match="service health is not requested"):
             await h.send(case_id, "rehabilitation.service_started", service="health")
-        with pytest.raises(EventRejected, match="already requested: social"):
+        with pytest.raises(EventRefused, match="already requested: social"):
             await h.send(case_id, "rehabilitation.request_filed", services=["social", "health"],
                          filed_by="police")
         assert "health" not in {r.service for r in (await h.cases.status(case_id)).referrals}
@@ -156,7 +156,7 @@ async def test_closed_case_refuses_assistance_events_but_accepts_the_legal_track
         await settled(h, case_id)
         await h.send(case_id, "case.closed", reason="victim moved abroad")
         before = await quiet_history(h, case_id)
-        with pytest.raises(EventRejected, match="the case is closed") as refused:
+        with pytest.raises(EventRefused, match="the case is closed") as refused:
             await h.send(case_id, "identification.screening_completed", outcome="presumed_victim")
         assert set(refused.value.accepted) == {"legal.judgment_final", "legal.restitution_paid",
                                                "legal.proceedings_ended", "case.data_breach_discovered"}

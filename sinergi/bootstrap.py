@@ -1,0 +1,119 @@
+"""The composition root: the one place that builds sinergi's parts from the settings.
+
+The worker (`sinergi worker`, `sinergi dev`), the gateway and the CLI each call it; tests build their own
+pieces from the same parts (`sinergi.testing`). Nothing else reads the settings to assemble something.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+import structlog
+
+from sinergi.activities.agencies import AgencyActivities
+from sinergi.adapters.base import AdapterContext, AgencyAdapter
+from sinergi.adapters.registry import build_adapters
+from sinergi.agencies import load_registry
+from sinergi.cases import Cases
+from sinergi.domain.agencies import AgencyRegistry, Office
+from sinergi.domain.policy import Policy
+from sinergi.gateway.auth import InboundSecret, Verifiers
+from sinergi.gateway.resources import Resources, TemporalLink
+from sinergi.platform.codec import codec_from_settings
+from sinergi.platform.config import BUILTIN_AGENCIES, Settings
+from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, ensure_dev_secrets, office_secret
+from sinergi.platform.tracing import http_client_trace_configs
+from sinergi.policies import load_policy
+from sinergi.workflows.case import agency_task_queue
+
+log = structlog.get_logger("sinergi.bootstrap")
+
+
+def office_registry(settings: Settings) -> AgencyRegistry:
+    """The agencies file in force; the shipped sandbox registry served where `[dev] sandbox_port` puts it."""
+    loaded = load_registry(settings.agencies.file)
+    if settings.agencies.file in BUILTIN_AGENCIES:
+        loaded = loaded.served_at(settings.dev.sandbox_base_url)
+    return loaded
+
+
+def policy(settings: Settings) -> Policy:
+    return load_policy(settings.policy.file)
+
+
+async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Policy] | None = None) -> Cases:
+    """`Cases` on a new Temporal client; the policy new cases open under (by default read when the first opens)."""
+    from sinergi.platform.temporal import connect  # the Temporal client: only for the processes that talk to it
+
+    return Cases(await connect(settings), settings.temporal.task_queue,
+                 policy_of if policy_of is not None else (lambda: policy(settings)))
+
+
+@asynccontextmanager
+async def agency_activities(settings: Settings, registry: AgencyRegistry | None = None,
+                            adapters: dict[str, AgencyAdapter] | None = None) -> AsyncIterator[AgencyActivities]:
+    """The activities with their adapters; the process's one aiohttp session is closed on exit."""
+    # The shipped registry's offices are the sandbox agencies, wherever `[dev] sandbox_port` puts them.
+    registry = registry or office_registry(settings)
+    secrets_file = settings.dev.state_dir / DEV_SECRETS
+    if settings.agencies.file in BUILTIN_AGENCIES:
+        # The shipped (sandbox) registry: share generated office secrets with the sandbox and gateway.
+        ensure_dev_secrets(secrets_file, registry.offices.values())
+    # Traced: each agency request is a client span of its activity and carries the trace's `traceparent`.
+    async with aiohttp.ClientSession(trace_configs=http_client_trace_configs()) as session:
+        if adapters is None:
+            context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
+                                     secrets_file=secrets_file)
+            adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
+        try:
+            yield AgencyActivities(registry, adapters, settings.gateway.base_url,
+                                   rate_limit=settings.temporal.agency_rate_limit,
+                                   concurrency=settings.temporal.agency_concurrency)
+        finally:
+            for adapter in adapters.values():
+                await adapter.close()
+
+
+@asynccontextmanager
+async def gateway_resources(settings: Settings, cases: Cases | None = None) -> AsyncIterator[Resources]:
+    """Load the registry, the codec keys and the secrets' sources; link to Temporal (given `cases`, or
+    connecting in the background). Configuration errors raise here, before anything listens."""
+    offices = load_registry(settings.agencies.file)
+    codec = codec_from_settings(settings.codec)
+    new_cases_policy = policy(settings)
+    secrets_file = settings.dev.state_dir / DEV_SECRETS
+
+    def inbound_secret(office: Office) -> str:
+        return office_secret(office, "inbound", secrets_file=secrets_file)
+
+    _warn_missing_secrets(offices, inbound_secret)
+    token = os.environ.get(settings.gateway.codec_token_env) or None
+    if token is None:
+        log.warning("codec_token_missing", env=settings.gateway.codec_token_env,
+                    effect="every /codec request is refused with 401")
+
+    temporal = TemporalLink.to(cases) if cases is not None else TemporalLink(
+        lambda: connect_cases(settings, new_cases_policy))
+    # With a rate limit, each agency kind's calls wait on a queue of its own (AgencyActivities.dispatch):
+    # readiness then needs a worker there too, for every kind an office of the registry has.
+    agency_queues = tuple(agency_task_queue(settings.temporal.task_queue, kind)
+                          for kind in sorted({o.kind for o in offices.offices.values()})
+                          ) if settings.temporal.agency_rate_limit is not None else ()
+    yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
+                    codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues)
+
+
+def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret: InboundSecret) -> None:
+    missing = []
+    for office in registry.offices.values():
+        try:
+            inbound_secret(office)
+        except MissingSecret:
+            missing.append(office.id)
+    if missing:
+        log.warning("inbound_secrets_missing", offices=missing, effect="their events are refused with 401")
+
+
