@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import click
+import structlog
 
 from sinergi.commands.console import UNREACHABLE, UserError
 from sinergi.commands.kit import App, common, observed, serve_until_stopped
 
 DEV_METRICS_ADDRESS = "127.0.0.1:9464"
+# How long `sinergi worker` waits for Temporal to answer before it gives up (exit 3).
+CONNECT_WAIT_SECONDS = 30.0
+log = structlog.get_logger("sinergi.worker")
 
 
 @click.command()
@@ -29,10 +33,20 @@ def worker(app: App) -> None:
     settings = app.settings
 
     async def work(stop: asyncio.Event) -> None:
-        try:
-            client = await connect(settings, runtime=telemetry.worker_runtime(settings))
-        except RuntimeError as exc:
-            raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}", UNREACHABLE) from exc
+        # A worker started while the server restarts (a deploy, a crash) waits for it rather than exiting
+        # at once: nothing would start it again on a host without a supervisor.
+        runtime = telemetry.worker_runtime(settings)
+        deadline = asyncio.get_running_loop().time() + CONNECT_WAIT_SECONDS
+        while True:
+            try:
+                client = await connect(settings, runtime=runtime)
+                break
+            except RuntimeError as exc:
+                if asyncio.get_running_loop().time() >= deadline or stop.is_set():
+                    raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}",
+                                    UNREACHABLE) from exc
+                log.warning("temporal_unreachable_retrying", address=settings.temporal.address)
+                await asyncio.sleep(1.0)
         async with agency_activities(settings) as activities:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,
                                             max_cached_workflows=settings.temporal.max_cached_workflows), stop)
