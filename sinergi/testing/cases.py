@@ -122,3 +122,17 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     finally:
         stop.set()
         await task
+
+
+async def dev_server_suggesting_continue_as_new(after_events: int):
+    """A real dev server (in memory) whose cases are told to continue as new after `after_events` history
+    events, so a short test sees continue-as-new happen; the caller shuts it down."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from sinergi.platform.binaries import temporal_cli
+    from sinergi.platform.temporal import search_attribute_flags
+
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
+        dev_server_extra_args=[*search_attribute_flags(), "--headless", "--dynamic-config-value",
+                               f"limit.historyCount.suggestContinueAsNew={after_events}"])

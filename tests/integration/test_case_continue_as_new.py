@@ -12,14 +12,17 @@ import uuid
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.testing import WorkflowEnvironment
 
 from sinergi.cases import EventRefused
 from sinergi.domain.ids import workflow_id
-from sinergi.platform.binaries import temporal_cli
-from sinergi.platform.temporal import search_attribute_flags
 from sinergi.policies import load_policy
-from sinergi.testing.cases import ADULT_DOMESTIC, TEST_CONVERTER, event, harness, intake
+from sinergi.testing.cases import (
+    ADULT_DOMESTIC,
+    dev_server_suggesting_continue_as_new,
+    event,
+    harness,
+    intake,
+)
 from sinergi.testing.waiting import eventually
 
 SUGGEST_CAN_AT = 40
@@ -27,10 +30,7 @@ SUGGEST_CAN_AT = 40
 
 @pytest.fixture(scope="module")
 async def small_history_env():
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
-        dev_server_extra_args=[*search_attribute_flags(), "--headless", "--dynamic-config-value",
-                               f"limit.historyCount.suggestContinueAsNew={SUGGEST_CAN_AT}"])
+    env = await dev_server_suggesting_continue_as_new(SUGGEST_CAN_AT)
     yield env
     await env.shutdown()
 
