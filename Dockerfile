@@ -11,7 +11,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/sinergi
 WORKDIR /src
 # The metadata first, so a code-only change reuses the dependency layer.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 RUN mkdir sinergi && touch sinergi/__init__.py \
     && /opt/sinergi/bin/pip install . \
     && /opt/sinergi/bin/pip uninstall --yes sinergi

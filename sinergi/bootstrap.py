@@ -66,7 +66,7 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
     async with aiohttp.ClientSession(trace_configs=http_client_trace_configs()) as session:
         if adapters is None:
             context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
-                                     secrets_file=secrets_file)
+                                     secrets_file=secrets_file, email=settings.email, codec=settings.codec)
             adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
         try:
             yield AgencyActivities(registry, adapters, settings.gateway.base_url,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from sinergi.domain.agencies import Office
+from sinergi.platform.config import CodecSettings, EmailSettings
 
 
 class AdapterError(Exception):
@@ -100,3 +101,6 @@ class AdapterContext(BaseModel):
     environ: dict[str, str] = Field(default_factory=dict)
     # `sinergi dev`'s generated office secrets (`<state_dir>/agency-secrets.json`); env vars win over it.
     secrets_file: Path | None = None
+    # The `email` adapter: the SMTP relay (`[email]`), and the codec keys its referral-page links are signed with.
+    email: EmailSettings | None = None
+    codec: CodecSettings | None = None

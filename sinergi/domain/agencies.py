@@ -4,7 +4,7 @@ send and receive. Pure models; `sinergi.agencies.load_registry` reads them from 
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -27,6 +27,8 @@ class Office(BaseModel):
     regencies: list[str] = Field(default_factory=list, description="empty: the whole province")
     countries: list[str] = Field(default_factory=list, description="missions abroad: the countries they cover")
     adapter: str = "webhook"
+    # The language of what the office reads from sinergi: its e-mails and referral pages (SPEC "Language").
+    language: Literal["id", "en"] = "id"
     response_time: str = "24h"
     may_send: list[str] = Field(default_factory=list)
     receives: list[str] = Field(default_factory=list)

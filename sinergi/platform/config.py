@@ -180,6 +180,29 @@ class TelemetrySettings(_Section):
         return value.upper()
 
 
+class EmailSettings(_Section):
+    """The SMTP server the `email` adapter sends referral and notice e-mails through (SPEC "Offices without
+    systems of their own"). Unset `host`: no relay configured (`sinergi dev` will run a local catcher)."""
+
+    # `from` is a Python keyword: the field is `from_`, read and written as `from` (file, env, errors).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str | None = None
+    # Unset: the port of the chosen security (587 starttls, 465 tls, 25 none).
+    port: Port | None = None
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None  # the env var's *name*: secrets never live in the config file
+    from_: str = Field(default="sinergi@localhost", alias="from", min_length=3)
+    reply_to: str | None = None
+    # Connect, greeting and each command: a relay slower than this is unavailable and the delivery retried.
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
 class Settings(_Section):
     """All settings; `config_dir` is the folder relative paths were resolved against."""
 
@@ -190,6 +213,7 @@ class Settings(_Section):
     agencies: AgenciesSettings = AgenciesSettings()
     dev: DevSettings = DevSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    email: EmailSettings = EmailSettings()
     config_dir: Path = Path(".")
 
 
@@ -201,6 +225,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "agencies": AgenciesSettings,
     "dev": DevSettings,
     "telemetry": TelemetrySettings,
+    "email": EmailSettings,
 }
 
 # Readable "expected" phrases for the pydantic error types a config file can realistically hit.
@@ -269,9 +294,13 @@ def _overlay_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str
         section, _, key = name[len("SINERGI_") :].lower().partition("_")
         model = _SECTIONS.get(section)
         # Other SINERGI_* vars (codec token, agency secrets, SINERGI_CONFIG) are not settings: skip them.
-        if model is None or key not in model.model_fields:
+        if model is None:
             continue
-        field = model.model_fields[key]
+        # A field may be spelled by its alias (`[email] from`, SINERGI_EMAIL_FROM).
+        fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+        if key not in fields:
+            continue
+        field = fields[key]
         value: Any = raw
         if field.annotation == list[str]:
             value = [item.strip() for item in raw.split(",") if item.strip()]
@@ -291,7 +320,8 @@ def _describe(err: Mapping[str, Any], label: str, sources: Mapping[tuple[str, st
     kind = err["type"]
     if kind == "extra_forbidden":
         model = _SECTIONS.get(loc[0])
-        known = f" (expected one of: {', '.join(model.model_fields)})" if model else ""
+        names = [f.alias or name for name, f in model.model_fields.items()] if model else []
+        known = f" (expected one of: {', '.join(names)})" if model else ""
         return f"{where}: {dotted}: unknown key{known}"
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]

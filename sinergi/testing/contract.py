@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import pytest
 
@@ -46,6 +46,11 @@ class AgencyProbe(Protocol):
 
     def restore(self, office: str) -> None: ...
 
+    def readable(self, office: str, key: str) -> str:
+        """Only for adapters with `carries_data = False`: everything the office can read in the message with this
+        key, as received and with any transfer encoding (base64, quoted-printable) undone, so a search finds it."""
+        ...
+
 
 def sample_referral(**overrides: Any) -> ReferralMessage:
     raw: dict[str, Any] = {
@@ -65,6 +70,10 @@ def sample_notice(**overrides: Any) -> NoticeMessage:
 
 class AdapterContract:
     """Subclass and provide the `adapter`, `office` and `agency` fixtures; every test here must pass."""
+
+    # False for an adapter whose messages carry no personal data at all (e-mail: the office reads the fields its
+    # agreement allows on the referral page). It must then send none of the payload, not just the payload given.
+    carries_data: ClassVar[bool] = True
 
     @pytest.fixture
     def adapter(self) -> AgencyAdapter:
@@ -125,6 +134,20 @@ class AdapterContract:
         assert agency.times_applied(office.id, notice.notice_id) == 1
 
     async def test_only_the_payload_given_is_sent(self, adapter, office, agency) -> None:
+        if not self.carries_data:
+            pytest.skip("the adapter carries no data: test_none_of_the_payload_is_sent")
         message = sample_referral(data={"situation": {"is_pmi": True}})
         await adapter.deliver_referral(office, message)
         assert agency.referrals(office.id)[message.referral_id]["data"] == {"situation": {"is_pmi": True}}
+
+    async def test_none_of_the_payload_is_sent(self, adapter, office, agency) -> None:
+        if self.carries_data:
+            pytest.skip("the adapter carries the payload: test_only_the_payload_given_is_sent")
+        secret = {"full_name": "Contoh Kontrak Rahasia", "phone": "+62 811 0000 4242"}
+        message = sample_referral(data={"person": secret})
+        await adapter.deliver_referral(office, message)
+        assert agency.referrals(office.id)[message.referral_id].get("data", {}) == {}
+        readable = agency.readable(office.id, message.referral_id)
+        assert message.case_id in readable  # the search does look at the message
+        for value in (*secret.values(), "Kontrak Rahasia", "811 0000 4242"):
+            assert value not in readable

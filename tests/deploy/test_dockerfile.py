@@ -78,7 +78,8 @@ def test_no_secret_is_baked_into_env_or_build_args():
 
 def test_the_image_is_built_from_the_project_files_only():
     copied = [arg.split()[:-1] for op, arg in STEPS if op == "COPY" and not arg.startswith("--from")]
-    assert sorted(src for sources in copied for src in sources) == ["README.md", "pyproject.toml", "sinergi"]
+    assert sorted(src for sources in copied for src in sources) == ["README.md", "hatch_build.py", "pyproject.toml",
+                                                                     "sinergi"]
     assert any(op == "RUN" and "pip install" in arg for op, arg in STEPS), "dependencies come from pyproject.toml"
 
 
@@ -86,5 +87,5 @@ def test_the_build_context_admits_the_project_and_never_a_secret():
     rules = [line.strip() for line in (REPO / ".dockerignore").read_text("utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
     assert rules[0] == "*", "start from nothing and admit the project files"
-    assert {"!pyproject.toml", "!README.md", "!sinergi/"} <= set(rules)
+    assert {"!pyproject.toml", "!README.md", "!hatch_build.py", "!sinergi/"} <= set(rules)
     assert {"**/.sinergi", "**/keys.json", "**/*.env", "**/*.pem", "**/*.key"} <= set(rules)
