@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 import structlog
 
-from sinergi.commands.console import UNREACHABLE, UserError
+from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
 from sinergi.gateway.devlogin import DevUiLogin
 from sinergi.platform import telemetry
 from sinergi.platform.binaries import temporal_cli
@@ -251,8 +251,21 @@ def dev_gateway_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"gateway": gateway})
 
 
+def dev_mail_settings(settings: Settings) -> Settings:
+    """Unless `[email] host` is configured, the e-mail offices' mail goes to a catcher on loopback, listed
+    at the gateway's `/dev/mail` (SPEC: `sinergi dev` runs a local mail catcher)."""
+    if settings.email.host is not None:
+        return settings  # a relay is configured: mail goes there, as in production
+    from sinergi.gateway.devmail import Mailbox
+
+    email = settings.email.model_copy(update={"host": "127.0.0.1", "port": settings.dev.mail_port,
+                                              "security": "none", "username": None, "password_env": None})
+    return settings.model_copy(update={"email": email,
+                                       "gateway": settings.gateway.with_dev_mailbox(Mailbox())})
+
+
 def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
-    settings = dev_gateway_settings(settings)
+    settings = dev_mail_settings(dev_gateway_settings(settings))
     state = settings.dev.state_dir
     lock = DevLock(state)  # held (open) until this function returns
     lock.acquire()
@@ -286,6 +299,15 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
     client = await _wait_for_temporal(settings, process, time.monotonic() + 30)
     await ensure_search_attributes(client, settings.temporal.namespace)
     cases = Cases(client, settings.temporal.task_queue, load_policy(settings.policy.file))
+    catcher = None
+    if settings.gateway.dev_mailbox is not None:
+        from sinergi.gateway.devmail import start_catcher
+
+        try:
+            catcher = await start_catcher(settings.gateway.dev_mailbox, "127.0.0.1", settings.dev.mail_port)
+        except OSError as exc:
+            raise UserError(f"the mail catcher cannot listen on 127.0.0.1:{settings.dev.mail_port}: {exc.strerror}",
+                            BAD_INPUT, hint="set [dev] mail_port (or SINERGI_DEV_MAIL_PORT) to a free port") from exc
     async with agency_activities(settings) as activities:
         tasks = [
             asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities,
@@ -305,6 +327,9 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("dev_component_failed", error=repr(result))
+    if catcher is not None:
+        catcher.close()
+        await catcher.wait_closed()
 
 
 async def _watch(process: subprocess.Popen, stop: asyncio.Event) -> None:
@@ -330,6 +355,8 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         "  Agencies      "
         f"{f'sandbox agencies on {settings.dev.sandbox_base_url}' if sandbox else 'configured adapters'}"
         f" ({settings.agencies.file})",
+        *([f"  Mail          {settings.gateway.base_url}/dev/mail  (the e-mail offices' mail, caught on "
+           f"127.0.0.1:{settings.dev.mail_port})"] if settings.gateway.dev_mailbox is not None else []),
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
         *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]
           if settings.telemetry.metrics_address else []),

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 
 from aiohttp import hdrs, web
 
-from sinergi.gateway import devlogin
+from sinergi.gateway import devlogin, devmail
 from sinergi.gateway.codec_server import codec_app
 from sinergi.gateway.errors import json_errors
 from sinergi.gateway.events import post_event
@@ -52,6 +52,9 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     app.add_subapp("/codec", codec_app())
     if settings.dev_ui_login is not None:  # `sinergi dev` only: the link its banner prints
         app.router.add_get(devlogin.PATH, devlogin.open_dev_ui)
+    if settings.dev_mailbox is not None:  # `sinergi dev` only: the e-mail offices' mail, caught on loopback
+        app[devmail.MAILBOX] = settings.dev_mailbox
+        app.router.add_get(devmail.PATH, devmail.list_mail)
     return app
 
 

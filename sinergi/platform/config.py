@@ -76,6 +76,8 @@ class GatewaySettings(_Section):
     # `sinergi dev` only, set in-process (never from a file or the environment): the secret behind the link
     # its banner prints, whose cookie lets that person's browser decode in the Temporal UI.
     _dev_ui_login: Any = PrivateAttr(default=None)
+    # `sinergi dev` only, set in-process: the mail its catcher received, listed at `/dev/mail`.
+    _dev_mailbox: Any = PrivateAttr(default=None)
     # Payloads of a whole history page can be large; events are small, so each has its own limit.
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     # A client that has not sent its whole body by then gets 408: slow clients must not hold workers.
@@ -111,6 +113,17 @@ class GatewaySettings(_Section):
         copy._dev_ui_login = login
         return copy
 
+    @property
+    def dev_mailbox(self) -> Any:
+        """`sinergi dev`'s caught mail (a `sinergi.gateway.devmail.Mailbox`), else None."""
+        return self._dev_mailbox
+
+    def with_dev_mailbox(self, mailbox: Any) -> GatewaySettings:
+        """A copy that lists `mailbox` at `/dev/mail`."""
+        copy = self.model_copy()
+        copy._dev_mailbox = mailbox
+        return copy
+
 
 class CodecSettings(_Section):
     """Which payload encryption key encodes new payloads, and where the keys live."""
@@ -142,6 +155,8 @@ class DevSettings(_Section):
     sandbox_host: str = "127.0.0.1"
     sandbox_url: str | None = None
     state_dir: Path = Path(".sinergi")
+    # The mail catcher's SMTP port on loopback, when `[email] host` is not configured.
+    mail_port: Port = 1025
 
     @property
     def sandbox_base_url(self) -> str:

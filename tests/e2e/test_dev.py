@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def processes_mentioning(needle: str) -> list[tuple[int, str]]:
 
 @pytest.fixture
 def dev_config(tmp_path) -> tuple[Path, dict[str, int]]:
-    ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "gateway", "metrics")}
+    ports = {name: free_port() for name in ("temporal", "ui", "sandbox", "gateway", "metrics", "mail")}
     state = tmp_path / "state"
     config = tmp_path / "sinergi.toml"
     config.write_text(f"""
@@ -57,6 +58,7 @@ port = {ports['gateway']}
 
 [dev]
 ui_port = {ports['ui']}
+mail_port = {ports['mail']}
 sandbox_port = {ports['sandbox']}
 state_dir = "{state}"
 db_file = "{state / 'temporal-e2e.db'}"
@@ -106,6 +108,11 @@ async def test_dev_starts_prints_where_everything_is_and_stops_on_sigint_leaving
         assert "\x1b[" not in banner  # stdout is a pipe: no colour
         assert port_open(ports["temporal"]) and port_open(ports["gateway"])
         assert processes_mentioning(db), "the dev server should be running with the temp database"
+        # No [email] host configured: the e-mail offices' mail is caught on loopback and listed.
+        assert f"http://127.0.0.1:{ports['gateway']}/dev/mail" in banner, banner
+        assert port_open(ports["mail"]), "the mail catcher should listen on [dev] mail_port"
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['gateway']}/dev/mail", timeout=5) as answer:
+            assert answer.status == 200 and "sinergi dev" in answer.read().decode()
 
         # A second `sinergi dev` on the same state folder says so and exits 3, leaving the first one alone.
         second = await run_sinergi("dev", "--config", str(config), env=env, cwd=cwd, timeout=30)

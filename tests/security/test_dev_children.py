@@ -57,7 +57,7 @@ def wait_until(condition, timeout: float) -> bool:
 
 @pytest.fixture
 def config(tmp_path) -> tuple[Path, dict[str, int]]:
-    ports = {name: free_port() for name in ("temporal", "ui", "gateway")}
+    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "mail")}
     state = tmp_path / "state"
     path = tmp_path / "sinergi.toml"
     path.write_text(f"""
@@ -69,6 +69,7 @@ port = {ports['gateway']}
 
 [dev]
 ui_port = {ports['ui']}
+mail_port = {ports['mail']}
 state_dir = "{state}"
 db_file = "{state / 'temporal-children.db'}"
 
