@@ -4,6 +4,7 @@ replay histories against the new code before it takes over (README "Running in p
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -134,3 +135,46 @@ def _refusal_hint(status: RPCStatusCode) -> str | None:
     if status == RPCStatusCode.UNAUTHENTICATED:
         return "check [temporal] tls_cert_file / tls_key_file or api_key_env"
     return None
+
+
+@admin.group()
+def passcode() -> None:
+    """The passcodes of the e-mail offices' referral pages (SPEC "Offices without systems of their own")."""
+
+
+@passcode.command("rotate")
+@click.argument("office_id", metavar="OFFICE")
+@common
+def rotate(app: App, office_id: str) -> None:
+    """Give OFFICE a new referral-page passcode; the old one stops working. Prints it once.
+
+    Agree the new passcode with the office as the MoU says (in person, by phone, in a sealed letter), never
+    by the e-mail address its referrals go to. Under `sinergi dev` (no passcode variable set) it is stored in
+    the dev secrets file and works at once; in production put it in the office's passcode variable
+    (`settings.passcode_env`, e.g. a compose secret) and restart the gateway.
+
+    \b
+    Example:
+      sinergi admin passcode rotate dinsos_banjar
+    """
+    from sinergi.bootstrap import office_registry
+    from sinergi.platform.secrets import DEV_SECRETS, new_passcode, passcode_env, rotate_dev_passcode
+
+    office = office_registry(app.settings).offices.get(office_id)
+    if office is None:
+        raise UserError(f"no office {office_id!r} in the agency registry", BAD_INPUT,
+                        hint="see `sinergi agencies list`")
+    if office.adapter != "email":
+        raise UserError(f"{office_id} answers through its own system ({office.adapter}), not the referral page",
+                        REFUSED)
+    variable = passcode_env(office)
+    if os.environ.get(variable):
+        code, where = new_passcode(), f"set {variable} to it where the gateway runs, then restart the gateway"
+    else:
+        code = rotate_dev_passcode(app.settings.dev.state_dir / DEV_SECRETS, office)
+        where = f"stored in {app.settings.dev.state_dir / DEV_SECRETS} (sinergi dev): in force now"
+    if app.as_json:
+        print_json({"office": office_id, "passcode": code, "variable": variable})
+    else:
+        click.echo(code)
+        click.echo(f"new passcode for {office_id}: {where}", err=True)
