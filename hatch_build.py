@@ -1,4 +1,4 @@
-"""Build hook: compile the e-mail catalogs (`.po` → `.mo`) when the package is built or installed.
+"""Build hook: compile the gettext catalogs (e-mails, referral page), `.po` → `.mo`, at build and install.
 
 The `.po` sources are kept in the repository; the compiled `.mo` files are build output (git-ignored) and are
 never compiled at run time, so a worker never writes into its own installation. `pip install -e .` (what
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-LOCALES = Path("sinergi") / "adapters" / "email_templates" / "locale"
+# Every gettext catalog of the package: the e-mails' and the referral page's.
+CATALOGS = "sinergi/**/locale/*/LC_MESSAGES/*.po"
 
 
 class CatalogBuildHook(BuildHookInterface):
@@ -22,7 +23,7 @@ class CatalogBuildHook(BuildHookInterface):
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
 
-        for po in sorted((Path(self.root) / LOCALES).glob("*/LC_MESSAGES/*.po")):
+        for po in sorted(Path(self.root).glob(CATALOGS)):
             language = po.parent.parent.name
             with po.open("rb") as fh:
                 catalog = read_po(fh, locale=language)

@@ -21,10 +21,12 @@ from sinergi.cases import Cases
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.policy import Policy
 from sinergi.gateway.auth import InboundSecret, Verifiers
+from sinergi.gateway.referral_page import ReferralPages, form_key_from
 from sinergi.gateway.resources import Resources, TemporalLink
-from sinergi.platform.codec import codec_from_settings
+from sinergi.platform.codec import codec_from_settings, load_keys
 from sinergi.platform.config import BUILTIN_AGENCIES, Settings
-from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, ensure_dev_secrets, office_secret
+from sinergi.platform.referral_tokens import ReferralTokens
+from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, ensure_dev_secrets, office_passcode, office_secret
 from sinergi.platform.tracing import http_client_trace_configs
 from sinergi.policies import load_policy
 from sinergi.workflows.case import agency_task_queue
@@ -103,7 +105,25 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
                           for kind in sorted({o.kind for o in offices.offices.values()})
                           ) if settings.temporal.agency_rate_limit is not None else ()
     yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
-                    codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues)
+                    codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues,
+                    referral_pages=referral_pages(settings, offices))
+
+
+def referral_pages(settings: Settings, offices: AgencyRegistry) -> ReferralPages:
+    """The referral page's parts: tokens and form keys from the `[codec]` keys (rotated with them), and each
+    office's passcode as `office_passcode` finds it (its `passcode_env`, else the dev secrets file), read per
+    unlock: a rotation (`sinergi admin passcode rotate`) needs no restart."""
+    keys = load_keys(settings.codec.keys_file)
+    secrets_file = settings.dev.state_dir / DEV_SECRETS
+
+    def passcode_of(office: Office) -> str | None:
+        try:
+            return office_passcode(office, secrets_file=secrets_file)
+        except MissingSecret:
+            return None  # the page says no passcode is set, and opens nothing
+
+    return ReferralPages(registry=offices, tokens=ReferralTokens(keys, settings.codec.key_id),
+                         passcode_of=passcode_of, form_key=form_key_from(keys[settings.codec.key_id]))
 
 
 def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret: InboundSecret) -> None:

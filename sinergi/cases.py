@@ -380,6 +380,38 @@ class Cases:
     async def why(self, case_id: str) -> CaseWhy:
         return await self._query(case_id, m.WHY, CaseWhy)
 
+    async def referral_page(self, case_id: str, question: m.ReferralPageQuestion) -> m.ReferralPage | None:
+        """The referral as its office may see it on the referral page; None: no such referral for that office."""
+        handle = self.handle(case_id)
+        try:
+            await self._settled(handle, case_id)
+            return await handle.query(m.REFERRAL_PAGE, question,
+                                      result_type=m.ReferralPage | None)  # type: ignore[arg-type] - a union is a type here
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+        except WorkflowQueryFailedError as exc:
+            raise CaseError(f"case {case_id} could not answer: {exc}") from exc
+
+    async def record_page_unlock(self, case_id: str, unlock: m.PageUnlock) -> None:
+        """Record in the case that an office opened a referral on its page (office, time, fields shown).
+
+        `NotAParty` if the referral is not that office's; `CaseNotFound` when no running case takes it (a
+        finished case records nothing more: the page then shows no personal data)."""
+        try:
+            await self.handle(case_id).execute_update(m.RECORD_PAGE_UNLOCK, unlock)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == m.Errors.PAGE_UNLOCK_REFUSED:
+                raise NotAParty(cause.message) from exc
+            raise CaseError(f"the case failed to record the page unlock: {cause}") from exc
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc
+            raise CaseBusy(f"case {case_id} did not record the page unlock in time") from exc
+        except RPCError as exc:
+            raise _translate(exc, case_id) from exc
+
     async def parties(self, case_id: str, timeout: timedelta | None = None) -> CaseParties:
         """Who takes part in the case, from its search attributes.
 

@@ -36,6 +36,7 @@ ReferralStatus = Literal[
     "cancelled",  # its context closed (case closed, transferred, consent withdrawn)
 ]
 OPEN_REFERRAL = frozenset({"pending", "held", "sent", "acknowledged", "accepted"})
+CLOSED_REFERRAL = frozenset({"completed", "declined", "cancelled", "failed"})
 
 
 class _Model(BaseModel):
@@ -95,6 +96,9 @@ class Referral(_Model):
     reason: str | None = None
     last_error: str | None = None
     stage: str
+    # When it reached completed, declined, cancelled or failed (stamped by the workflow as it publishes the
+    # change): a referral-page link stays usable for 30 days after. None while open, and on older states.
+    closed_at: datetime | None = None
 
 
 class Breach(_Model):

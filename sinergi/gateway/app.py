@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 
 from aiohttp import hdrs, web
 
-from sinergi.gateway import devlogin, devmail
+from sinergi.gateway import devlogin, devmail, referral_page
 from sinergi.gateway.codec_server import codec_app
 from sinergi.gateway.errors import json_errors
 from sinergi.gateway.events import post_event
@@ -50,6 +50,7 @@ def create_app(settings: GatewaySettings, open_resources: OpenResources) -> web.
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.add_subapp("/codec", codec_app())
+    referral_page.install(app)  # `/r/{token}`: the referral page of offices without a system of their own
     if settings.dev_ui_login is not None:  # `sinergi dev` only: the link its banner prints
         app.router.add_get(devlogin.PATH, devlogin.open_dev_ui)
     if settings.dev_mailbox is not None:  # `sinergi dev` only: the e-mail offices' mail, caught on loopback

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from sinergi.cases import CaseError
 from sinergi.domain import limits
+from sinergi.domain.agencies import Office
 from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, Event
 from sinergi.gateway.auth import authorize_type
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
@@ -73,8 +74,18 @@ async def _apply(request: web.Request, office_id: str, outcome: dict[str, object
     event = _validate(raw)
     outcome.update(case_id=event.case_id, event_id=event.event_id, type=event.type)
 
+    result = await apply_from(request, office, event)
+    outcome["duplicate"] = result.duplicate
+    return web.json_response(result.model_dump(mode="json"), status=200 if result.duplicate else 202)
+
+
+async def apply_from(request: web.Request, office: Office, event: Event) -> m.EventOutcome:
+    """Hand a validated event from `office` to its case: the agreement (403 at once), the case's lane, the apply
+    timeout, then the case's own authority, validator, limits and idempotency. The one path of every office's
+    event, whichever door it came in by: a signed webhook (above) or the referral page (`referral_page`)."""
+    settings = request.config_dict[SETTINGS]
     authorize_type(office, event.type)
-    cases = resources.temporal.cases
+    cases = request.config_dict[RESOURCES].temporal.cases
 
     sent = asyncio.Event()
 
@@ -86,9 +97,7 @@ async def _apply(request: web.Request, office_id: str, outcome: dict[str, object
 
     # The wait for the case's earlier events counts too: under load the sender hears 503 + Retry-After
     # within the timeout rather than its own client giving up and sending again into a longer queue.
-    result = await _within(settings.apply_timeout_seconds, in_turn(), sent)
-    outcome["duplicate"] = result.duplicate
-    return web.json_response(result.model_dump(mode="json"), status=200 if result.duplicate else 202)
+    return await _within(settings.apply_timeout_seconds, in_turn(), sent)
 
 
 async def _within(seconds: float, work: Awaitable[T], sent: asyncio.Event) -> T:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from aiohttp import web
@@ -20,6 +20,9 @@ from temporalio.service import RPCError
 from sinergi.cases import Cases, ServiceUnavailable
 from sinergi.gateway.auth import Verifiers
 from sinergi.platform.config import GatewaySettings
+
+if TYPE_CHECKING:  # the page module imports this one
+    from sinergi.gateway.referral_page import ReferralPages
 
 log = structlog.get_logger("sinergi.gateway")
 
@@ -177,6 +180,9 @@ class Resources:
     # The agency kinds' task queues `/readyz` checks too: only where agency calls run on them
     # (`[temporal] agency_rate_limit`); else they run on the case's own queue.
     agency_queues: tuple[str, ...] = ()
+    # The referral page's registry, token verifier, passcodes and lock counts (`referral_page.ReferralPages`);
+    # None: not configured, every `/r/...` link answers 404.
+    referral_pages: ReferralPages | None = None
 
 
 SETTINGS = web.AppKey("settings", GatewaySettings)

@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from sinergi.domain import authority, clocks, delivery, lifecycle, limits, routing, views
     from sinergi.domain.agency_kinds import AGENCY_KINDS
-    from sinergi.domain.case import RULES_VERSION, CaseInput, CaseState
+    from sinergi.domain.case import CLOSED_REFERRAL, OPEN_REFERRAL, RULES_VERSION, CaseInput, CaseState, Delivery
     from sinergi.domain.effects import (
         Deliver,
         Effect,
@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         StartContactSearch,
     )
     from sinergi.domain.events import EventEnvelope
+    from sinergi.domain.intake import shareable_fields
+    from sinergi.domain.sharing import may_share, payload_for
     from sinergi.workflows import messages as m
     from sinergi.workflows.messages import DeliveryRequest, Dispatch, NoticeReceipt, RouteRequest, RouteResult
     from sinergi.workflows.observe import CaseObserver
@@ -215,6 +217,54 @@ class CaseWorkflow:
     @workflow.query(name=m.WHY)
     def why(self) -> views.CaseWhy:
         return views.why(self._state, self._policy)
+
+    # --- the referral page -------------------------------------------------------------------------
+    # New handlers only: a query and an update leave no command in history when they are absent, so
+    # histories recorded before them replay unchanged.
+
+    @workflow.query(name=m.REFERRAL_PAGE)
+    def referral_page(self, question: m.ReferralPageQuestion) -> m.ReferralPage | None:
+        """The referral as its office may see it on the page; None if the case has no such referral for
+        that office (the page then answers 404, as for a forged link)."""
+        s = self._state
+        referral = s.referrals.get(question.referral_id)
+        office = question.office
+        if referral is None or referral.office != office.id:
+            return None
+        consent_allows = may_share(s.consent, referral)
+        # Open only: a closed referral's page still says what happened, but no longer shows the person.
+        shareable = consent_allows and not s.closed and referral.status in OPEN_REFERRAL - {"held"}
+        fields, names = payload_for(self._case.intake, office) if shareable else ({}, [])
+        due = [c.due_at for c in s.clocks.values() if c.context == referral.referral_id and c.state in clocks.LIVE]
+        return m.ReferralPage(case_id=s.case_id, referral_id=referral.referral_id, office=office.id,
+                              service=referral.service, status=referral.status,
+                              due_at=min(due) if due else referral.due_at, closed_at=referral.closed_at,
+                              case_closed=s.closed, consent_allows=consent_allows, shareable=shareable,
+                              fields=fields, field_names=names)
+
+    @workflow.update(name=m.RECORD_PAGE_UNLOCK)
+    def record_page_unlock(self, unlock: m.PageUnlock) -> None:
+        """Who saw which fields of the victim, when, and how (SPEC: every unlock is recorded in the case)."""
+        s = self._state
+        s.deliveries.append(Delivery(office=unlock.office, purpose="page", ref=unlock.referral_id,
+                                     fields=unlock.fields, at=unlock.at))
+        s.note(unlock.at, "referral", f"referral {unlock.referral_id} opened on the referral page by {unlock.office}: "
+               f"{len(unlock.fields)} fields", unlock.referral_id)
+        self._publish()
+
+    @record_page_unlock.validator
+    def _validate_page_unlock(self, unlock: m.PageUnlock) -> None:
+        # Only the office the referral was sent to: a page for another office's referral must not leave a
+        # false record (nor learn, by its answer, that the referral exists).
+        referral = self._state.referrals.get(unlock.referral_id)
+        if referral is None or referral.office != unlock.office:
+            raise ApplicationError(f"office {unlock.office} has no referral {unlock.referral_id} in this case",
+                                   type=m.Errors.PAGE_UNLOCK_REFUSED, non_retryable=True)
+        # Field names, never values, and only intake fields: what a caller writes into the case stays bounded.
+        known = shareable_fields()
+        if len(unlock.fields) > len(known) or not set(unlock.fields) <= set(known):
+            raise ApplicationError("page unlock names fields that are not intake fields",
+                                   type=m.Errors.PAGE_UNLOCK_REFUSED, non_retryable=True)
 
     # --- effects -----------------------------------------------------------------------------------
 
@@ -410,6 +460,11 @@ class CaseWorkflow:
         """Keep search attributes, the UI's current details, log lines and counters in step with the case.
         No personal data in any of them."""
         s = self._state
+        for referral in s.referrals.values():
+            # When it closed, for the referral page's 30 days: stamped here, where every change passes, rather
+            # than in each rule that closes one. Workflow time, so a replay stamps the same instant.
+            if referral.status in CLOSED_REFERRAL and referral.closed_at is None:
+                referral.closed_at = workflow.now()
         values = {"stage": str(s.stage), "regency": s.regency or "", "province": s.province,
                   "agencies": s.agencies(), "escalated": s.escalated}
         updates = []

@@ -8,10 +8,12 @@ models and `temporalio.common`, so the workflow's import closure stays free of I
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.common import SearchAttributeKey
 
+from sinergi.domain.agencies import Office
 from sinergi.domain.events import Event, Sender
 from sinergi.domain.intake import Intake
 
@@ -21,6 +23,9 @@ TIMELINE = "timeline"
 WHY = "why"
 # Asked of a finished case (its update validator no longer runs) when an event arrives again.
 APPLIED = "applied"
+# The referral page (`sinergi.gateway.referral_page`): what an e-mail office may see, and each unlock recorded.
+REFERRAL_PAGE = "referral_page"
+RECORD_PAGE_UNLOCK = "record_page_unlock"
 
 # The activities the case calls (`sinergi.activities.agencies.AgencyActivities`), by name: the workflow
 # needs no import of the module that does the I/O.
@@ -39,6 +44,8 @@ class Errors:
     EVENT_ID_REUSED = "EventIdReused"
     NOT_A_PARTY = "NotAParty"
     NOT_ALLOWED = "NotAllowed"
+    # `record_page_unlock` refused: the referral is not this office's (or no longer in the case).
+    PAGE_UNLOCK_REFUSED = "PageUnlockRefused"
     # An agency call's failures (sinergi.activities.agencies): permanent, retried, or a missing plugin.
     AGENCY_REJECTED = "AgencyRejected"
     AGENCY_UNAVAILABLE = "AgencyUnavailable"
@@ -89,6 +96,46 @@ class EventRefusal(BaseModel):
 
     reason: str
     accepted: list[str]
+
+
+# --- the referral page ------------------------------------------------------------------------
+
+
+class ReferralPageQuestion(BaseModel):
+    """`referral_page`: one referral as `office` may see it. The office's agreement comes with the question
+    (the gateway's registry, as the delivery activity uses the worker's): the case keeps no registry."""
+
+    referral_id: str
+    office: Office
+
+
+class ReferralPage(BaseModel):
+    """What the referral page shows. `fields` is personal data: like every payload it crosses the boundary
+    encrypted by the codec; it is empty unless the office may see the data now (`shareable`)."""
+
+    case_id: str
+    referral_id: str
+    office: str
+    service: str
+    status: str
+    due_at: datetime | None = None
+    closed_at: datetime | None = None
+    case_closed: bool = False
+    # Consent allows sharing with this office now (`domain.sharing.may_share`); False after a withdrawal.
+    consent_allows: bool = True
+    # The referral is open and consent allows it: the page may show `fields`.
+    shareable: bool = False
+    fields: dict[str, Any] = Field(default_factory=dict)
+    field_names: list[str] = Field(default_factory=list)
+
+
+class PageUnlock(BaseModel):
+    """`record_page_unlock`: `office` opened `referral_id` on the referral page at `at`, shown `fields`."""
+
+    referral_id: str
+    office: str
+    fields: list[str]
+    at: datetime
 
 
 # --- activities ---------------------------------------------------------------------------------
