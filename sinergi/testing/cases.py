@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor
 
 from sinergi.activities.agencies import AgencyActivities
-from sinergi.adapters.base import AdapterContext
+from sinergi.adapters.base import AdapterContext, AgencyAdapter
 from sinergi.adapters.sandbox import Ledger, SandboxAdapter
 from sinergi.agencies import load_registry
 from sinergi.cases import Cases
@@ -98,10 +98,11 @@ class Harness:
 @asynccontextmanager
 async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
                   max_cached_workflows: int = DEFAULT_CACHED_CASES, rate_limit: float | None = None,
-                  interceptors: Sequence[Interceptor] = ()):
+                  interceptors: Sequence[Interceptor] = (), adapters: dict[str, AgencyAdapter] | None = None):
     """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
     every workflow task, as after an eviction or a worker restart; `rate_limit` as `[temporal]
-    agency_rate_limit` (each agency kind's calls on a queue of its own); `interceptors` for the main worker."""
+    agency_rate_limit` (each agency kind's calls on a queue of its own); `interceptors` for the main worker;
+    `adapters` replace the stand-in for those adapter names (a real `email` adapter, say)."""
     import asyncio
 
     ledger = Ledger()
@@ -111,8 +112,9 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     # The in-process sandbox stands in for every adapter the registry names (the shipped registry says
     # `webhook`): workflow tests inspect its ledger; tests over real HTTP use `sinergi.testing.live`.
     stand_in = SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)
-    adapters = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
-    activities = AgencyActivities(registry, adapters, "http://127.0.0.1:1", rate_limit=rate_limit)
+    in_use = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
+    activities = AgencyActivities(registry, {**in_use, **(adapters or {})}, "http://127.0.0.1:1",
+                                  rate_limit=rate_limit)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities,
                                                          max_cached_workflows=max_cached_workflows,
