@@ -139,7 +139,12 @@ def _refusal_hint(status: RPCStatusCode) -> str | None:
 
 @admin.group()
 def passcode() -> None:
-    """The passcodes of the e-mail offices' referral pages (SPEC "Offices without systems of their own")."""
+    """The passcodes of the e-mail offices' referral pages (SPEC "Offices without systems of their own").
+
+    \b
+    Example:
+      sinergi admin passcode rotate dinsos_banjar
+    """
 
 
 @passcode.command("rotate")

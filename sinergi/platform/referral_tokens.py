@@ -92,8 +92,13 @@ class ReferralTokens:
         key_id = claims["k"]
         if key_id not in self._mac_keys:
             raise InvalidReferralToken(f"unknown key id {key_id!r}")
+        signature = _unb64(mac)
+        # One spelling per token: base64's last character carries unused bits, so two spellings could decode
+        # alike; only the one we write is ours.
+        if _b64(signature) != mac:
+            raise InvalidReferralToken("not a referral token")
         # Constant time: a byte-by-byte comparison would tell a forger how much of the MAC is right.
-        if not hmac.compare_digest(_unb64(mac), self._mac(key_id, payload)):
+        if not hmac.compare_digest(signature, self._mac(key_id, payload)):
             raise InvalidReferralToken("bad signature")
         issued = datetime.fromtimestamp(claims["t"], UTC)
         if issued - now > CLOCK_SKEW:

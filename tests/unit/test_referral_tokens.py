@@ -140,3 +140,15 @@ def test_tokens_are_built_from_the_codec_settings(tmp_path) -> None:
     ensure_keys_file(keys_file, "k7")
     tokens = ReferralTokens.from_settings(CodecSettings(key_id="k7", keys_file=keys_file))
     assert tokens.verify(_issue(tokens), now=NOW, max_age=MONTH).key_id == "k7"
+
+
+def test_a_second_spelling_of_the_same_signature_is_refused() -> None:
+    # base64's last character of a 32-byte MAC carries two unused bits: flipping one decodes to the same
+    # bytes. Only the spelling sinergi writes is a token (a review found a test flaky on exactly this).
+    token = _issue()
+    payload, mac = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    twin = mac[:-1] + alphabet[alphabet.index(mac[-1]) ^ 1]
+    assert _b64(base64.urlsafe_b64decode(twin + "=")) == mac  # the same bytes...
+    with pytest.raises(InvalidReferralToken):
+        _tokens().verify(f"{payload}.{twin}", now=NOW, max_age=MONTH)  # ...yet not ours
