@@ -1,6 +1,6 @@
 """The referral page under a run of cases (issue 21 "Measure"): offices answering by e-mail and the page.
 
-    .venv/bin/python bench/referral_page.py --cases 50 [--json bench/referral_page.json]
+    .venv/bin/python bench/referral_page.py --cases 50 --concurrency 5 [--json bench/referral_page.json]
 
 One process: a real dev server (in memory), a worker whose KBRI Kuala Lumpur office answers by e-mail (the
 real `email` adapter, sending to a real aiosmtpd server on loopback), the real gateway with the referral page.
@@ -67,7 +67,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def run(cases: int) -> dict:
+async def run(cases: int, concurrency: int) -> dict:
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
                                                 dev_server_extra_args=[*search_attribute_flags(), "--headless"])
     folder = Path(tempfile.mkdtemp())
@@ -94,7 +94,12 @@ async def run(cases: int) -> dict:
             async with serve_app(resources) as (client, address):
                 kit = GatewayKit(client, address, h, secrets)
                 started = time.monotonic()
-                opened = await asyncio.gather(*(one_case(kit, mailbox, timings) for _ in range(cases)))
+                places = asyncio.Semaphore(concurrency)  # offices answering at once
+
+                async def paced() -> bool:
+                    async with places:
+                        return await one_case(kit, mailbox, timings)
+                opened = await asyncio.gather(*(paced() for _ in range(cases)))
                 took = time.monotonic() - started
     finally:
         catcher.close()
@@ -103,7 +108,8 @@ async def run(cases: int) -> dict:
     per_referral = len(mails) / cases
     ms = {name: [round(v * 1000, 1) for v in values] for name, values in timings.items()}
     every = sorted(v for values in ms.values() for v in values)
-    return {"cases": cases, "seconds": round(took, 1), "accepted": sum(opened), "mails_per_referral": per_referral,
+    return {"cases": cases, "concurrency": concurrency, "seconds": round(took, 1), "accepted": sum(opened),
+            "mails_per_referral": per_referral,
             "page_requests": len(every), "p50_ms": statistics.median(every),
             "p99_ms": every[min(len(every) - 1, int(len(every) * 0.99))],
             **{f"{name}_p50_ms": statistics.median(v) for name, v in ms.items()},
@@ -151,9 +157,10 @@ async def one_case(kit: GatewayKit, mailbox: devmail.Mailbox, timings: dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=5, help="cases answered at once (offices at work)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    result = asyncio.run(run(args.cases))
+    result = asyncio.run(run(args.cases, args.concurrency))
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
