@@ -99,9 +99,10 @@ class EmailAdapter:
     def notice_mail(self, office: Office, message: NoticeMessage) -> EmailMessage:
         """An escalation, restriction or other notice; a restriction notice never repeats why in words."""
         language = office.language
-        # The notice's own text names rules and referral ids only; a restriction's is left out all the same,
-        # its fixed wording says everything the office must do.
-        details = None if message.purpose == "restriction" else message.text
+        # Never the notice's own text: it can quote what an office typed (a decline's reason, which may name
+        # the victim) and e-mail is not a place for personal data. The fixed wording, the rule and its source
+        # say what the office must do; the rest is in the case.
+        details = None
         rendered = self.renderer.render(
             "notice", language, title=message.case_id, office_name=office.name,
             case_id=message.case_id, notice_id=message.notice_id, purpose=message.purpose, clock=message.clock,

@@ -26,6 +26,7 @@ log = structlog.get_logger("sinergi.gateway.devmail")
 
 PATH = "/dev/mail"
 KEPT = 500  # the newest mails kept in memory; a dev session never needs more
+MAIL_MAX_BYTES = 1024 * 1024
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 LOOPBACK = ("127.0.0.1", "::1")
 
@@ -71,7 +72,9 @@ async def start_catcher(mailbox: Mailbox, host: str, port: int):
     import asyncio
 
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(mailbox, hostname="sinergi-dev"), host, port)
+    # A referral mail is a few kilobytes: 1 MB each bounds what 500 kept mails can hold.
+    server = await loop.create_server(lambda: SMTP(mailbox, hostname="sinergi-dev", data_size_limit=MAIL_MAX_BYTES),
+                                      host, port)
     log.info("dev_mail_catcher_listening", host=host, port=port)
     return server
 
@@ -81,7 +84,10 @@ MAILBOX: web.AppKey[Mailbox] = web.AppKey("dev_mailbox")
 
 async def list_mail(request: web.Request) -> web.Response:
     """`GET /dev/mail`: every caught mail, newest first, links clickable; loopback clients only."""
-    if request.remote not in LOOPBACK:
+    # Loopback clients, asking for a loopback name: a web page whose name was rebound to 127.0.0.1 (DNS
+    # rebinding) sends its own name as Host, and is refused.
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+    if request.remote not in LOOPBACK or host not in ("127.0.0.1", "localhost", "::1"):
         raise web.HTTPNotFound()
     mails = request.app[MAILBOX].all()
     rows = "\n".join(_row(m) for m in reversed(mails)) or "<p>No mail yet. / Belum ada surel.</p>"

@@ -331,15 +331,26 @@ class _Visit:
                 "status": _(STATUSES.get(view.status, view.status)),
                 "due": local_datetime(view.due_at, self.office, self.language) if view.due_at else None}
 
-    def form(self, purpose: str) -> dict[str, str]:
-        session = f"{int((self.now + SESSION_FOR).timestamp())}.{secrets.token_urlsafe(12)}"
-        return {"session": session, "csrf": _mac(self.pages.form_key, purpose, self.token, session)}
+    def form(self, purpose: str, session: str | None = None) -> dict[str, str]:
+        """A form's hidden fields. An answer form keeps the session its unlock began (`session`): answering
+        never extends it, so one unlock answers for `SESSION_FOR` at most."""
+        session = session or f"{int((self.now + SESSION_FOR).timestamp())}.{secrets.token_urlsafe(12)}"
+        return {"session": session, "csrf": _mac(self.pages.form_key, purpose, self.token, session,
+                                                 self._passcode_mark(purpose))}
+
+    def _passcode_mark(self, purpose: str) -> str:
+        # An answer form is bound to the passcode it was unlocked with: rotating the passcode ends every
+        # session opened with the old one (a former officer cannot go on answering).
+        if purpose != "answer":
+            return ""
+        return hashlib.sha256((self.pages.passcode_of(self.office) or "").encode()).hexdigest()[:16]
 
     def check_form(self, purpose: str, posted: dict[str, str]) -> None:
         session, csrf = posted.get("session", ""), posted.get("csrf", "")
         expires, _, nonce = session.partition(".")
         ok = bool(nonce) and expires.isdigit() and hmac.compare_digest(
-            csrf.encode(), _mac(self.pages.form_key, purpose, self.token, session).encode())
+            csrf.encode(), _mac(self.pages.form_key, purpose, self.token, session,
+                                self._passcode_mark(purpose)).encode())
         if not ok or int(expires) < self.now.timestamp():
             raise _Stop(_error(self.language, 403, N_("Form expired"),
                                N_("The form has expired or is not valid. Open the link from the e-mail again.")))
@@ -350,8 +361,8 @@ class _Visit:
                 if self.office.may_send_type(EVENT_TYPES[name]) and not view.case_closed]
 
 
-def _mac(key: bytes, purpose: str, token: str, session: str) -> str:
-    digest = hmac.new(key, f"{purpose}\x1f{token}\x1f{session}".encode(), hashlib.sha256).digest()
+def _mac(key: bytes, purpose: str, token: str, session: str, mark: str = "") -> str:
+    digest = hmac.new(key, f"{purpose}\x1f{token}\x1f{session}\x1f{mark}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -511,15 +522,15 @@ def _locked(visit: _Visit, until: datetime) -> str:
 async def unlock(request: web.Request) -> tuple[Page, Language]:
     """POST the access code: the referral with its fields (recorded in the case) and the answers."""
     visit = _visit(request)
+    locks = visit.pages.locks
+    if (until := locks.locked_until(visit.token, visit.now)) is not None:
+        # Locked: even the right code is refused, and the case is not asked anything (no query per guess).
+        return _error(visit.language, 429, N_("Link locked"), _locked(visit, until)), visit.language
     # The case first: a link that leads to no referral of that office is a 404, whatever the form holds.
     view = await _view(request, visit, personal=False)
     posted = await _form(request, visit)
     visit.check_form("unlock", posted)
     _ = visit.words()
-    locks = visit.pages.locks
-    if locks.locked_until(visit.token, visit.now) is not None:
-        # Locked: even the right code is refused, and nothing personal is asked of the case.
-        return _gate(visit, view), visit.language
     expected = visit.pages.passcode_of(visit.office)
     if expected is None:
         return _gate(visit, view, _("No access code has been set for your office. Please contact the case "
@@ -549,11 +560,12 @@ async def unlock(request: web.Request) -> tuple[Page, Language]:
 
 
 def _referral(visit: _Visit, view: m.ReferralPage, *, message: str | None = None, next_step: str | None = None,
-              status: int = 200) -> Page:
+              status: int = 200, session: str | None = None) -> Page:
     _ = visit.words()
     return Page("referral.html", status, _("Referral %(id)s") % {"id": view.referral_id},
                 {**visit.summary(view), "fields": _shown_fields(view, visit.language),
-                 "withheld": _withheld(visit, view), "answers": visit.answers(view), "form": visit.form("answer"),
+                 "withheld": _withheld(visit, view), "answers": visit.answers(view),
+                 "form": visit.form("answer", session),
                  "action": f"/r/{visit.token}", "message": message, "next_step": next_step})
 
 
@@ -571,19 +583,19 @@ async def answer(request: web.Request) -> tuple[Page, Language]:
                            N_("The form has expired or is not valid. Open the link from the e-mail again.")))
     if name == "decline" and not text:
         return _referral(visit, view, message=_("A reason is required to decline the referral."),
-                         status=400), visit.language
+                         status=400, session=posted["session"]), visit.language
     event = _event(visit, name, text)
     try:
         outcome = await apply_from(request, visit.office, event)
     except (EventRefused, NotAllowed, NotAParty, EventIdReused, ApiError) as refused:
-        return await _refused(request, visit, refused), visit.language
+        return await _refused(request, visit, refused, posted["session"]), visit.language
     view = await _view(request, visit, personal=False)
     message = (_("This answer was already recorded earlier; nothing was changed.") if outcome.duplicate
                else _("Your answer has been recorded."))
     log.info("referral_page_answer", case_id=view.case_id, referral_id=view.referral_id, office=visit.office.id,
              type=event.type, duplicate=outcome.duplicate)
     return _referral(visit, view, message=message, next_step=_(NEXT_STEPS[name]),
-                     status=200), visit.language
+                     status=200, session=posted["session"]), visit.language
 
 
 def _event(visit: _Visit, name: str, text: str | None) -> Event:
@@ -599,7 +611,7 @@ def _event(visit: _Visit, name: str, text: str | None) -> Event:
         raise _Stop(_error(visit.language, 400, N_("Form not valid"), N_("The text is too long."))) from None
 
 
-async def _refused(request: web.Request, visit: _Visit, refused: Exception) -> Page:
+async def _refused(request: web.Request, visit: _Visit, refused: Exception, session: str) -> Page:
     """The agreement, the case's authority or its rules said no: a page that says which, never a 500."""
     _ = visit.words()
     view = await _view(request, visit, personal=False)
@@ -617,7 +629,7 @@ async def _refused(request: web.Request, visit: _Visit, refused: Exception) -> P
         message, status = _("This answer could not be recorded."), 400
     log.info("referral_page_refused", office=visit.office.id, referral_id=view.referral_id, status=status,
              error=code or type(refused).__name__)
-    return _referral(visit, view, message=message, status=status)
+    return _referral(visit, view, message=message, status=status, session=session)
 
 
 async def _headers_on_every_page(request: web.Request, response: web.StreamResponse) -> None:

@@ -162,7 +162,10 @@ def server_middleware(*, link_only: bool, untraced: tuple[str, ...] = ("/healthz
         attributes = {"http.request.method": request.method, "url.scheme": request.scheme}
         name = request.method  # no route matched: the method alone, as the conventions say (never the raw path)
         if resource is not None:
-            attributes.update({"http.route": resource.canonical, "url.path": request.path})
+            # A referral page's path holds its link's token (half of what opens a victim's data): the route
+            # template stands in for it.
+            path = resource.canonical if "token" in request.match_info else request.path
+            attributes.update({"http.route": resource.canonical, "url.path": path})
             name = f"{request.method} {resource.canonical}"
         if office := request.match_info.get("office"):
             attributes[OFFICE_ID] = office

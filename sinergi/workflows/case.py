@@ -260,6 +260,9 @@ class CaseWorkflow:
         if referral is None or referral.office != unlock.office:
             raise ApplicationError(f"office {unlock.office} has no referral {unlock.referral_id} in this case",
                                    type=m.Errors.PAGE_UNLOCK_REFUSED, non_retryable=True)
+        if self._size > limits.STATE_SOFT_MAX_BYTES:  # as for events: past this, nothing more from outside
+            raise ApplicationError("the case has reached its size limit", type=m.Errors.PAGE_UNLOCK_REFUSED,
+                                   non_retryable=True)
         # Field names, never values, and only intake fields: what a caller writes into the case stays bounded.
         known = shareable_fields()
         if len(unlock.fields) > len(known) or not set(unlock.fields) <= set(known):

@@ -251,7 +251,21 @@ async def test_an_escalation_notice_names_the_deadline_and_the_rung_in_english(s
     mail = next(m for m in inbox.parsed() if m["X-Sinergi-Notice"] == notice.notice_id)
     assert mail["Subject"] == f"Escalation of case {notice.case_id}: deadline T1 missed"
     text = mail.get_body(("plain",)).get_content()
-    assert "Escalation level: 2" in text and "Deadline: T1 (UU 21/2007)" in text and "Escalated to head" in text
+    assert "Escalation level: 2" in text and "Deadline: T1 (UU 21/2007)" in text
+
+
+async def test_a_notice_never_carries_its_free_text(smtp, codec) -> None:
+    # Review: a decline's reason, typed by an office, reached the task force's mailbox inside an escalation
+    # notice's text ("korban Siti Aminah 15 th, HP 0812..."). A notice mail carries fixed wording only.
+    inbox, port = smtp
+    typed = f"declined by ngo_kalsel: korban {SAMPLE_NAME}, HP {SAMPLE_PHONE}, Jl. Melati 3"
+    notice = sample_notice(purpose="escalation", clock="referral", source="Perpres 49/2023", rung=1, text=typed)
+    await _adapter(port, codec).deliver_notice(_office(), notice)
+    mail = next(m for m in inbox.parsed() if m["X-Sinergi-Notice"] == notice.notice_id)
+    decoded = [mail.get_body((kind,)).get_content() for kind in ("plain", "html")]
+    assert "Perpres 49/2023" in decoded[0]  # the mail itself went out, with its fixed wording
+    for part in (SAMPLE_NAME, SAMPLE_PHONE, "Jl. Melati", "declined by"):
+        assert all(part not in text for text in [mail.as_string(), *decoded])
 
 
 async def test_the_html_part_escapes_what_it_is_given(smtp, codec) -> None:

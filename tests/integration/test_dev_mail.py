@@ -37,16 +37,20 @@ async def test_a_mail_sent_to_the_catcher_is_listed_with_its_link_clickable():
 
     app = web.Application()
     app[devmail.MAILBOX] = mailbox
-    request = make_mocked_request("GET", devmail.PATH, app=app, transport=_Transport("127.0.0.1"))
+    request = make_mocked_request("GET", devmail.PATH, app=app, transport=_Transport("127.0.0.1"),
+                                  headers={"Host": "127.0.0.1:8080"})
     page = (await devmail.list_mail(request)).text
     assert '<a href="http://127.0.0.1:8080/r/abc.def-ghi">' in page
     assert "KALSEL-2026-X &lt;&amp;&gt;" in page  # the subject escaped, never markup
     outsider = make_mocked_request("GET", devmail.PATH, app=app, transport=_Transport("192.0.2.7"))
-    try:
-        await devmail.list_mail(outsider)
-        raise AssertionError("a client off this machine read the dev mail")
-    except web.HTTPNotFound:
-        pass
+    rebound = make_mocked_request("GET", devmail.PATH, app=app, transport=_Transport("127.0.0.1"),
+                                  headers={"Host": "attacker.example:8080"})  # DNS rebinding
+    for request in (outsider, rebound):
+        try:
+            await devmail.list_mail(request)
+            raise AssertionError("the dev mail was read from off this machine, or through a rebound name")
+        except web.HTTPNotFound:
+            pass
 
 
 class _Transport:

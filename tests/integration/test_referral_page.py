@@ -414,3 +414,52 @@ async def test_other_methods_and_oversized_forms_still_carry_the_page_headers(ki
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value
     assert CSS  # the one inline style, allowed by its hash (checked in tests/unit/test_referral_page_parts.py)
+
+
+async def test_rotating_the_passcode_ends_every_session_opened_with_the_old_one(kit, referral):
+    # Review: one unlock kept answering for ever (each answer page handed out a fresh session), and a passcode
+    # rotation did not stop it. Now an answer form is bound to the passcode it was unlocked with.
+    case_id, referral_id, token = referral
+    _, _, forms = await unlock(kit, token)
+    rotated = passcode_from_env({"TEST_KBRI_PASSCODE": "ROTATED-9Q4K"})
+    original = kit.pages.passcode_of
+    object.__setattr__(kit.pages, "passcode_of", rotated)
+    try:
+        status, html, _ = await give(kit, token, forms, "acknowledge")
+        assert status == 403 and "<form" not in html.split("<h2")[0]
+        assert await referral_status(kit, case_id, referral_id) == "sent"
+    finally:
+        object.__setattr__(kit.pages, "passcode_of", original)
+
+
+async def test_answering_never_extends_the_session_its_unlock_began(kit, referral):
+    case_id, referral_id, token = referral
+    _, _, forms = await unlock(kit, token)
+    session = forms.answer("acknowledge")["fields"]["session"]
+    _, _, after = await give(kit, token, forms, "acknowledge")
+    assert after.answer("accept")["fields"]["session"] == session  # the same session, the same expiry
+
+
+async def test_a_locked_link_asks_the_case_nothing(kit, referral):
+    # Review: every guess on a locked link still ran a query on the case (reads racing its work are what
+    # bench/RESULTS.md "Queries and updates" warns of). Now a locked link answers without asking the case.
+    case_id, referral_id, token = referral
+    for _ in range(5):
+        await unlock(kit, token, passcode="wrong")
+    cases = kit.harness.cases
+    asked = []
+    original = cases.referral_page
+
+    async def counting(*args, **kwargs):
+        asked.append(args)
+        return await original(*args, **kwargs)
+    cases.referral_page = counting
+    try:
+        for _ in range(10):
+            response = await kit.client.post(f"/r/{token}/unlock", data={"passcode": PASSCODE})
+            assert response.status == 429
+            await page(response)
+    finally:
+        del cases.referral_page
+        kit.pages.locks.right(token)
+    assert asked == []
