@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qs
 
 import structlog
 from aiohttp import web
@@ -56,6 +57,7 @@ from sinergi.domain import limits
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.durations import province_zone
 from sinergi.domain.events import EVENT_ADAPTER, Event
+from sinergi.gateway.body import read_capped
 from sinergi.gateway.errors import ApiError
 from sinergi.gateway.events import apply_from
 from sinergi.gateway.resources import RESOURCES
@@ -79,6 +81,7 @@ CLOSED_FOR = timedelta(days=30)
 TOKEN_MAX_AGE = timedelta(days=366)
 # How long an unlock lets the office answer before it enters the code again; also the passcode form's life.
 SESSION_FOR = timedelta(minutes=30)
+FORM_READ_SECONDS = 10.0
 MAX_FORM_BYTES = 8 * 1024
 # Answers, by status: what `domain/lifecycle/referrals.py` accepts (a pending referral has been routed and is
 # being delivered: the office holding the link received it, and an answer proves receipt, rules v3).
@@ -383,7 +386,9 @@ def _visit(request: web.Request) -> _Visit:
         log.info("referral_page_bad_token", reason=str(bad))
         raise _Stop(_not_found("id")) from None
     office = pages.registry.offices.get(claims.office)
-    if office is None:  # an office removed from the agreement since: its links die with it
+    if office is None or office.adapter != "email":
+        # An office removed from the agreement, or that now answers through a system of its own: its links
+        # die with the e-mail channel.
         raise _Stop(_not_found("id"))
     return _Visit(token=token, claims=claims, office=office, language=_language(office), pages=pages, now=now)
 
@@ -488,10 +493,16 @@ async def _form(request: web.Request, visit: _Visit) -> dict[str, str]:
     if request.content_type != "application/x-www-form-urlencoded":
         raise _Stop(_error(visit.language, 400, N_("Form not valid"),
                            N_("The form has expired or is not valid. Open the link from the e-mail again.")))
-    if (request.content_length or 0) > MAX_FORM_BYTES:
-        raise _Stop(_error(visit.language, 413, N_("Form not valid"), N_("The text is too long.")))
-    posted = await request.post()
-    return {k: v for k, v in posted.items() if isinstance(v, str)}
+    try:  # capped as it is read: a chunked body has no Content-Length to check first
+        body = await read_capped(request, MAX_FORM_BYTES, FORM_READ_SECONDS)
+    except ApiError:
+        raise _Stop(_error(visit.language, 413, N_("Form not valid"), N_("The text is too long."))) from None
+    try:
+        posted = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise _Stop(_error(visit.language, 400, N_("Form not valid"),
+                           N_("The form has expired or is not valid. Open the link from the e-mail again."))) from None
+    return {k: v[0] for k, v in posted.items()}
 
 
 async def show_gate(request: web.Request) -> tuple[Page, Language]:

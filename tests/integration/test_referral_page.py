@@ -59,7 +59,7 @@ async def kit(dev_env, tmp_path_factory):
     async with harness(dev_env.client) as h:
         office = h.registry.offices[OFFICE]
         offices = {**h.registry.offices, OFFICE: office.model_copy(
-            update={"settings": {**office.settings, "passcode_env": "TEST_KBRI_PASSCODE"}})}
+            update={"adapter": "email", "settings": {**office.settings, "passcode_env": "TEST_KBRI_PASSCODE"}})}
         pages = ReferralPages(
             registry=h.registry.model_copy(update={"offices": offices}),
             tokens=ReferralTokens({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID),
@@ -463,3 +463,30 @@ async def test_a_locked_link_asks_the_case_nothing(kit, referral):
         del cases.referral_page
         kit.pages.locks.right(token)
     assert asked == []
+
+
+async def test_an_office_that_now_answers_through_its_own_system_has_no_page(kit, referral):
+    # Review: an office moved from e-mail to a webhook kept working page links.
+    case_id, referral_id, token = referral
+    offices = kit.pages.registry.offices
+    moved = offices[OFFICE].model_copy(update={"adapter": "webhook"})
+    object.__setattr__(kit.pages, "registry", kit.pages.registry.model_copy(
+        update={"offices": {**offices, OFFICE: moved}}))
+    try:
+        status, html, _ = await gate(kit, token)
+        assert status == 404
+    finally:
+        object.__setattr__(kit.pages, "registry", kit.pages.registry.model_copy(update={"offices": offices}))
+
+
+async def test_a_chunked_form_over_the_limit_is_refused_as_it_is_read(kit, referral):
+    # Review: a chunked body has no Content-Length, so the form's 8 KB cap was never checked.
+    case_id, referral_id, token = referral
+
+    async def chunks():
+        for _ in range(40):
+            yield b"passcode=" + b"x" * 1000 + b"&"
+    response = await kit.client.post(f"/r/{token}/unlock", data=chunks(),
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 413
+    await page(response)
