@@ -82,6 +82,7 @@ TOKEN_MAX_AGE = timedelta(days=366)
 # How long an unlock lets the office answer before it enters the code again; also the passcode form's life.
 SESSION_FOR = timedelta(minutes=30)
 FORM_READ_SECONDS = 10.0
+READS_PER_MINUTE = 30  # a person reads a page a few times a minute at most; a scanner fetches it once
 MAX_FORM_BYTES = 8 * 1024
 # Answers, by status: what `domain/lifecycle/referrals.py` accepts (a pending referral has been routed and is
 # being delivered: the office holding the link received it, and an answer proves receipt, rules v3).
@@ -217,6 +218,25 @@ class PasscodeLocks:
             self._wrong = {t: (c, u) for t, (c, u) in self._wrong.items() if u is None or u > now}
 
 
+class ReadBudget:
+    """How often one link may make the gateway ask its case, in this process: `per_minute` reads. A link is
+    public once mailed (scanners, a forwarded mail); each read is a query on the case, and a flood of reads
+    racing the case's own work is what bench/RESULTS.md "Queries and updates" warns of."""
+
+    def __init__(self, per_minute: int = READS_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._reads: dict[str, tuple[int, int]] = {}  # token → (minute, reads in it)
+
+    def take(self, token: str, now: datetime) -> bool:
+        minute = int(now.timestamp() // 60)
+        if len(self._reads) > 10_000:  # bounded: only verified tokens get here; old minutes go
+            self._reads = {t: (m, n) for t, (m, n) in self._reads.items() if m == minute}
+        start, reads = self._reads.get(token, (minute, 0))
+        reads = reads + 1 if start == minute else 1
+        self._reads[token] = (minute, reads)
+        return reads <= self.per_minute
+
+
 @dataclass
 class ReferralPages:
     """Everything the page needs, built once per gateway (`bootstrap.gateway_resources`; tests build their own)."""
@@ -226,6 +246,7 @@ class ReferralPages:
     passcode_of: Callable[[Office], str | None]
     form_key: bytes
     locks: PasscodeLocks = field(default_factory=PasscodeLocks)
+    reads: ReadBudget = field(default_factory=ReadBudget)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -395,6 +416,9 @@ def _visit(request: web.Request) -> _Visit:
 
 async def _view(request: web.Request, visit: _Visit, *, personal: bool) -> m.ReferralPage:
     """The referral from the case; `personal=False` asks with an empty agreement, so no field even travels."""
+    if not visit.pages.reads.take(visit.token, visit.now):
+        raise _Stop(_error(visit.language, 429, N_("Too many requests"),
+                           N_("This link was opened too often in a short time. Please wait a minute and try again.")))
     office = visit.office if personal else visit.office.model_copy(update={"receives": []})
     cases = request.config_dict[RESOURCES].temporal.cases
     try:

@@ -490,3 +490,22 @@ async def test_a_chunked_form_over_the_limit_is_refused_as_it_is_read(kit, refer
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status == 413
     await page(response)
+
+
+async def test_a_link_opened_too_often_asks_the_case_no_more_within_the_minute(kit, referral):
+    # Review: every GET of a link (mailed, so public: scanners, a forwarded mail) was a query on the case.
+    case_id, referral_id, token = referral
+    cases, asked, original = kit.harness.cases, [], kit.harness.cases.referral_page
+
+    async def counting(*args, **kwargs):
+        asked.append(args)
+        return await original(*args, **kwargs)
+    cases.referral_page = counting
+    budget = kit.pages.reads.per_minute
+    try:
+        statuses = [(await gate(kit, token))[0] for _ in range(budget + 5)]
+    finally:
+        del cases.referral_page
+        kit.pages.reads._reads.pop(token, None)
+    assert statuses[:budget] == [200] * budget and set(statuses[budget:]) == {429}
+    assert len(asked) == budget
