@@ -80,7 +80,7 @@ async def run(cases: int, concurrency: int) -> dict:
         "to": ["pelindungan@kbri-kl.example"], "passcode_env": "BENCH_PASSCODE"}})
     registry = registry.model_copy(update={"offices": {**registry.offices, OFFICE: kbri}})
     email = EmailAdapter(AdapterContext(
-        callback_base_url="http://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
+        callback_base_url="https://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
         email=EmailSettings(host="127.0.0.1", port=port, security="none", **{"from": "sinergi@bench.example"})))
     secrets_file, secrets = dev_secrets(folder)
     timings: dict[str, list[float]] = {"get": [], "unlock": [], "acknowledge": [], "accept": []}

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import aiosmtplib
 import structlog
@@ -60,6 +61,11 @@ class EmailAdapter:
         if context.email is None or context.codec is None:
             raise ValueError("the email adapter needs the [email] settings and the [codec] keys "
                              "(AdapterContext.email, AdapterContext.codec)")
+        base = urlsplit(context.callback_base_url)
+        if base.scheme != "https" and base.hostname not in ("127.0.0.1", "localhost", "::1"):
+            # The link opens the victim's data behind a passcode: it must not travel, nor be typed, in clear.
+            raise ValueError(f"the email adapter mails links to the referral page, and {context.callback_base_url} "
+                             "is not https: set [gateway] public_url to the gateway's https:// address")
         self.context = context
         self.settings: EmailSettings = context.email
         self.tokens = ReferralTokens.from_settings(context.codec)

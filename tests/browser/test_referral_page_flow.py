@@ -54,7 +54,7 @@ async def office_by_email(dev_env, tmp_path):
         "to": ["pelindungan@kbri-kl.example"], "passcode_env": "TEST_KBRI_PASSCODE"}})
     registry = registry.model_copy(update={"offices": {**registry.offices, OFFICE: kbri}})
     email = EmailAdapter(AdapterContext(
-        callback_base_url="http://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
+        callback_base_url="https://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
         email=EmailSettings(host="127.0.0.1", port=port, security="none", **{"from": "sinergi@kalsel.example"})))
     secrets_file, secrets = dev_secrets(tmp_path)
     async with harness(dev_env.client, registry=registry, adapters={"email": email}) as h:

@@ -362,3 +362,17 @@ def test_the_adapter_is_found_by_its_entry_point_and_built_from_the_context(code
     assert discover()["email"] is EmailAdapter
     context = AdapterContext(callback_base_url=PUBLIC_URL, email=EmailSettings(), codec=codec)
     assert isinstance(build_adapters(context, {"email"})["email"], EmailAdapter)
+
+
+@pytest.mark.parametrize(("base", "refused"), [("http://sinergi.kalselprov.example", True),
+                                               ("https://sinergi.kalselprov.example", False),
+                                               ("http://127.0.0.1:8080", False)])
+def test_links_to_the_page_go_out_over_https_only_but_for_loopback(codec, base, refused) -> None:
+    # Review: an http:// public URL was accepted, so a link that opens the victim's data travelled in clear.
+    settings = EmailSettings(host="127.0.0.1", port=25, security="none")
+    build = lambda: EmailAdapter(AdapterContext(callback_base_url=base, email=settings, codec=codec))  # noqa: E731 - built in both branches
+    if refused:
+        with pytest.raises(ValueError, match="https"):
+            build()
+    else:
+        build()

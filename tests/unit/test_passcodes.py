@@ -39,8 +39,10 @@ def test_dev_secrets_give_each_email_office_a_passcode_and_the_variable_wins(tmp
     stored = json.loads(path.read_text())
     assert "passcode" in stored["dinsos_banjar"] and "passcode" not in stored["polda_kalsel"]
     assert office_passcode(EMAIL_OFFICE, environ={}, secrets_file=path) == stored["dinsos_banjar"]["passcode"]
-    assert office_passcode(EMAIL_OFFICE, environ={"SINERGI_DINSOS_BANJAR_PASSCODE": "FROM-ENV"},
-                           secrets_file=path) == "FROM-ENV"
+    assert office_passcode(EMAIL_OFFICE, environ={"SINERGI_DINSOS_BANJAR_PASSCODE": "FROM1-ENV23"},
+                           secrets_file=path) == "FROM1-ENV23"
+    with pytest.raises(MissingSecret, match="shorter than 10"):  # a guessable one is no passcode
+        office_passcode(EMAIL_OFFICE, environ={"SINERGI_DINSOS_BANJAR_PASSCODE": "1234"}, secrets_file=path)
     with pytest.raises(MissingSecret, match="SINERGI_DINSOS_BANJAR_PASSCODE"):
         office_passcode(EMAIL_OFFICE, environ={}, secrets_file=None)
 
