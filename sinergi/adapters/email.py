@@ -33,8 +33,8 @@ import structlog
 from sinergi.adapters.base import AdapterContext, AgencyRejected, AgencyUnavailable, NoticeMessage, ReferralMessage
 from sinergi.adapters.email_render import SERVICE_WORDS, STAGE_WORDS, EmailRenderer, Rendered, local_datetime
 from sinergi.domain.agencies import Office
-from sinergi.domain.durations import province_zone
 from sinergi.platform.config import EmailSettings
+from sinergi.platform.i18n import office_zone
 from sinergi.platform.referral_tokens import ReferralTokens
 
 log = structlog.get_logger(__name__)
@@ -87,7 +87,7 @@ class EmailAdapter:
         language = office.language
         token = self.tokens.issue(office=office.id, referral_id=message.referral_id, case_id=message.case_id,
                                   now=now)
-        due = local_datetime(message.due_by, province_zone(_province(office)), language) if message.due_by else None
+        due = local_datetime(message.due_by, office_zone(office), language) if message.due_by else None
         rendered = self.renderer.render(
             "referral", language, title=message.case_id, office_name=office.name,
             case_id=message.case_id, referral_id=message.referral_id, due=due,
@@ -199,11 +199,6 @@ def _recipients(office: Office) -> list[str]:
     if not addresses or not all(isinstance(a, str) and "@" in a for a in addresses):
         raise AgencyUnavailable(f"office {office.id} has no valid settings.to e-mail address in the agency registry")
     return addresses
-
-
-def _province(office: Office) -> str:
-    # The office's own zone: its (first) province; national offices and missions read in WIB, Jakarta's time.
-    return office.provinces[0] if office.provinces else "DKI"
 
 
 def _reply_error(office: Office, code: int, text: str, where: str) -> AgencyUnavailable | AgencyRejected:

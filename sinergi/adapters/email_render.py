@@ -9,13 +9,13 @@ the service, the stage, the due time and the link, so personal data cannot reach
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from babel.dates import get_month_names
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from sinergi.platform.i18n import CatalogsMissing, compiled_translations, local_datetime  # noqa: F401 - part of this module's API
 
 TEMPLATES = Path(__file__).parent / "email_templates"
 LOCALES = TEMPLATES / "locale"
@@ -62,23 +62,11 @@ STAGE_WORDS = {
 }
 
 
-class CatalogsMissing(RuntimeError):
-    """The compiled catalogs are not installed: the package was not built (`pip install -e .` builds them)."""
-
-
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
-
-
-def local_datetime(value: datetime, zone: timezone, language: Language) -> str:
-    """`3 Desember 2026 08.00 WITA` (Indonesian form) or `3 December 2026 08:00 WITA`, in `zone`."""
-    local = value.astimezone(zone)
-    month = get_month_names("wide", locale=language)[local.month]
-    clock = f"{local:%H.%M}" if language == "id" else f"{local:%H:%M}"
-    return f"{local.day} {month} {local.year} {clock} {zone.tzname(None)}"
 
 
 class EmailRenderer:
@@ -101,14 +89,7 @@ class EmailRenderer:
 
 
 def _translations(language: Language) -> Translations:
-    compiled = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not compiled.is_file():
-        # Translations.load would quietly fall back to the English source: an Indonesian office must never
-        # receive a half-English mail because a build step was skipped.
-        raise CatalogsMissing(f"{compiled} is missing: the e-mail catalogs are compiled when the package is built "
-                              "(`pip install -e .` or `make install`)")
-    with compiled.open("rb") as fh:
-        return Translations(fh, domain=DOMAIN)
+    return compiled_translations(LOCALES, DOMAIN, language)
 
 
 def _environment(translations: Translations) -> Environment:

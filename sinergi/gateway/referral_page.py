@@ -38,29 +38,28 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs
 
 import structlog
 from aiohttp import web
-from babel.dates import get_month_names
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import ValidationError
 
-from sinergi.adapters.email_render import CatalogsMissing
 from sinergi.cases import CaseError, CaseNotFound, EventIdReused, EventRefused, NotAllowed, NotAParty
 from sinergi.domain import limits
 from sinergi.domain.agencies import AgencyRegistry, Office
-from sinergi.domain.durations import province_zone
 from sinergi.domain.events import EVENT_ADAPTER, Event
 from sinergi.gateway.body import read_capped
 from sinergi.gateway.errors import ApiError
 from sinergi.gateway.events import apply_from
 from sinergi.gateway.resources import RESOURCES
+from sinergi.platform import i18n
+from sinergi.platform.i18n import compiled_translations, office_zone
 from sinergi.platform.referral_tokens import InvalidReferralToken, ReferralToken
 from sinergi.workflows import messages as m
 
@@ -254,13 +253,7 @@ class ReferralPages:
 
 
 def _translations(language: Language) -> Translations:
-    compiled = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not compiled.is_file():
-        # Never compiled here: a page in the wrong language must not silently reach an office.
-        raise CatalogsMissing(f"{compiled} is missing: install sinergi with its build (pip install -e .), which "
-                              "compiles the catalogs")
-    with compiled.open("rb") as fh:
-        return Translations(fh, domain=DOMAIN)
+    return compiled_translations(LOCALES, DOMAIN, language)
 
 
 def _environment(translations: Translations) -> Environment:
@@ -282,11 +275,7 @@ def _language(office: Office | None) -> Language:
 
 def local_datetime(value: datetime, office: Office, language: Language) -> str:
     """`27 November 2026 08.00 WITA` (SPEC "Language") or `27 November 2026 08:00 WITA`, in the office's zone."""
-    zone: timezone = province_zone(office.provinces[0] if office.provinces else "DKI")
-    local = value.astimezone(zone)
-    month = get_month_names("wide", locale=language)[local.month]
-    clock = f"{local:%H.%M}" if language == "id" else f"{local:%H:%M}"
-    return f"{local.day} {month} {local.year} {clock} {zone.tzname(None)}"
+    return i18n.local_datetime(value, office_zone(office), language)
 
 
 # --- pages -------------------------------------------------------------------------------------------------
