@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import dataclasses
 import json
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,23 +25,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from gateway_kit import LEAD, GatewayKit, dev_secrets, envelope, resources_for, serve_app  # noqa: E402
+from gateway_kit import EMAIL_OFFICE as OFFICE  # noqa: E402
+from gateway_kit import EMAIL_PASSCODE as PASSCODE  # noqa: E402
+from gateway_kit import LEAD, GatewayKit, email_office_gateway, envelope  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from sinergi.adapters.base import AdapterContext  # noqa: E402
-from sinergi.adapters.email import EmailAdapter  # noqa: E402
-from sinergi.agencies import load_registry  # noqa: E402
 from sinergi.gateway import devmail  # noqa: E402
-from sinergi.gateway.referral_page import PasscodeLocks, ReferralPages, passcode_from_env  # noqa: E402
-from sinergi.gateway.resources import TemporalLink  # noqa: E402
 from sinergi.platform.binaries import temporal_cli  # noqa: E402
-from sinergi.platform.config import CodecSettings, EmailSettings  # noqa: E402
-from sinergi.platform.referral_tokens import ReferralTokens  # noqa: E402
 from sinergi.platform.temporal import search_attribute_flags  # noqa: E402
-from sinergi.testing.cases import TEST_CONVERTER, TEST_KEY, TEST_KEY_ID, harness  # noqa: E402
-
-OFFICE = "kbri_kuala_lumpur"
-PASSCODE = "7Q2M9-XKD4B"
+from sinergi.testing.cases import TEST_CONVERTER  # noqa: E402
 
 
 class Forms(HTMLParser):
@@ -61,48 +50,21 @@ class Forms(HTMLParser):
             self.forms[-1][attrs["name"]] = attrs.get("value", "")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def run(cases: int, concurrency: int) -> dict:
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
                                                 dev_server_extra_args=[*search_attribute_flags(), "--headless"])
-    folder = Path(tempfile.mkdtemp())
-    mailbox, port = devmail.Mailbox(), free_port()
-    catcher = await devmail.start_catcher(mailbox, "127.0.0.1", port)
-    keys = folder / "keys.json"
-    keys.write_text(json.dumps({TEST_KEY_ID: base64.b64encode(TEST_KEY).decode()}))
-    registry = load_registry("sandbox")
-    kbri = registry.offices[OFFICE].model_copy(update={"adapter": "email", "settings": {
-        "to": ["pelindungan@kbri-kl.example"], "passcode_env": "BENCH_PASSCODE"}})
-    registry = registry.model_copy(update={"offices": {**registry.offices, OFFICE: kbri}})
-    email = EmailAdapter(AdapterContext(
-        callback_base_url="https://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
-        email=EmailSettings(host="127.0.0.1", port=port, security="none", **{"from": "sinergi@bench.example"})))
-    secrets_file, secrets = dev_secrets(folder)
     timings: dict[str, list[float]] = {"get": [], "unlock": [], "acknowledge": [], "accept": []}
     try:
-        async with harness(env.client, registry=registry, adapters={"email": email}) as h:
-            pages = ReferralPages(registry=registry, tokens=ReferralTokens({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID),
-                                  passcode_of=passcode_from_env({"BENCH_PASSCODE": PASSCODE}),
-                                  form_key=b"bench-form-key-0123456789abcdef0", locks=PasscodeLocks())
-            resources = dataclasses.replace(resources_for(secrets_file, TemporalLink.to(h.cases),
-                                                          env.client.namespace), referral_pages=pages)
-            async with serve_app(resources) as (client, address):
-                kit = GatewayKit(client, address, h, secrets)
-                started = time.monotonic()
-                places = asyncio.Semaphore(concurrency)  # offices answering at once
+        async with email_office_gateway(env.client, Path(tempfile.mkdtemp())) as (kit, mailbox):
+            places = asyncio.Semaphore(concurrency)  # offices answering at once
 
-                async def paced() -> bool:
-                    async with places:
-                        return await one_case(kit, mailbox, timings)
-                opened = await asyncio.gather(*(paced() for _ in range(cases)))
-                took = time.monotonic() - started
+            async def paced() -> bool:
+                async with places:
+                    return await one_case(kit, mailbox, timings)
+            started = time.monotonic()
+            opened = await asyncio.gather(*(paced() for _ in range(cases)))
+            took = time.monotonic() - started
     finally:
-        catcher.close()
         await env.shutdown()
     mails = [m for m in mailbox.all() if "referral." in m.message_id]
     per_referral = len(mails) / cases

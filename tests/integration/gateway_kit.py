@@ -8,7 +8,9 @@ any office, and counts a case's history events to prove refused requests changed
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -144,3 +146,50 @@ async def gateway_for(dev_env, folder: Path, settings: GatewaySettings = TEST_SE
 
 def minutes_ago(minutes: float) -> datetime:
     return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+EMAIL_OFFICE = "kbri_kuala_lumpur"  # the default test case (a PMI in Malaysia) refers protection abroad to it
+EMAIL_PASSCODE = "7Q2M9-XKD4B"
+
+
+@asynccontextmanager
+async def email_office_gateway(client, folder: Path) -> AsyncIterator[tuple[GatewayKit, Any]]:
+    """The gateway with the referral page and a worker for the sandbox registry, KBRI Kuala Lumpur answering by
+    e-mail: the real `email` adapter sends to a real SMTP catcher on loopback. Yields the kit and the mailbox."""
+    import base64
+
+    from sinergi.adapters.base import AdapterContext
+    from sinergi.adapters.email import EmailAdapter
+    from sinergi.gateway import devmail
+    from sinergi.gateway.referral_page import PasscodeLocks, ReferralPages, passcode_from_env
+    from sinergi.platform.config import CodecSettings, EmailSettings
+    from sinergi.platform.referral_tokens import ReferralTokens
+    from sinergi.testing.cases import TEST_KEY, TEST_KEY_ID
+
+    mailbox = devmail.Mailbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    catcher = await devmail.start_catcher(mailbox, "127.0.0.1", port)
+    keys = folder / "keys.json"
+    keys.write_text(json.dumps({TEST_KEY_ID: base64.b64encode(TEST_KEY).decode()}))
+    registry = load_registry("sandbox")
+    office = registry.offices[EMAIL_OFFICE].model_copy(update={"adapter": "email", "language": "id", "settings": {
+        "to": ["pelindungan@kbri-kl.example"], "passcode_env": "TEST_EMAIL_PASSCODE"}})
+    registry = registry.model_copy(update={"offices": {**registry.offices, EMAIL_OFFICE: office}})
+    email = EmailAdapter(AdapterContext(
+        callback_base_url="https://gateway.invalid", codec=CodecSettings(key_id=TEST_KEY_ID, keys_file=keys),
+        email=EmailSettings(host="127.0.0.1", port=port, security="none", **{"from": "sinergi@kalsel.example"})))
+    secrets_file, secrets = dev_secrets(folder)
+    try:
+        async with harness(client, registry=registry, adapters={"email": email}) as h:
+            pages = ReferralPages(registry=registry, tokens=ReferralTokens({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID),
+                                  passcode_of=passcode_from_env({"TEST_EMAIL_PASSCODE": EMAIL_PASSCODE}),
+                                  form_key=b"test-form-key-0123456789abcdef01", locks=PasscodeLocks())
+            resources = dataclasses.replace(resources_for(secrets_file, TemporalLink.to(h.cases), client.namespace),
+                                            referral_pages=pages)
+            async with serve_app(resources) as (http, address):
+                yield GatewayKit(http, address, h, secrets), mailbox
+    finally:
+        catcher.close()
+        await catcher.wait_closed()
