@@ -185,6 +185,7 @@ async def as_deployed(args: argparse.Namespace):
             sandbox = Sandbox(stack.registry, SandboxOptions(delay=0, jitter=0, storylines=False),
                               secrets_file=stack.secrets_file)
             await sandbox.start(port=stack.sandbox_port)
+            await sandbox.catch_mail(stack.mail_port)  # the e-mail offices answer on the referral page
             try:
                 worker = stack.start_worker()
                 await stack.wait_polling(client, worker)

@@ -318,6 +318,7 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
         client = await stack.client()
         sandbox = Sandbox(stack.registry, AGENCIES, secrets_file=stack.secrets_file)
         await sandbox.start(port=stack.sandbox_port)
+        await sandbox.catch_mail(stack.mail_port)  # the e-mail offices answer on the referral page
         try:
             stack.start_gateway()
             await stack.wait_gateway()

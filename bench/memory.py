@@ -64,6 +64,7 @@ async def main(args: argparse.Namespace) -> None:
         stack.start_server()
         client = await stack.client()
         await sandbox.start(port=stack.sandbox_port)
+        await sandbox.catch_mail(stack.mail_port)  # the e-mail offices answer on the referral page
         worker = stack.start_worker()
         await stack.wait_polling(client, worker)
         await idle(worker, sandbox, quiet=2.0)

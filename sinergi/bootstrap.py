@@ -24,7 +24,7 @@ from sinergi.gateway.auth import InboundSecret, Verifiers
 from sinergi.gateway.referral_page import ReferralPages, form_key_from
 from sinergi.gateway.resources import Resources, TemporalLink
 from sinergi.platform.codec import codec_from_settings, load_keys
-from sinergi.platform.config import BUILTIN_AGENCIES, Settings
+from sinergi.platform.config import BUILTIN_AGENCIES, EmailSettings, Settings
 from sinergi.platform.referral_tokens import ReferralTokens
 from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, ensure_dev_secrets, office_passcode, office_secret
 from sinergi.platform.tracing import http_client_trace_configs
@@ -40,6 +40,20 @@ def office_registry(settings: Settings) -> AgencyRegistry:
     if settings.agencies.file in BUILTIN_AGENCIES:
         loaded = loaded.served_at(settings.dev.sandbox_base_url)
     return loaded
+
+
+def loopback_relay(settings: Settings) -> EmailSettings:
+    """The mail catcher's address on this machine, `[dev] mail_port`: no TLS, no login."""
+    return settings.email.model_copy(update={"host": "127.0.0.1", "port": settings.dev.mail_port,
+                                             "security": "none", "username": None, "password_env": None})
+
+
+def mail_relay(settings: Settings) -> EmailSettings:
+    """`[email]` as configured; with the shipped sandbox registry and no relay, the sandbox's mail port on
+    loopback (`sinergi sandbox` and `sinergi dev` catch it there), as its offices' base_url points at its port."""
+    if settings.email.host is None and settings.agencies.file in BUILTIN_AGENCIES:
+        return loopback_relay(settings)
+    return settings.email
 
 
 def policy(settings: Settings) -> Policy:
@@ -68,7 +82,7 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
     async with aiohttp.ClientSession(trace_configs=http_client_trace_configs()) as session:
         if adapters is None:
             context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
-                                     secrets_file=secrets_file, email=settings.email, codec=settings.codec)
+                                     secrets_file=secrets_file, email=mail_relay(settings), codec=settings.codec)
             adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
         try:
             yield AgencyActivities(registry, adapters, settings.gateway.base_url,

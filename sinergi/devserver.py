@@ -256,15 +256,14 @@ def dev_mail_settings(settings: Settings) -> Settings:
     at the gateway's `/dev/mail` (SPEC: `sinergi dev` runs a local mail catcher)."""
     if settings.email.host is not None:
         return settings  # a relay is configured: mail goes there, as in production
+    from sinergi.bootstrap import loopback_relay
     from sinergi.gateway.devmail import Mailbox
 
-    email = settings.email.model_copy(update={"host": "127.0.0.1", "port": settings.dev.mail_port,
-                                              "security": "none", "username": None, "password_env": None})
-    return settings.model_copy(update={"email": email,
+    return settings.model_copy(update={"email": loopback_relay(settings),
                                        "gateway": settings.gateway.with_dev_mailbox(Mailbox())})
 
 
-def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
+def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0, people: frozenset[str] = frozenset()) -> None:
     settings = dev_mail_settings(dev_gateway_settings(settings))
     state = settings.dev.state_dir
     lock = DevLock(state)  # held (open) until this function returns
@@ -274,7 +273,7 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
     clear_stale_temporal(settings)
     process = start_temporal(settings, state / "temporal.log")  # from this (main) thread: see _die_with
     try:
-        asyncio.run(_serve(settings, process, sandbox=sandbox, demo=demo))
+        asyncio.run(_serve(settings, process, sandbox=sandbox, demo=demo, people=people))
     finally:
         stop_process(process)
         _pid_file(settings).unlink(missing_ok=True)
@@ -282,7 +281,8 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0) -> None:
         click.echo("sinergi dev stopped.", err=True)
 
 
-async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int) -> None:
+async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int,
+                 people: frozenset[str] = frozenset()) -> None:
     from sinergi.bootstrap import agency_activities
     from sinergi.cases import Cases
     from sinergi.demo import run_demo
@@ -315,10 +315,11 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
             asyncio.create_task(serve_gateway(settings, stop, cases)),
         ]
         if sandbox:
-            tasks.append(asyncio.create_task(serve_sandbox(settings, SandboxOptions(), stop)))
+            tasks.append(asyncio.create_task(serve_sandbox(settings, SandboxOptions(people=people), stop,
+                                                           mailbox=settings.gateway.dev_mailbox)))
         tasks.append(asyncio.create_task(_watch(process, stop)))
         await asyncio.sleep(0.5)  # let the gateway and sandbox bind before saying where they are
-        _banner(settings, sandbox)
+        _banner(settings, sandbox, people)
         if demo:
             tasks.append(asyncio.create_task(
                 run_demo(Cases(client, settings.temporal.task_queue, load_policy("demo")), demo, stop)))
@@ -341,7 +342,28 @@ async def _watch(process: subprocess.Popen, stop: asyncio.Event) -> None:
     stop.set()
 
 
-def _banner(settings: Settings, sandbox: bool) -> None:
+def _email_offices(settings: Settings, sandbox: bool, people: frozenset[str]) -> list[str]:
+    """Who answers each e-mail office's mail: a person (with the office's dev passcode, to type on the page)
+    or the sandbox."""
+    from sinergi.bootstrap import office_registry
+    from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, office_passcode
+
+    lines = []
+    for office in office_registry(settings).offices.values():
+        if office.adapter != "email":
+            continue
+        if sandbox and office.id not in people:
+            lines.append(f"    {office.id:<22} answered by the sandbox")
+            continue
+        try:
+            code = office_passcode(office, secrets_file=settings.dev.state_dir / DEV_SECRETS)
+        except MissingSecret:
+            code = f"not set ({office.settings.get('passcode_env', 'passcode_env')})"
+        lines.append(f"    {office.id:<22} yours to answer: passcode {code}")
+    return ["  E-mail offices (the link in each mail; the passcode on the page):", *lines] if lines else []
+
+
+def _banner(settings: Settings, sandbox: bool, people: frozenset[str] = frozenset()) -> None:
     login = settings.gateway.dev_ui_login
     lines = [
         click.style("sinergi dev is running", bold=True, fg="green"),
@@ -357,6 +379,7 @@ def _banner(settings: Settings, sandbox: bool) -> None:
         f" ({settings.agencies.file})",
         *([f"  Mail          {settings.gateway.base_url}/dev/mail  (the e-mail offices' mail, caught on "
            f"127.0.0.1:{settings.dev.mail_port})"] if settings.gateway.dev_mailbox is not None else []),
+        *_email_offices(settings, sandbox, people),
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
         *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]
           if settings.telemetry.metrics_address else []),

@@ -7,7 +7,7 @@ import asyncio
 import click
 import structlog
 
-from sinergi.commands.console import UNREACHABLE, UserError
+from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
 from sinergi.commands.kit import App, common, observed, serve_until_stopped
 
 DEV_METRICS_ADDRESS = "127.0.0.1:9464"
@@ -58,25 +58,36 @@ def worker(app: App) -> None:
 @click.option("--no-sandbox", is_flag=True, help="Use the adapters configured in the agencies file.")
 @click.option("--demo", "demo", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also open N sample cases on the demo policy, carried through by the sandbox.")
+@click.option("--people", "people", default=None, metavar="OFFICE,...|all|none",
+              help="E-mail offices left to people (a training): their mail waits at /dev/mail for a person to "
+                   "answer on the page. Default: all of them, or none with --demo.")
 @common
-def dev(app: App, no_sandbox: bool, demo: int) -> None:
+def dev(app: App, no_sandbox: bool, demo: int, people: str | None) -> None:
     """The whole system on this machine: Temporal dev server and UI, worker, gateway, sandbox agencies.
 
     \b
     Examples:
       sinergi dev
       sinergi dev --demo 5
+      sinergi dev --demo 3 --people dinsos_kalsel,ngo_kalsel
     """
+    from sinergi import bootstrap
+    from sinergi.commands.sandbox import people_option
     from sinergi.devserver import run_dev
     from sinergi.platform import telemetry
 
     settings = app.settings
+    if people is not None and no_sandbox:
+        raise UserError("--people leaves some sandbox offices to people: it needs the sandbox (drop --no-sandbox)",
+                        BAD_INPUT)
+    # Without a demo, the e-mail offices wait for a person at /dev/mail; a demo plays them all unless told.
+    left = people_option(people or ("none" if demo else "all"), bootstrap.office_registry(settings))
     if settings.telemetry.metrics_address is None:  # dev shows the worker's metrics unless told otherwise
         settings = settings.model_copy(update={"telemetry": settings.telemetry.model_copy(
             update={"metrics_address": DEV_METRICS_ADDRESS})})
     # Not `serve_until_stopped`: `run_dev` runs its own loop and child processes, and stops them itself.
     with observed(settings, telemetry.DEV):
-        run_dev(settings, sandbox=not no_sandbox, demo=demo)
+        run_dev(settings, sandbox=not no_sandbox, demo=demo, people=left)
 
 
 COMMANDS = [worker, dev]

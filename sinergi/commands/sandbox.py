@@ -17,6 +17,22 @@ def _pairs(parse, values: tuple[str, ...], option: str) -> list:
         raise UserError(f"{option}: {exc}", BAD_INPUT) from exc
 
 
+def people_option(text: str, registry) -> frozenset[str]:
+    """`--people a,b` → {"a", "b"} (spaces and empty items ignored); `all`: every e-mail office; `none`: none.
+    UserError naming the e-mail offices when one is not."""
+    from sinergi.sandbox import check_people
+
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if names == ["all"]:
+        return frozenset(o.id for o in registry.offices.values() if o.adapter == "email")
+    left = frozenset() if names == ["none"] else frozenset(names)
+    try:
+        check_people(registry, left)
+    except ValueError as exc:
+        raise UserError(f"--people: {exc}", BAD_INPUT) from exc
+    return left
+
+
 @click.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Loopback port for every office (default: [dev] sandbox_port, 9100).")
@@ -37,21 +53,26 @@ def _pairs(parse, values: tuple[str, ...], option: str) -> list:
 @click.option("--gateway", "gateway_url", default=None, metavar="URL",
               help="Where agencies send events (default: each referral's callback_url).")
 @click.option("--seed", type=int, default=None, help="Seed for the decline and failure draws.")
+@click.option("--people", "people", default="none", metavar="OFFICE,...|all|none",
+              help="E-mail offices left to people: their mail is caught, and a person answers on the page.")
 @common
 def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_delay: float, decline_rate: float,
-            failure_rate: float,
-            outages: tuple[str, ...], rejects: tuple[str, ...], gateway_url: str | None, seed: int | None) -> None:
+            failure_rate: float, outages: tuple[str, ...], rejects: tuple[str, ...], gateway_url: str | None,
+            seed: int | None, people: str) -> None:
     """Run the simulated agency systems on loopback until Ctrl-C.
 
     Every office of the agencies file is served at http://127.0.0.1:PORT/OFFICE (referrals, notices);
-    GET /ledger shows what each office received and how often.
+    GET /ledger shows what each office received and how often. The e-mail offices' mail is caught on
+    [dev] mail_port (unless [email] host is set) and answered on the referral page, as an officer would.
 
     \b
     Examples:
       sinergi sandbox
       sinergi sandbox --delay 0.2 --decline-rate 0.1 --failure-rate 0.05
       sinergi sandbox --outage kbri_kuala_lumpur=30-300 --reject polda_kalsel='report form incomplete'
+      sinergi sandbox --people dinsos_kalsel
     """
+    from sinergi import bootstrap
     from sinergi.platform import telemetry
     from sinergi.sandbox import SandboxOptions, parse_outage, parse_reject, serve
 
@@ -62,7 +83,8 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_dela
     options = SandboxOptions(delay=delay, jitter=jitter, answer_delay=answer_delay, decline_rate=decline_rate,
                              failure_rate=failure_rate,
                              outages=windows, reject=dict(_pairs(parse_reject, rejects, "--reject")),
-                             gateway_url=gateway_url, seed=seed)
+                             gateway_url=gateway_url, seed=seed,
+                             people=people_option(people, bootstrap.office_registry(settings)))
     where = port if port is not None else settings.dev.sandbox_port
     click.echo(f"sandbox agencies on http://127.0.0.1:{where} (ledger: /ledger); Ctrl-C to stop", err=True)
 
@@ -70,7 +92,7 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_dela
         try:
             await serve(settings, options, stop, port)
         except OSError as exc:
-            raise UserError(f"cannot listen on 127.0.0.1:{where}: {exc.strerror}", BAD_INPUT,
-                            hint="is another sandbox running? choose another --port") from exc
+            raise UserError(f"cannot listen: {exc.strerror}", BAD_INPUT,
+                            hint="is another sandbox running? choose another --port or [dev] mail_port") from exc
 
     serve_until_stopped(settings, telemetry.SANDBOX, agencies)

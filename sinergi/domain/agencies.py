@@ -80,12 +80,14 @@ class AgencyRegistry(BaseModel):
 
     offices: dict[str, Office]
 
-    def served_at(self, base_url: str) -> AgencyRegistry:
+    def served_at(self, base_url: str, *, every_office: bool = False) -> AgencyRegistry:
         """This registry with every webhook office's `base_url` at `{base_url}/{office}` (the sandbox agencies
-        serve every office of a registry on one port)."""
+        serve every office of a registry on one port). `every_office`: the e-mail offices too, as webhook
+        offices there (for test kits whose stand-in gateway serves no referral page)."""
         offices = {
-            oid: o.model_copy(update={"settings": {**o.settings, "base_url": f"{base_url.rstrip('/')}/{oid}"}})
-            if o.adapter == "webhook" else o
+            oid: o.model_copy(update={"settings": {**o.settings, "base_url": f"{base_url.rstrip('/')}/{oid}"},
+                                      **({"adapter": "webhook"} if every_office else {})})
+            if o.adapter == "webhook" or every_office else o
             for oid, o in self.offices.items()
         }
         return AgencyRegistry(offices=offices)

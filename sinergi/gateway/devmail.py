@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -39,16 +40,34 @@ class CaughtMail:
     subject: str
     message_id: str
     text: str
+    # sinergi's own `X-Sinergi-*` headers (case, referral or notice id, service, purpose: codes, nothing
+    # personal), by name without the prefix, lower case: what the sandbox reads to play an e-mail office.
+    sinergi: dict[str, str] = field(default_factory=dict)
+
+    def links(self) -> list[str]:
+        return _LINK.findall(self.text)
 
 
 class Mailbox:
-    """What the catcher received, newest last; bounded."""
+    """What the catcher received, newest last; bounded. Listeners (the sandbox playing the e-mail offices)
+    hear of each mail as it arrives."""
 
     def __init__(self, kept: int = KEPT) -> None:
         self._mails: deque[CaughtMail] = deque(maxlen=kept)
+        self._listeners: list[Callable[[CaughtMail], None]] = []
 
     def add(self, mail: CaughtMail) -> None:
         self._mails.append(mail)
+        for listener in list(self._listeners):
+            try:
+                listener(mail)
+            except Exception:  # noqa: BLE001 - a listener's fault never loses the mail or the SMTP answer
+                log.exception("dev_mail_listener_failed", message_id=mail.message_id)
+
+    def listen(self, listener: Callable[[CaughtMail], None]) -> Callable[[], None]:
+        """Call `listener` with every mail from now on; returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def all(self) -> list[CaughtMail]:
         return list(self._mails)
@@ -57,7 +76,9 @@ class Mailbox:
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         self.add(CaughtMail(received_at=datetime.now(UTC), sender=envelope.mail_from or "",
                             recipients=tuple(envelope.rcpt_tos), subject=str(message.get("Subject", "")),
-                            message_id=str(message.get("Message-ID", "")), text=_text_of(message)))
+                            message_id=str(message.get("Message-ID", "")), text=_text_of(message),
+                            sinergi={k.lower().removeprefix("x-sinergi-"): str(v) for k, v in message.items()
+                                     if k.lower().startswith("x-sinergi-")}))
         log.info("dev_mail_caught", recipients=len(envelope.rcpt_tos), message_id=str(message.get("Message-ID", "")))
         return "250 OK"
 

@@ -10,7 +10,7 @@ then reinstalls, which compiles them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from babel.dates import get_month_names
@@ -36,9 +36,26 @@ def compiled_translations(locales: Path, domain: str, language: str) -> Translat
         return Translations(fh, domain=domain)
 
 
+# Where Indonesia's missions serve migrant workers: each country's one zone (none of them keeps summer time),
+# with the abbreviation its people read. A mission in a country not listed reads in WIB, as Jakarta does.
+COUNTRY_ZONES = {
+    "MY": (8, "MYT"), "SG": (8, "SGT"), "BN": (8, "BNT"), "HK": (8, "HKT"), "TW": (8, "CST"), "CN": (8, "CST"),
+    "PH": (8, "PHT"), "KH": (7, "ICT"), "TH": (7, "ICT"), "VN": (7, "ICT"), "MM": (6.5, "MMT"), "KR": (9, "KST"),
+    "JP": (9, "JST"), "TL": (9, "TLT"), "SA": (3, "AST"), "QA": (3, "AST"), "KW": (3, "AST"), "BH": (3, "AST"),
+    "JO": (3, "AST"), "IQ": (3, "AST"), "AE": (4, "GST"), "OM": (4, "GST"), "TR": (3, "TRT"),
+}
+
+
 def office_zone(office: Office) -> timezone:
-    """The office's own zone: its (first) province's; national offices and missions read in WIB (Jakarta)."""
-    return province_zone(office.provinces[0] if office.provinces else "DKI")
+    """The office's own zone: its (first) province's; a mission abroad reads in its country's time; national
+    offices in WIB (Jakarta)."""
+    if office.provinces:
+        return province_zone(office.provinces[0])
+    for country in office.countries:
+        if country.upper() in COUNTRY_ZONES:
+            hours, name = COUNTRY_ZONES[country.upper()]
+            return timezone(timedelta(hours=hours), name)
+    return province_zone("DKI")
 
 
 def local_datetime(value: datetime, zone: timezone, language: str) -> str:

@@ -46,6 +46,8 @@ class SandboxOptions(BaseModel):
     gateway_url: str | None = Field(default=None, description="where events go; default: the referral's "
                                                                "callback_url")
     storylines: bool = Field(default=True, description="False: receive and record only, send no events")
+    people: frozenset[str] = Field(default_factory=frozenset, description="e-mail offices left to people: the "
+                                   "sandbox reads their mail but never answers for them")
     seed: int | None = None
 
 

@@ -1,5 +1,10 @@
 """Plays a storyline: posts each event to the gateway as the agency would, signed with its inbound secret.
 
+An office that answers by e-mail (adapter `email`) gives its referral answers — acknowledge, accept, decline,
+complete — on the referral page from its e-mail's link, as its officer would (`page_client`); the page offers
+nothing else, so its service events still go to the gateway signed, as a trainer's stand-in for what the
+office would otherwise tell its case manager by phone.
+
 `POST {gateway}/v1/agencies/{office}/events`, `webhook-id` = `event_id` (stable across tries, so the
 gateway applies a retried event once). 5xx, 429, connection errors and 409 (the case is not there yet:
 another agency's event must come first) are retried a bounded number of times with doubling waits; a
@@ -27,6 +32,7 @@ from sinergi.platform.signing import signed_headers
 from sinergi.platform.tracing import continuing, inject_trace
 from sinergi.sandbox.memory import CaseFacts, Memory
 from sinergi.sandbox.options import SandboxOptions
+from sinergi.sandbox.page_client import ANSWERS, PageRefused, ReferralPageClient
 from sinergi.sandbox.storylines import Step, storyline
 
 log = structlog.get_logger(__name__)
@@ -65,14 +71,16 @@ class Player:
         # ("409 referral.accepted: referral … is sent, expected accepted"), ids and numbers left out.
         self.refusals: Counter[str] | None = None
 
-    def start(self, office: Office, referral: dict[str, Any], trace: dict[str, str] | None = None) -> None:
+    def start(self, office: Office, referral: dict[str, Any], trace: dict[str, str] | None = None,
+              page: ReferralPageClient | None = None) -> None:
+        """Play `office`'s storyline for `referral`; with `page`, its referral answers go through that page."""
         declined = "no capacity this week (sandbox decline)" if self.declines.random() < self.options.decline_rate \
             else None
         steps = storyline(referral["service"], referral["referral_id"], declined=declined,
                           followups=self.options.followups)
         key = (referral["case_id"], office.id)
         # The referral's trace goes back with every event of its storyline (its `traceparent`).
-        task = asyncio.create_task(self._play(office, referral, steps), context=continuing(trace))
+        task = asyncio.create_task(self._play(office, referral, steps, page), context=continuing(trace))
         self.tasks.setdefault(key, set()).add(task)
         task.add_done_callback(self.tasks[key].discard)
 
@@ -89,7 +97,8 @@ class Player:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
-    async def _play(self, office: Office, referral: dict[str, Any], steps: list[Step]) -> None:
+    async def _play(self, office: Office, referral: dict[str, Any], steps: list[Step],
+                    page: ReferralPageClient | None = None) -> None:
         facts = self.memory.facts(referral["case_id"])
         for index, step in enumerate(steps):
             await asyncio.sleep(self.options.delay + self.pace.uniform(0, self.options.jitter))
@@ -102,7 +111,10 @@ class Player:
                 continue
             data = step.payload(facts)
             try:
-                await self._post(actor, facts, f"sbx.{referral['referral_id']}.{index:02d}", step.type, data)
+                if page is not None and actor is office and step.type in ANSWERS:
+                    await self._answer_on_page(page, facts, step.type, data)
+                else:
+                    await self._post(actor, facts, f"sbx.{referral['referral_id']}.{index:02d}", step.type, data)
             except GaveUp as exc:
                 log.warning("sandbox_storyline_ended", office=actor.id, case_id=facts.case_id,
                             event_type=step.type, reason=str(exc))
@@ -153,6 +165,29 @@ class Player:
             if status not in (409, 429) and status < 500:
                 break
         raise GaveUp(f"{event_type} → {status or 'no answer'}: {reason}")
+
+    async def _answer_on_page(self, page: ReferralPageClient, facts: CaseFacts, event_type: str,
+                              data: dict[str, Any]) -> None:
+        """One answer on the referral page; a busy gateway (503) is tried again like an event."""
+        wait = self.options.retry_interval
+        for attempt in range(1, self.options.retry_attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.options.retry_max_interval)
+            try:
+                await page.answer(event_type, data.get("reason") or data.get("note"))
+            except PageRefused as refused:
+                self._refused(refused.status, event_type, f"page: {refused}")
+                if refused.status in (429, 503) or refused.status >= 500:
+                    continue
+                raise GaveUp(f"{event_type} on the page → {refused}") from refused
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._refused(0, event_type, type(exc).__name__)
+                continue
+            # Not in `timings`: the page names its own event ids (the page client times its requests).
+            await self.memory.record(facts.case_id, event_type, data)
+            return
+        raise GaveUp(f"{event_type} on the page: no answer after {self.options.retry_attempts} tries")
 
     def _refused(self, status: int, event_type: str, reason: str) -> None:
         if self.refusals is not None:

@@ -33,7 +33,7 @@ from sinergi.platform.codec import load_keys
 from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.stack import Stack
-from sinergi.workflows.messages import DeliveryRequest, EventOutcome
+from sinergi.workflows.messages import APPLY_EVENT, DeliveryRequest, EventOutcome
 
 # Zero delay; quick retries (connection errors, 5xx, 409 "not yet": the case has not recorded an earlier
 # event) for about 75 s, past any restart here.
@@ -157,11 +157,13 @@ async def case_history(client: Client, workflow_id: str) -> CaseHistory:
                 seen.delivered.add(referrals[scheduled])
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            if request.input.name != APPLY_EVENT:  # a referral page unlock, not an event
+                continue
             envelope, = await convert.decode(request.input.args.payloads, [EventEnvelope])
             updates[request.meta.update_id] = envelope.event.event_id
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             attributes = event.workflow_execution_update_completed_event_attributes
-            if attributes.outcome.HasField("success"):
+            if attributes.outcome.HasField("success") and attributes.meta.update_id in updates:
                 outcome, = await convert.decode(attributes.outcome.success.payloads, [EventOutcome])
                 if not outcome.duplicate:
                     seen.applied[updates[attributes.meta.update_id]] += 1
@@ -181,6 +183,7 @@ async def rescue(root: Path, *, options: SandboxOptions = PATIENT, keep: bool = 
         stack.start_gateway()
         worker = stack.start_worker()
         await sandbox.start(port=stack.sandbox_port)
+        await sandbox.catch_mail(stack.mail_port)  # the e-mail offices answer on the referral page
         assert sandbox.player is not None
         sandbox.player.timings = []
         await stack.wait_gateway()

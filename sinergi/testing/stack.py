@@ -119,7 +119,8 @@ class Stack:
     """A dev server, workers and gateways as processes under `root`, on free loopback ports."""
 
     def __init__(self, root: Path, *, policy: str = "demo", task_queue: str | None = None, log_level: str = "INFO",
-                 db: str = "file", sandbox_port: int | None = None, max_cached_workflows: int | None = None) -> None:
+                 db: str = "file", sandbox_port: int | None = None, max_cached_workflows: int | None = None,
+                 agencies: str = "sandbox", extra_config: str = "") -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.db_file = root / "temporal.db"
@@ -128,6 +129,7 @@ class Stack:
         self.server_metrics_port = free_port()  # the dev server's Prometheus /metrics (benchmarks read it)
         self.gateway_port = free_port()
         self.sandbox_port = sandbox_port or free_port()
+        self.mail_port = free_port()  # the e-mail offices' mail: `Sandbox.catch_mail(stack.mail_port)`
         self.task_queue = task_queue or f"stack-{uuid.uuid4().hex[:8]}"
         self.config = root / "sinergi.toml"
         self.config.write_text(
@@ -136,9 +138,9 @@ class Stack:
             + (f'max_cached_workflows = {max_cached_workflows}\n' if max_cached_workflows is not None else '') +
             f'[gateway]\nhost = "127.0.0.1"\nport = {self.gateway_port}\n'
             f'[codec]\nkey_id = "k1"\nkeys_file = "keys.json"\n'
-            f'[policy]\nfile = "{policy}"\n[agencies]\nfile = "sandbox"\n'
-            f'[dev]\nstate_dir = "state"\nsandbox_port = {self.sandbox_port}\n'
-            f'[telemetry]\nlog_level = "{log_level}"\nlog_format = "json"\n', "utf-8")
+            f'[policy]\nfile = "{policy}"\n[agencies]\nfile = "{agencies}"\n'
+            f'[dev]\nstate_dir = "state"\nsandbox_port = {self.sandbox_port}\nmail_port = {self.mail_port}\n'
+            f'[telemetry]\nlog_level = "{log_level}"\nlog_format = "json"\n' + extra_config, "utf-8")
         self.settings: Settings = load_settings(self.config, env={})
         ensure_keys_file(self.settings.codec.keys_file, self.settings.codec.key_id)
 

@@ -1,24 +1,32 @@
 """`sinergi dev` as an operator runs it (`make run`): started on free ports, stopped with Ctrl-C (SIGINT),
-leaving no child process behind; a second one on the same state folder says so and exits 3."""
+leaving no child process behind; a second one on the same state folder says so and exits 3. In between, a person
+plays an e-mail office: a case is opened, its referral mail is read at /dev/mail, the link opened, the page
+unlocked with the passcode the banner printed, the referral acknowledged and accepted, and `case status` shows it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import time
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 from cli_kit import SINERGI, base_env, free_port, run_sinergi
+
+from sinergi.sandbox.page_client import ReferralPageClient
 
 pytestmark = pytest.mark.slow
 
 START_TIMEOUT = 45.0  # the dev server, worker, gateway and sandbox on a loaded two-core machine
 STOP_TIMEOUT = 25.0
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "intake-pmi-malaysia.json"
 
 
 def port_open(port: int) -> bool:
@@ -113,6 +121,7 @@ async def test_dev_starts_prints_where_everything_is_and_stops_on_sigint_leaving
         assert port_open(ports["mail"]), "the mail catcher should listen on [dev] mail_port"
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['gateway']}/dev/mail", timeout=5) as answer:
             assert answer.status == 200 and "sinergi dev" in answer.read().decode()
+        await a_person_answers_an_email_referral(banner, config, ports, env, cwd)
 
         # A second `sinergi dev` on the same state folder says so and exits 3, leaving the first one alone.
         second = await run_sinergi("dev", "--config", str(config), env=env, cwd=cwd, timeout=30)
@@ -137,3 +146,33 @@ async def test_dev_starts_prints_where_everything_is_and_stops_on_sigint_leaving
         for pid, _ in processes_mentioning(db):  # only ours: the command line holds this test's temp path
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+async def a_person_answers_an_email_referral(banner: str, config: Path, ports: dict[str, int], env, cwd) -> None:
+    """`make run`, then a browser on the mailed link: the e-mail offices are left to people by default."""
+    passcodes = dict(re.findall(r"^\s+(\w+)\s+yours to answer: passcode (\S+)$", banner, re.M))
+    assert set(passcodes) == {"dinsos_kalsel", "ngo_kalsel"}, banner
+    opened = await run_sinergi("case", "open", str(EXAMPLE), "--config", str(config), "--json", env=env, cwd=cwd)
+    assert opened.code == 0, str(opened)
+    case_id = json.loads(opened.stdout)["case_id"]
+    mail = f"http://127.0.0.1:{ports['gateway']}/dev/mail"
+    async with aiohttp.ClientSession() as session:
+        link = office = None
+        deadline = time.monotonic() + 120
+        while link is None and time.monotonic() < deadline:
+            async with session.get(mail) as listed:
+                for article in (await listed.text()).split("<article>"):
+                    found = re.search(r'href="(http://127\.0\.0\.1:\d+/r/[^"]+)"', article)
+                    to = re.search(r"rujukan@(dinsos-kalsel|lbh-kalsel)\.sandbox\.invalid", article)
+                    if found and to and case_id in article:
+                        link, office = found.group(1), {"dinsos-kalsel": "dinsos_kalsel",
+                                                        "lbh-kalsel": "ngo_kalsel"}[to.group(1)]
+            await asyncio.sleep(1.0)
+        assert link is not None, f"no referral mail to an e-mail office for {case_id} within 120 s"
+        person = ReferralPageClient(session, link, passcodes[office])
+        await person.answer("referral.acknowledged")
+        await person.answer("referral.accepted")
+    status = await run_sinergi("case", "status", case_id, "--config", str(config), "--json", env=env, cwd=cwd)
+    assert status.code == 0, str(status)
+    referrals = [r for r in json.loads(status.stdout)["referrals"] if r["agency"] == office]
+    assert any(r["status"] == "accepted" for r in referrals), referrals

@@ -115,3 +115,15 @@ def test_a_form_token_is_bound_to_its_purpose_its_link_and_its_session():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_template_renders_in_both_languages(language):
     assert set(ENVIRONMENTS[language].list_templates()) >= {"gate.html", "referral.html", "error.html"}
+
+
+def test_a_mission_abroad_reads_its_countrys_time_and_a_national_office_jakartas():
+    from sinergi.agencies import load_registry
+    from sinergi.platform.i18n import local_datetime as in_zone
+    from sinergi.platform.i18n import office_zone
+
+    offices = load_registry("sandbox").offices
+    at = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    assert in_zone(at, office_zone(offices["kbri_kuala_lumpur"]), "id") == "27 November 2026 08.00 MYT"
+    assert in_zone(at, office_zone(offices["lpsk"]), "id") == "27 November 2026 07.00 WIB"
+    assert in_zone(at, office_zone(offices["dinsos_kalsel"]), "en") == "27 November 2026 08:00 WITA"
