@@ -218,6 +218,22 @@ class EmailSettings(_Section):
         return self.port if self.port is not None else {"starttls": 587, "tls": 465, "none": 25}[self.security]
 
 
+class RecordsSettings(_Section):
+    """The case record (SPEC "The case record and reports"): the database facts of every case are kept in."""
+
+    # `sqlite:///<path>` (relative paths are against the config file's folder) or `postgresql://user@host/db`.
+    # Unset: `records.db` in `[dev] state_dir` (`sinergi.records.records_url`).
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        scheme = (value or "").partition("://")[0].lower()
+        if value is not None and scheme not in ("sqlite", "postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError("expected sqlite:///<path> or postgresql://user@host:port/database")
+        return value
+
+
 class Settings(_Section):
     """All settings; `config_dir` is the folder relative paths were resolved against."""
 
@@ -229,6 +245,7 @@ class Settings(_Section):
     dev: DevSettings = DevSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     email: EmailSettings = EmailSettings()
+    records: RecordsSettings = RecordsSettings()
     config_dir: Path = Path(".")
 
 
@@ -241,6 +258,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "dev": DevSettings,
     "telemetry": TelemetrySettings,
     "email": EmailSettings,
+    "records": RecordsSettings,
 }
 
 # Readable "expected" phrases for the pydantic error types a config file can realistically hit.

@@ -1,0 +1,88 @@
+"""Migrations of the case record (Alembic), run from code: `migrate(url)` at start-up or by an admin command.
+
+The revisions live in `sinergi/records/migrations/versions/` and ship in the wheel with the package. Each is
+a frozen step — never rewritten once released; a schema change is a new revision, and
+`tests/records/test_migrations.py` fails when `_schema.py` and the migrated database disagree.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.engine import Engine
+
+from sinergi.records._engine import WRITES, create_engine
+from sinergi.records._errors import RecordUnavailable, SchemaOutOfDate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's `context` is one proxy per process: two threads migrating at once would run each other's
+# migrations on each other's connections. Processes are kept apart by the database (see migrations/env.py).
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The revision this code's schema is at."""
+    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    assert revision is not None, "sinergi/records/migrations/versions has no revision"
+    return revision
+
+
+def migrate(url: str | Engine) -> str:
+    """Bring the record at `url` (or an engine's) to this code's schema; safe to run again, and concurrently.
+
+    Returns the revision the database is at.
+    """
+    engine = create_engine(url) if isinstance(url, str) else url
+    config = _config()
+    try:
+        with _ONE_AT_A_TIME, engine.connect() as connection:
+            connection.execution_options(**{WRITES: True})
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+    except sa.exc.OperationalError as exc:
+        raise RecordUnavailable(f"cannot migrate the case record: {exc.orig}") from exc
+    finally:
+        if isinstance(url, str):
+            engine.dispose()
+    return head()
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at; None when it was never migrated."""
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return heads[0] if heads else None
+
+
+def check_schema(engine: Engine) -> None:
+    """`SchemaOutOfDate` unless the database is at this code's revision."""
+    try:
+        at = current(engine)
+    except sa.exc.OperationalError as exc:
+        raise RecordUnavailable(f"cannot reach the case record: {exc.orig}") from exc
+    expected = head()
+    if at == expected:
+        return
+    if at is None:
+        raise SchemaOutOfDate("the case record has no schema yet: run records.migrate(url)")
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(at)
+    except CommandError:
+        raise SchemaOutOfDate(f"the case record is at revision {at!r}, newer than this code's {expected!r}: "
+                              "upgrade sinergi") from None
+    raise SchemaOutOfDate(f"the case record is at revision {at!r}, this code needs {expected!r}: "
+                          "run records.migrate(url)")
