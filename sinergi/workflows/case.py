@@ -56,6 +56,16 @@ PATCH_ASK_DISPATCH = "ask-agency-dispatch"
 # keep to its queue. Decided in `__init__`, before any local activity's marker; runs begun before send every
 # notice as an activity.
 PATCH_NOTICES_LOCALLY = "notices-locally"
+# No local activities at all, for runs begun from here on: routing, the dispatch question, notices and the lead's
+# office are activities on the case's own queue. Under load the SDK (temporalio 1.35) can record a local
+# activity's marker in a workflow task whose completion goes out before the workflow code has seen its result;
+# the code then sees it in the next task, after any update that task brings, while a replay hands it over at
+# its marker, before that update. The replay's commands then come in another order and the case fails every
+# workflow task from then on ("UpsertWorkflowSearchAttributesMachine / Activity machine does not handle ...
+# WorkflowExecutionUpdateAccepted": 1 case in 50 in bench/mixed_offices.py, bench/RESULTS.md §9). An activity's
+# result is an event of its own, applied where it stands in history, live and in replay alike. Decided first in
+# `__init__`; runs begun before keep the local activities they recorded.
+PATCH_NO_LOCAL_ACTIVITIES = "no-local-activities"
 NOTICE_LOCAL_TIMEOUT = timedelta(seconds=2)
 NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 # Activity options are not part of a history's commands: changing them needs no patch. Routing is a
@@ -94,9 +104,10 @@ class CaseWorkflow:
         self._published: dict[str, object] = {}
         self._observer = CaseObserver(case.state)
         # Here, not in `run`: an update can reach the case before `run` first steps.
-        self._route_locally = workflow.patched(PATCH_ROUTE_LOCALLY)
-        self._ask_dispatch = workflow.patched(PATCH_ASK_DISPATCH)
-        self._notices_locally = self._ask_dispatch and workflow.patched(PATCH_NOTICES_LOCALLY)
+        self._no_local = workflow.patched(PATCH_NO_LOCAL_ACTIVITIES)
+        self._route_locally = not self._no_local and workflow.patched(PATCH_ROUTE_LOCALLY)
+        self._ask_dispatch = self._no_local or workflow.patched(PATCH_ASK_DISPATCH)
+        self._notices_locally = not self._no_local and self._ask_dispatch and workflow.patched(PATCH_NOTICES_LOCALLY)
         # None until the run's question is answered; deliveries started meanwhile wait for it.
         self._per_kind_queues: bool | None = None if self._ask_dispatch else True
 
@@ -105,9 +116,9 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, case: CaseInput) -> m.CaseResult:
         if self._ask_dispatch:
-            dispatch = await workflow.execute_local_activity(
-                m.DISPATCH_ACTIVITY, result_type=Dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
-                summary="Ask the worker where agency calls run")
+            ask = workflow.execute_activity if self._no_local else workflow.execute_local_activity
+            dispatch = await ask(m.DISPATCH_ACTIVITY, result_type=Dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
+                                 summary="Ask the worker where agency calls run")
             self._per_kind_queues = dispatch.per_kind_queues
         if case.state is None:
             self._execute(self._pending)
@@ -436,9 +447,9 @@ class CaseWorkflow:
         s = self._state
         request = RouteRequest(kind=kind, province=s.province, regency=s.regency,
                                country=self._case.intake.situation.location_country if s.facts.abroad else None)
-        route = await workflow.execute_local_activity(
-            m.ROUTE_ACTIVITY, request, result_type=RouteResult, start_to_close_timeout=ROUTE_TIMEOUT,
-            summary=f"Find the {AGENCY_KINDS.get(kind, kind)} office that leads the case")
+        find = workflow.execute_activity if self._no_local else workflow.execute_local_activity
+        route = await find(m.ROUTE_ACTIVITY, request, result_type=RouteResult, start_to_close_timeout=ROUTE_TIMEOUT,
+                           summary=f"Find the {AGENCY_KINDS.get(kind, kind)} office that leads the case")
         authority.found_lead(s, route.office)
         s.note(workflow.now(), "stage", f"lead office: {route.office}" if route.office else
                f"no {kind} office covers {s.province}/{s.regency or '-'}: operators decide for the case")

@@ -1,6 +1,7 @@
-"""Notices (escalation rungs, restrictions) go out inside the workflow task that decided them, as a local
-activity; an agency that does not take one at once gets it as an activity with the delivery retries,
-under the same idempotency key, so it acts on the notice once."""
+"""Notices (escalation rungs, restrictions) go out as activities, each result an event of its own (no local
+activity in a case begun on today's code: `PATCH_NO_LOCAL_ACTIVITIES`); an agency that does not take one gets
+it again with the delivery retries, under the same idempotency key, so it acts on the notice once. Cases begun
+on older code sent them as local activities first: their histories replay (tests/replay, `*_notices_locally`)."""
 
 from __future__ import annotations
 
@@ -52,41 +53,43 @@ def received(h, case_id: str, office: str | None = None) -> list[str]:
 
 
 @pytest.mark.rule("T1")
-async def test_notices_go_out_inside_the_workflow_task_that_decided_them(skipping_env):
+async def test_notices_go_out_as_activities_each_result_an_event_of_its_own(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await missed_art52(h, skipping_env)
         assert ladder(await h.cases.status(case_id), "T1") == [(1, "dinsos", "unit head")]
         assert await wait_for_notices(h, case_id, "T1", 1) == [(1, DINSOS)]
 
-        async def each_sent_once_locally():
+        async def each_sent_once_by_an_activity():
             local, remote = await notice_calls(h, case_id)
             sent = received(h, case_id)
-            assert local == [("completed", 1)] * len(sent) and remote == {}
+            assert local == [] and len(remote) == len(sent)
             return sent
 
-        sent = await eventually(each_sent_once_locally)
+        sent = await eventually(each_sent_once_by_an_activity)
         assert len(sent) >= 2  # T1's rung and the operational clocks missed meanwhile
         assert {h.ledger.attempts[notice_id] for notice_id in sent} == {1}
         timeline = (await h.cases.timeline(case_id)).entries
         assert all(any(e.kind == "notice" and notice_id in e.text and "delivered to" in e.text for e in timeline)
                    for notice_id in sent)
+        history = await h.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
+        assert not [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+                    and e.marker_recorded_event_attributes.marker_name == "core_local_activity"], \
+            "a case begun on today's code runs no local activity (routing, dispatch, notices)"
 
 
 @pytest.mark.rule("T1")
-async def test_a_notice_the_agency_cannot_take_goes_on_as_an_activity_and_lands_once(skipping_env):
+async def test_a_notice_the_agency_cannot_take_is_retried_and_lands_once(skipping_env):
     async with case_harness(skipping_env) as h:
         case_id = await missed_art52(h, skipping_env, then=lambda: h.ledger.down.add(DINSOS))
         assert ladder(await h.cases.status(case_id), "T1") == [(1, "dinsos", "unit head")]
 
-        async def handed_to_an_activity():
+        async def tried_while_down():
             local, remote = await notice_calls(h, case_id)
-            assert ("failed", 1) in local and len(remote) == local.count(("failed", 1))
+            assert local == [] and remote
             assert DINSOS not in {o for o, _ in h.ledger.notices_for_case(case_id)}
-            # the offices that were up took theirs at once
-            assert local.count(("completed", 1)) == len(received(h, case_id))
-            return local, remote
+            return remote
 
-        local, remote = await eventually(handed_to_an_activity)
+        remote = await eventually(tried_while_down)
 
         h.ledger.down.discard(DINSOS)
         await advance(skipping_env, minutes=10)  # the activity's next try, past its backoff
@@ -94,15 +97,16 @@ async def test_a_notice_the_agency_cannot_take_goes_on_as_an_activity_and_lands_
 
         async def each_landed_once():
             to_dinsos = received(h, case_id, DINSOS)
-            assert len(to_dinsos) == len(remote)
+            assert to_dinsos
             timeline = (await h.cases.timeline(case_id)).entries
             for notice_id in to_dinsos:
-                # the local try, the activity's try or tries while down, then the one that landed
-                assert h.ledger.attempts[notice_id] >= 3
+                # the tries while down, then the one that landed: one activity, one delivery in the case
+                assert h.ledger.attempts[notice_id] >= 2
                 assert [e.text for e in timeline if e.kind == "notice" and notice_id in e.text] == [
                     f"notice {notice_id} (escalation) delivered to {DINSOS}"]
 
         await eventually(each_landed_once)
+        del remote
 
 
 @pytest.mark.rule("T1")
@@ -117,8 +121,7 @@ async def test_a_refused_notice_is_final_and_not_sent_again(skipping_env):
             assert "refused" in text and "unit unknown" in text
 
         await eventually(refused)
-        local, remote = await notice_calls(h, case_id)
-        assert ("failed", 1) in local and remote == {}  # no activity took over a refusal
+        await advance(skipping_env, minutes=10)  # past any backoff: a refusal is not tried again
         assert h.ledger.attempts[notice_id] == 1
 
 
@@ -139,20 +142,20 @@ async def test_with_a_rate_limit_notices_keep_to_their_agency_queue(skipping_env
 
 
 @pytest.mark.rule("T1")
-async def test_an_agency_too_slow_for_the_local_try_gets_the_notice_from_the_activity_once(skipping_env):
-    # No cache: every workflow task replays the whole history, so the timed-out try replays as well.
+async def test_a_slow_agency_gets_the_notice_from_the_activity_once(skipping_env):
+    # No cache: every workflow task replays the whole history, so the slow call replays as well.
     async with case_harness(skipping_env, max_cached_workflows=0) as h:
         case_id = await missed_art52(h, skipping_env, then=lambda: h.ledger.slow.update({DINSOS: 3.0}))
         notice_id = f"{case_id}-T1:social-E1"
 
         async def delivered_by_the_activity():
             local, remote = await notice_calls(h, case_id)
-            assert ("failed", 1) in local and remote
+            assert local == [] and remote
             timeline = (await h.cases.timeline(case_id)).entries
             assert [e.text for e in timeline if e.kind == "notice" and notice_id in e.text] == [
                 f"notice {notice_id} (escalation) delivered to {DINSOS}"]
 
         await eventually(delivered_by_the_activity, timeout=30)
-        # Twice asked (the local try, cut off at 2 s, then the activity), acted on once: same notice id.
-        assert h.ledger.attempts[notice_id] == 2
+        # Asked once (the activity waits out the slow agency), acted on once.
+        assert h.ledger.attempts[notice_id] == 1
         assert [n.notice_id for n in h.ledger.notices[DINSOS].values()].count(notice_id) == 1
