@@ -36,6 +36,7 @@ from sinergi.policies import load_policy
 from sinergi.sandbox import Sandbox, SandboxOptions
 from sinergi.testing.stack import Stack
 
+DUMPS = Path(tempfile.gettempdir()) / "sinergi-mixed-histories"  # the history of any case that could not answer
 AGENCIES = SandboxOptions(delay=0.0, jitter=0.05, followups=1, retry_attempts=12, retry_interval=0.2,
                           retry_max_interval=2.0, wait_timeout=120.0, seed=21)
 
@@ -65,6 +66,7 @@ def toml_of(registry: AgencyRegistry) -> str:
 
 async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
     root = Path(tempfile.mkdtemp(prefix="sinergi-mixed-"))
+    DUMPS.mkdir(exist_ok=True)
     agencies = root / "agencies.toml"
     probe = Stack(root / "probe")  # for its free ports only
     registry = mixed(load_registry("sandbox"), f"http://127.0.0.1:{probe.sandbox_port}", mail)
@@ -88,6 +90,7 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
             cases = Cases(client, stack.task_queue, load_policy("demo"))
             started = time.monotonic()
             statuses = {}
+            failed: dict[str, str] = {}
             places = asyncio.Semaphore(concurrency)  # cases in the hands of the offices at once
 
             async def one(intake) -> None:
@@ -95,7 +98,14 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
                     case_id = new_case_id("KALSEL", intake.received_at.year)
                     await cases.open(intake, case_id=case_id)
                     while time.monotonic() - started < timeout:
-                        statuses[case_id] = await cases.status(case_id)
+                        try:
+                            statuses[case_id] = await cases.status(case_id)
+                        except Exception as exc:  # noqa: BLE001 - a case that cannot answer: keep its history
+                            failed[case_id] = str(exc)[:300]
+                            history = await cases.handle(case_id).fetch_history()
+                            (DUMPS / f"{case_id}.json").write_text(history.to_json(), "utf-8")
+                            shutil.copy(stack.settings.codec.keys_file, DUMPS / f"{case_id}.keys.json")
+                            return
                         if statuses[case_id].stage == "closed":
                             return
                         await asyncio.sleep(0.5)
@@ -117,7 +127,7 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
     timings: dict[str, list[float]] = {}
     for what, took in sandbox.page_timings or []:
         timings.setdefault(what, []).append(took * 1000)
-    return {"mail": mail, "cases": n, "concurrency": concurrency,
+    return {"mail": mail, "cases": n, "concurrency": concurrency, "failed": failed,
             "closed": sum(s.stage == "closed" for s in statuses.values()),
             "seconds": round(seconds, 1), "email_offices": sorted(by_mail),
             "referrals_to_email_offices": len(mailed_referrals),

@@ -31,6 +31,12 @@ class CaseFacts:
     requested: list[str] = field(default_factory=list)  # Art. 51 services, from an accepted request
     done: set[str] = field(default_factory=set)  # event types applied, and `type:service` for service events
     claimed: set[str] = field(default_factory=set)
+    # Referrals the sandbox's offices are still playing: what closes the case waits for the others to end,
+    # whichever way each office answers (a webhook, or the page after its mail arrived).
+    playing: set[str] = field(default_factory=set)
+
+    def others_settled(self, referral_id: str) -> bool:
+        return not (self.playing - {referral_id})
 
     def rehabilitation_done(self) -> bool:
         """Every health and social service requested (or referred) has completed."""
@@ -71,7 +77,15 @@ class Memory:
         facts.home_regency = person.get("home_regency", facts.home_regency)
         facts.offices[office.kind] = office.id
         facts.services[body["service"]] = office.id
+        if body.get("referral_id"):
+            facts.playing.add(body["referral_id"])
         return facts
+
+    async def settled(self, case_id: str, referral_id: str) -> None:
+        """An office's storyline for a referral has ended (played out, or given up)."""
+        self.facts(case_id).playing.discard(referral_id)
+        async with self._changed:
+            self._changed.notify_all()
 
     async def record(self, case_id: str, event_type: str, data: dict[str, Any]) -> None:
         """An event this sandbox sent was applied by the case."""

@@ -99,6 +99,13 @@ class Player:
 
     async def _play(self, office: Office, referral: dict[str, Any], steps: list[Step],
                     page: ReferralPageClient | None = None) -> None:
+        try:
+            await self._steps(office, referral, steps, page)
+        finally:
+            await self.memory.settled(referral["case_id"], referral["referral_id"])
+
+    async def _steps(self, office: Office, referral: dict[str, Any], steps: list[Step],
+                     page: ReferralPageClient | None) -> None:
         facts = self.memory.facts(referral["case_id"])
         for index, step in enumerate(steps):
             await asyncio.sleep(self.options.delay + self.pace.uniform(0, self.options.jitter))

@@ -9,7 +9,7 @@ is completed, since a closed case accepts nothing more. Pure: steps are data; th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sinergi.sandbox.memory import CaseFacts
@@ -151,4 +151,12 @@ def storyline(service: str, referral_id: str, *, declined: str | None = None, fo
     events, closing = PLOTS.get(service, lambda rid, n: ([], []))(referral_id, followups)
     # A screening's outcome completes its referral in the case itself (rules v2): no separate completion.
     completion = [] if service in COMPLETED_BY_OUTCOME else [Step("referral.completed", ref)]
+    # What closes the case waits (bounded) until the other offices' referrals have ended: a closed case
+    # cancels what is still open, and an office answering by e-mail answers later than one by webhook.
+    closing = [replace(step, ready=_and(step.ready, lambda f: f.others_settled(referral_id))) for step in closing]
     return [*steps, Step("referral.accepted", ref), *events, *completion, *closing]
+
+
+def _and(first: Callable[[CaseFacts], bool] | None,
+         second: Callable[[CaseFacts], bool]) -> Callable[[CaseFacts], bool]:
+    return second if first is None else (lambda f: first(f) and second(f))
