@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from sinergi import __version__
 from sinergi.agencies import RegistryError
-from sinergi.commands import admin, case, gateway, processes, registry, sandbox
+from sinergi.commands import admin, case, gateway, processes, registry, report, sandbox
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError, validation_lines
 from sinergi.commands.kit import App
 from sinergi.platform.config import ConfigError
@@ -60,7 +60,7 @@ def _register(*commands: click.Command) -> None:
 
 
 _register(case.case, registry.policy, registry.agencies, *processes.COMMANDS, gateway.gateway, sandbox.sandbox,
-          admin.admin)
+          admin.admin, report.report, report.export)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """The case record's tests run on both databases it supports: SQLite, and a throwaway PostgreSQL 15 cluster.
 
-The cluster starts once per session (`sinergi.testing.postgres`) and each test gets a database of its own.
-Without PostgreSQL's server binaries the PostgreSQL variants skip, saying why; CI sets
+The cluster (`postgres`, tests/conftest.py) starts once per session, shared with tests/reports, and each test gets
+a database of its own. Without PostgreSQL's server binaries the PostgreSQL variants skip, saying why; CI sets
 SINERGI_REQUIRE_POSTGRES=1 (`.ci/run`), so there missing binaries fail instead of skipping.
 """
 
@@ -13,22 +13,8 @@ import uuid
 import pytest
 
 from sinergi.records import CaseKeys, CaseRecord, migrate
-from sinergi.testing.postgres import PostgresUnavailable, find_bindir, postgres_cluster
 
-REQUIRE_ENV = "SINERGI_REQUIRE_POSTGRES"
 KEY_ID = "k1"
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    try:
-        bindir = find_bindir()
-    except PostgresUnavailable as exc:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"PostgreSQL tests are required here ({REQUIRE_ENV}=1), but {exc}")
-        pytest.skip(str(exc))
-    with postgres_cluster(bindir) as cluster:
-        yield cluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

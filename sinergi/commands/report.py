@@ -1,0 +1,292 @@
+"""`sinergi report offices|breaches|cases|access` and `sinergi export ctdc` (SPEC "The case record and reports").
+
+Read-only over the case record: it is opened without the codec keys, so a report cannot open the sealed personal
+data even by mistake, and a missing SQLite record is reported, never created. Imports stay inside the commands:
+`sinergi --help` must not load SQLAlchemy, Babel or openpyxl.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError, print_json
+from sinergi.commands.kit import App, common
+
+if TYPE_CHECKING:
+    from sinergi.records import CaseRecord
+
+FORMATS = ("table", "json", "csv", "xlsx", "html")
+PROVINCE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _format_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="table, json and csv on stdout (or --output); xlsx needs --output."),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."),
+        click.option("--lang", type=click.Choice(["id", "en"]),
+                     help="Language of table, xlsx and html (default: $SINERGI_LANG, the locale, else id)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _period_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = _format_options(command)
+    for option in reversed([
+        click.option("--from", "since", type=DAY, metavar="DATE", help="First day counted (YYYY-MM-DD)."),
+        click.option("--to", "until", type=DAY, metavar="DATE", help="Last day counted (YYYY-MM-DD), included."),
+        click.option("--province", metavar="P", help="Only cases of this province (e.g. KALSEL)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group()
+def report() -> None:
+    """Reports of the case record for the task force's coordination meeting, and the victim's access report.
+
+    Dates are days in the province's zone (WIB when no --province is given); --to is included.
+
+    \b
+    Examples:
+      sinergi report offices --from 2026-11-01 --to 2026-11-30 --province KALSEL
+      sinergi report offices --format html --output rapat.html
+      sinergi report breaches --format xlsx --output pelanggaran.xlsx
+      sinergi report cases --json
+      sinergi report access KALSEL-2026-7Q2M9XKD --format html --output akses.html
+    """
+
+
+@report.command("offices")
+@_period_options
+@common
+def offices(app: App, **options: Any) -> None:
+    """How each office answers its referrals: acknowledged, accepted, declined, how fast, how often late.
+
+    \b
+    Examples:
+      sinergi report offices --from 2026-11-01 --to 2026-11-30 --province KALSEL
+      sinergi report offices --format html --output rapat.html
+    """
+    _period_report(app, "offices", **options)
+
+
+@report.command("breaches")
+@_period_options
+@common
+def breaches(app: App, **options: Any) -> None:
+    """Deadlines missed, by rule and the law behind it, with the offices responsible and the escalation reached.
+
+    \b
+    Examples:
+      sinergi report breaches --from 2026-01-01 --to 2026-12-31 --json
+      sinergi report breaches --format xlsx --output pelanggaran.xlsx
+    """
+    _period_report(app, "breaches", **options)
+
+
+@report.command("cases")
+@_period_options
+@common
+def cases(app: App, **options: Any) -> None:
+    """Cases by month, stage and regency; by form of exploitation; children and adults.
+
+    \b
+    Examples:
+      sinergi report cases --province KALSEL --from 2026-07-01
+      sinergi report cases --format csv --output kasus.csv
+    """
+    _period_report(app, "cases", **options)
+
+
+@report.command("access")
+@click.argument("case_id")
+@_format_options
+@common
+def access(app: App, case_id: str, fmt: str, output: Path | None, lang: str | None) -> None:
+    """Which office received or saw which fields of the victim, when and how (field names, never values).
+
+    \b
+    Examples:
+      sinergi report access KALSEL-2026-7Q2M9XKD
+      sinergi report access KALSEL-2026-7Q2M9XKD --format html --lang id --output akses.html
+    """
+    from sinergi.domain.durations import province_zone
+    from sinergi.reports import Scope, case_known, collect_access
+
+    record = _open_record(app)
+    try:
+        with _record_errors():
+            if not case_known(record.engine, case_id):
+                raise UserError(f"no case {case_id} in the case record", BAD_INPUT,
+                                hint="check the case id with `sinergi case list`")
+            found = collect_access(record.engine, case_id, Scope(zone=province_zone(case_id.split("-")[0])))
+    finally:
+        record.close()
+    _emit(app, found, fmt, output, lang)
+
+
+def _period_report(app: App, kind: str, *, since: datetime | None, until: datetime | None, province: str | None,
+                   fmt: str, output: Path | None, lang: str | None) -> None:
+    from sinergi.domain.durations import province_zone
+    from sinergi.reports import Scope, collect
+
+    if province is not None:
+        province = province.upper()
+        if not PROVINCE.match(province):
+            raise UserError(f"--province: {province!r} is not a province code", BAD_INPUT, hint="e.g. KALSEL")
+    zone = province_zone(province or "DKI")
+    if since and until and since > until:
+        raise UserError(f"--from {since:%Y-%m-%d} is after --to {until:%Y-%m-%d}", BAD_INPUT)
+    scope = Scope(since=_start_of(since.date(), zone) if since else None,
+                  until=_start_of(until.date() + timedelta(days=1), zone) if until else None,
+                  province=province, zone=zone)
+    committed = _committed_times(app)
+    record = _open_record(app)
+    try:
+        with _record_errors():
+            found = collect(record.engine, kind, scope, committed=committed,  # type: ignore[arg-type]  # a Kind
+                            meeting=(fmt == "html" and not app.as_json))
+    finally:
+        record.close()
+    _emit(app, found, fmt, output, lang)
+
+
+def _start_of(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _emit(app: App, found: Any, fmt: str, output: Path | None, lang: str | None) -> None:
+    """Render and write the report: to `output`, else stdout (never xlsx's bytes on a terminal)."""
+    from sinergi.platform.i18n import CatalogsMissing
+    from sinergi.reports.render import render, resolve_language
+
+    fmt = "json" if app.as_json else fmt
+    if fmt == "xlsx" and output is None:
+        raise UserError("xlsx is a binary file: give --output FILE.xlsx", BAD_INPUT)
+    try:
+        content = render(found, fmt, resolve_language(lang))  # type: ignore[arg-type]  # a Format, a Language
+    except ValueError as exc:  # SINERGI_LANG names no language we have
+        raise UserError(str(exc), BAD_INPUT) from exc
+    except CatalogsMissing as exc:
+        raise UserError(str(exc), BAD_INPUT) from exc
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    _write(output, content)
+    if not app.as_json:
+        click.echo(f"wrote {output} ({fmt})")
+
+
+def _write(output: Path, content: str | bytes) -> None:
+    try:
+        if isinstance(content, bytes):
+            output.write_bytes(content)
+        else:
+            output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}", BAD_INPUT) from exc
+
+
+def _committed_times(app: App) -> dict[str, timedelta]:
+    """Each office's committed response time from the agreement; none (with a warning) if it cannot be read."""
+    from sinergi.agencies import RegistryError, load_registry
+
+    try:
+        registry = load_registry(app.settings.agencies.file)
+    except RegistryError as exc:
+        click.echo(f"warning: agencies file not read ({exc}); reports without committed response times",
+                   err=True)
+        return {}
+    return {office.id: timedelta(seconds=office.response_seconds) for office in registry.offices.values()}
+
+
+def _open_record(app: App) -> CaseRecord:
+    from sqlalchemy.engine import make_url
+
+    from sinergi.records import CaseRecord, records_url
+
+    url = records_url(app.settings)
+    parsed = make_url(url) if "://" in url else None
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
+            and not Path(parsed.database).is_file():
+        raise UserError(f"no case record at {parsed.database}", BAD_INPUT,
+                        hint="the worker writes it (`sinergi dev`); or set [records] url in sinergi.toml")
+    with _record_errors():
+        # No codec keys: what reports read holds no personal data, and with none they could not open any.
+        record = CaseRecord.open(url)
+    return record
+
+
+@contextmanager
+def _record_errors() -> Iterator[None]:
+    """The case record's errors as user errors: unreachable (3), else bad configuration or state (2)."""
+    from sinergi.records import RecordError, RecordUnavailable, SchemaOutOfDate
+
+    try:
+        yield
+    except RecordUnavailable as exc:
+        raise UserError(str(exc), UNREACHABLE, hint="is the database running? check [records] url") from exc
+    except SchemaOutOfDate as exc:
+        raise UserError(str(exc), BAD_INPUT, hint="the worker migrates the record when it starts") from exc
+    except RecordError as exc:
+        raise UserError(str(exc), BAD_INPUT) from exc
+
+
+@click.group()
+def export() -> None:
+    """De-identified exports of the case record for national and international partners.
+
+    \b
+    Example:
+      sinergi export ctdc --output ctdc.csv
+    """
+
+
+@export.command("ctdc")
+@click.option("--k", "k", type=click.IntRange(min=2), default=11, show_default=True,
+              help="Every combination of quasi-identifiers is shared by at least k rows.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file.")
+@common
+def ctdc(app: App, k: int, output: Path) -> None:
+    """One de-identified row per case, HTCDS-aligned, k-anonymous, for CTDC (IOM); docs/reports.md.
+
+    Prints how many cells were generalised and how many rows suppressed.
+
+    \b
+    Examples:
+      sinergi export ctdc --output ctdc.csv
+      sinergi export ctdc --k 20 --output ctdc.csv --json
+    """
+    from sinergi.reports import ctdc as export_ctdc
+
+    record = _open_record(app)
+    try:
+        with _record_errors():
+            found = export_ctdc(record.engine, k)
+    finally:
+        record.close()
+    _write(output, found.csv())
+    summary = {"output": str(output), "k": k, "rows": len(found.rows), "generalised_cells": found.generalised_cells,
+               "suppressed_rows": found.suppressed_rows, "quasi_identifiers": found.quasi_identifiers,
+               "generalised_to": found.rungs, "unmapped": found.unmapped}
+    if app.as_json:
+        print_json(summary)
+        return
+    click.echo(f"wrote {output}: {len(found.rows)} rows, every quasi-identifier combination shared by at least {k}")
+    click.echo(f"generalised: {found.generalised_cells} cells ("
+               + ", ".join(f"{column} to {rung}" for column, rung in found.rungs.items()) + ")")
+    click.echo(f"suppressed: {found.suppressed_rows} rows")
+    if found.unmapped:
+        click.echo("exported as other (no HTCDS value): "
+                   + ", ".join(f"{value} ({n})" for value, n in sorted(found.unmapped.items())), file=sys.stderr)
