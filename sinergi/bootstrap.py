@@ -56,6 +56,17 @@ def mail_relay(settings: Settings) -> EmailSettings:
     return settings.email
 
 
+async def case_record(settings: Settings, *, migrate_schema: bool = True):
+    """The case record (`[records] url`) as an `AsyncCaseRecord`, its schema brought up to date by default (the
+    worker writes it; reports and reads open it without migrating)."""
+    import asyncio
+
+    from sinergi.records import AsyncCaseRecord, CaseRecord
+
+    record = await asyncio.to_thread(CaseRecord.from_settings, settings, migrate_schema=migrate_schema)
+    return AsyncCaseRecord(record)
+
+
 def policy(settings: Settings) -> Policy:
     return load_policy(settings.policy.file)
 
@@ -84,13 +95,15 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
             context = AdapterContext(callback_base_url=settings.gateway.base_url, session=session,
                                      secrets_file=secrets_file, email=mail_relay(settings), codec=settings.codec)
             adapters = build_adapters(context, {o.adapter for o in registry.offices.values()})
+        record = await case_record(settings)
         try:
             yield AgencyActivities(registry, adapters, settings.gateway.base_url,
                                    rate_limit=settings.temporal.agency_rate_limit,
-                                   concurrency=settings.temporal.agency_concurrency)
+                                   concurrency=settings.temporal.agency_concurrency, record=record)
         finally:
             for adapter in adapters.values():
                 await adapter.close()
+            await record.close()
 
 
 @asynccontextmanager

@@ -83,7 +83,7 @@ def build_workers(client: Client, task_queue: str, activities: AgencyActivities,
     main = Worker(client, task_queue=task_queue, workflows=WORKFLOWS, max_cached_workflows=max_cached_workflows,
                   workflow_runner=workflow_runner(), interceptors=interceptors,
                   activities=[activities.dispatch, activities.route, activities.deliver_notice,
-                              activities.deliver_referral])
+                              activities.deliver_referral, activities.record.record_facts])
     per_kind = [
         Worker(client, task_queue=agency_task_queue(task_queue, kind),
                activities=[activities.deliver_referral, activities.deliver_notice],

@@ -42,7 +42,12 @@ class AgencyActivities:
     """
 
     def __init__(self, registry: AgencyRegistry, adapters: dict[str, AgencyAdapter], callback_base_url: str, *,
-                 rate_limit: float | None = None, concurrency: int = DEFAULT_AGENCY_CONCURRENCY) -> None:
+                 rate_limit: float | None = None, concurrency: int = DEFAULT_AGENCY_CONCURRENCY,
+                 record: Any | None = None) -> None:
+        from sinergi.activities.record import RecordActivities
+
+        # The case record the worker writes each case's facts to (`bootstrap.agency_activities` opens it).
+        self.record = RecordActivities(record)
         self.registry = registry
         self.adapters = adapters
         self.callback_base_url = callback_base_url.rstrip("/")

@@ -98,11 +98,13 @@ class Harness:
 @asynccontextmanager
 async def harness(client: Client, policy: Policy | str = "default", registry: AgencyRegistry | None = None,
                   max_cached_workflows: int = DEFAULT_CACHED_CASES, rate_limit: float | None = None,
-                  interceptors: Sequence[Interceptor] = (), adapters: dict[str, AgencyAdapter] | None = None):
+                  interceptors: Sequence[Interceptor] = (), adapters: dict[str, AgencyAdapter] | None = None,
+                  record=None):
     """A worker over the in-process sandbox; `max_cached_workflows=0` replays each case's whole history on
     every workflow task, as after an eviction or a worker restart; `rate_limit` as `[temporal]
     agency_rate_limit` (each agency kind's calls on a queue of its own); `interceptors` for the main worker;
-    `adapters` replace the stand-in for those adapter names (a real `email` adapter, say)."""
+    `adapters` replace the stand-in for those adapter names (a real `email` adapter, say); `record` the case
+    record its cases write to (an `AsyncCaseRecord`; None: their facts are not kept)."""
     import asyncio
 
     ledger = Ledger()
@@ -114,7 +116,7 @@ async def harness(client: Client, policy: Policy | str = "default", registry: Ag
     stand_in = SandboxAdapter(AdapterContext(callback_base_url="http://127.0.0.1:1"), ledger)
     in_use = {name: stand_in for name in {"sandbox", *(o.adapter for o in registry.offices.values())}}
     activities = AgencyActivities(registry, {**in_use, **(adapters or {})}, "http://127.0.0.1:1",
-                                  rate_limit=rate_limit)
+                                  rate_limit=rate_limit, record=record)
     stop = asyncio.Event()
     task = asyncio.create_task(run_workers(build_workers(client, h.task_queue, activities,
                                                          max_cached_workflows=max_cached_workflows,

@@ -15,7 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from sinergi.domain import authority, clocks, delivery, lifecycle, limits, routing, views
+    from sinergi.domain import authority, clocks, delivery, lifecycle, limits, record, routing, views
     from sinergi.domain.agency_kinds import AGENCY_KINDS
     from sinergi.domain.case import CLOSED_REFERRAL, OPEN_REFERRAL, RULES_VERSION, CaseInput, CaseState, Delivery
     from sinergi.domain.effects import (
@@ -66,6 +66,13 @@ PATCH_NOTICES_LOCALLY = "notices-locally"
 # result is an event of its own, applied where it stands in history, live and in replay alike. Decided first in
 # `__init__`; runs begun before keep the local activities they recorded.
 PATCH_NO_LOCAL_ACTIVITIES = "no-local-activities"
+# The case record (SPEC "The case record and reports"): the run tells the record each fact as it happens, in
+# batches, by the `record_facts` activity; each fact is kept once however often it is written. Before the run
+# continues as new or ends, what it has to tell is told. Runs begun before record nothing as they go (`sinergi
+# admin records backfill` writes what their state holds).
+PATCH_CASE_RECORD = "case-record"
+RECORD_BATCH = 200
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 NOTICE_LOCAL_TIMEOUT = timedelta(seconds=2)
 NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 # Activity options are not part of a history's commands: changing them needs no patch. Routing is a
@@ -105,6 +112,11 @@ class CaseWorkflow:
         self._observer = CaseObserver(case.state)
         # Here, not in `run`: an update can reach the case before `run` first steps.
         self._no_local = workflow.patched(PATCH_NO_LOCAL_ACTIVITIES)
+        self._recorder = record.Recorder(case.state, case.policy) if workflow.patched(PATCH_CASE_RECORD) else None
+        self._to_record: list[record.Fact] = []
+        self._recording = False
+        if self._recorder is not None and case.state is None:
+            self._to_record.append(record.opened(self._state, case.intake))
         self._route_locally = not self._no_local and workflow.patched(PATCH_ROUTE_LOCALLY)
         self._ask_dispatch = self._no_local or workflow.patched(PATCH_ASK_DISPATCH)
         self._notices_locally = not self._no_local and self._ask_dispatch and workflow.patched(PATCH_NOTICES_LOCALLY)
@@ -120,6 +132,8 @@ class CaseWorkflow:
             dispatch = await ask(m.DISPATCH_ACTIVITY, result_type=Dispatch, start_to_close_timeout=ROUTE_TIMEOUT,
                                  summary="Ask the worker where agency calls run")
             self._per_kind_queues = dispatch.per_kind_queues
+        if self._recorder is not None:
+            self._spawn(self._keep_record())
         if case.state is None:
             self._execute(self._pending)
         else:
@@ -132,9 +146,18 @@ class CaseWorkflow:
             if self._finished():
                 break
             if workflow.info().is_continue_as_new_suggested():
+                await self._recorded()
                 limits.compact(self._state)
                 workflow.continue_as_new(m_input(self._case, self._state))
         await workflow.wait_condition(lambda: not self._state.outbox)
+        if self._recorder is not None:
+            # What the CLI reads of the case once Temporal's retention has deleted its history.
+            s = self._state
+            self._to_record.append(record.snapshot(s, {
+                "status": views.status(s, self._policy).model_dump(mode="json"),
+                "timeline": views.timeline(s).model_dump(mode="json"),
+                "why": views.why(s, self._policy).model_dump(mode="json")}, workflow.now()))
+            await self._recorded()
         return m.CaseResult(case_id=self._state.case_id, closure_reason=self._state.closure_reason,
                             stage=str(self._state.stage))
 
@@ -171,6 +194,8 @@ class CaseWorkflow:
         if seen is False:  # the same office's id twice in one task, with other content
             raise _reused(event, sender)
         self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender))
+        if self._recorder is not None:
+            self._to_record += record.event(self._state, event, sender, workflow.now())
         self._publish()
         return self._outcome(event.event_id, duplicate=False)
 
@@ -422,6 +447,8 @@ class CaseWorkflow:
                     else f"notice {notice.notice_id} undeliverable: {receipt.undeliverable}")
             if receipt.office:
                 authority.notified(self._state, receipt.office)  # it now knows of the case: a party
+                if self._recorder is not None:
+                    self._to_record.append(record.notice(self._state, notice, receipt.office, workflow.now()))
         except (ActivityError, ApplicationError) as err:
             text = f"notice {notice.notice_id} ({notice.purpose}) refused: {err.cause or err}"
         self._state.note(workflow.now(), "notice", text, notice.notice_id)
@@ -454,6 +481,29 @@ class CaseWorkflow:
         s.note(workflow.now(), "stage", f"lead office: {route.office}" if route.office else
                f"no {kind} office covers {s.province}/{s.regency or '-'}: operators decide for the case")
         self._publish()
+
+    async def _keep_record(self) -> None:
+        """Tell the case record what is new, in batches, for as long as the run lasts."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._to_record))
+            batch = self._to_record[:RECORD_BATCH]
+            self._recording = True
+            try:
+                await workflow.execute_activity(
+                    m.RECORD_FACTS_ACTIVITY, m.RecordBatch(case_id=self._state.case_id, facts=batch),
+                    start_to_close_timeout=CALL_TIMEOUT, retry_policy=RECORD_RETRY,
+                    summary=f"Record {len(batch)} fact(s) of the case")
+            except ActivityError as err:
+                # Only a fact the record cannot take ends here (a bug): said loudly, and the run goes on.
+                workflow.logger.error("case_record_refused", extra={"facts": len(batch), "error": str(err.cause)})
+            finally:
+                self._recording = False
+            del self._to_record[:len(batch)]
+
+    async def _recorded(self) -> None:
+        """Until the record has been told everything so far."""
+        if self._recorder is not None:
+            await workflow.wait_condition(lambda: not self._to_record and not self._recording)
 
     async def _contact_search(self) -> None:
         # branch: contact_lost
@@ -492,9 +542,13 @@ class CaseWorkflow:
             workflow.upsert_search_attributes(updates)
         workflow.set_current_details(views.details(s, self._policy))
         self._observer.changed(s)
-        # After the observer has seen what is new: what compaction drops was already told.
+        if self._recorder is not None:
+            self._to_record += self._recorder.changed(s, workflow.now())
+        # After the observer and the recorder have seen what is new: what compaction drops was already told.
         if limits.compact(s):
             self._observer.rebase(s)
+            if self._recorder is not None:
+                self._recorder.rebase(s)
         self._size = limits.state_bytes(s)
 
 

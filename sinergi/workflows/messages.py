@@ -33,6 +33,7 @@ DISPATCH_ACTIVITY = "agency_dispatch"
 ROUTE_ACTIVITY = "route_referral"
 DELIVER_REFERRAL_ACTIVITY = "deliver_referral"
 DELIVER_NOTICE_ACTIVITY = "deliver_notice"
+RECORD_FACTS_ACTIVITY = "record_facts"
 
 
 class Errors:
@@ -176,3 +177,10 @@ class NoticeReceipt(BaseModel):
     office: str | None
     delivered_at: datetime | None = None
     undeliverable: str | None = None
+
+
+class RecordBatch(BaseModel):
+    """Facts of one case for the case record (`sinergi.domain.record`), written each once."""
+
+    case_id: str
+    facts: list[dict[str, Any]]

@@ -1,0 +1,76 @@
+"""The worker writes the case record as the case moves, through the real workflow (time-skipping server), on
+SQLite and PostgreSQL: every fact once, even when every workflow task replays the whole history (no cache),
+and the case's last views kept for when Temporal no longer holds it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from sinergi.domain.ids import workflow_id
+from sinergi.records import AsyncCaseRecord
+from sinergi.testing.cases import SAMPLE_NAME, SAMPLE_PHONE, harness
+from sinergi.testing.record import SCENARIOS
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def rows(record, table: str, case_id: str) -> list[dict]:
+    with record.engine.connect() as conn:
+        t = sa.Table(table, sa.MetaData(), autoload_with=conn)
+        return [dict(r._mapping) for r in conn.execute(sa.select(t).where(t.c.case_id == case_id))]
+
+
+async def test_a_case_driven_to_its_end_is_in_the_record_each_fact_once(skipping_env, record):
+    await drive_and_check(skipping_env, record)
+
+
+async def test_a_case_replayed_on_every_task_still_writes_each_fact_once(skipping_env, tmp_path, keys):
+    # Every workflow task replays the whole history, as after evictions and restarts: the record is told the
+    # same facts again and again, and keeps each once. (SQLite only: how a fact is kept once is the same
+    # statement on both databases, tested on both above and in test_exactly_once.)
+    from sinergi.records import CaseRecord
+
+    record = CaseRecord.open(f"sqlite:///{tmp_path / 'records.db'}", keys, migrate_schema=True)
+    try:
+        await drive_and_check(skipping_env, record, max_cached_workflows=0)
+    finally:
+        record.close()
+
+
+async def drive_and_check(skipping_env, record, **options) -> None:
+    async with harness(skipping_env.client, record=AsyncCaseRecord(record), **options) as h:
+        case_id = await SCENARIOS["full_lifecycle_abroad"](h, skipping_env)
+        await skipping_env.client.get_workflow_handle(workflow_id(case_id)).result()
+        status = await h.cases.status(case_id)
+
+    [case] = rows(record, "cases", case_id)
+    assert case["stage"] == "closed" and case["province"] == "KALSEL" and case["is_pmi"] is True
+    events = rows(record, "events", case_id)
+    # Every event the case applied, once: the history's updates that were not duplicates.
+    assert len(events) == len({(e["sender"], e["event_id"]) for e in events}) >= 10
+    steps = rows(record, "referral_steps", case_id)
+    by_referral = Counter((s["referral_id"], s["state"]) for s in steps)
+    assert max(by_referral.values()) == 1, by_referral
+    for referral in status.referrals:
+        assert (referral.referral_id, "created") in by_referral
+        if referral.status == "completed":
+            assert (referral.referral_id, "completed") in by_referral
+    deliveries = rows(record, "deliveries", case_id)
+    assert deliveries and all(d["how"] in ("referral", "notice", "page") for d in deliveries)
+    assert {d["office"] for d in deliveries} >= {r.agency for r in status.referrals if r.status == "completed"}
+    stages = [s["stage"] for s in sorted(rows(record, "stage_changes", case_id), key=lambda s: (s["at"], s["seq"]))]
+    assert stages[0] == "identification" and stages[-1] == "closed"
+    assert len(stages) == len(set(stages))
+    # Nothing personal in the report tables: the person is sealed with the case's key.
+    with record.engine.connect() as conn:
+        for table in ("cases", "events", "referral_steps", "deliveries", "stage_changes", "clock_events"):
+            dumped = str([tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table}"))])
+            assert SAMPLE_NAME not in dumped and SAMPLE_PHONE not in dumped, table
+    # The views the CLI reads once the history is gone, sealed.
+    personal = record.personal(case_id)
+    [views] = [v for k, v in personal.items() if k.endswith("/note/views")]
+    assert views["status"]["stage"] == "closed" and views["timeline"]["entries"]
+    assert record.intake(case_id).person.full_name == SAMPLE_NAME
