@@ -22,6 +22,7 @@ from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
 from sinergi.domain.ids import check_case_id
 from sinergi.domain.intake import Intake
 from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
+from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 from sinergi.platform.logs import remember_person
 
 
@@ -117,11 +118,30 @@ def status(app: App, case_id: str) -> None:
         async with cases_for(app.settings) as cases:
             return await cases.status(case_id)
 
-    result = run(go())
+    result = _or_recorded(app, case_id, go, "status", CaseStatus)
     if app.as_json:
         print_json(result)
     else:
         click.echo(views.status_text(result))
+
+
+def _or_recorded(app: App, case_id: str, go, view: str, model):
+    """The case as Temporal has it; once its history is deleted, as the case record kept it when it ended."""
+    from sinergi.cases import CaseNotFound
+
+    try:
+        return run(go())
+    except UserError as exc:
+        if not isinstance(exc.__cause__, CaseNotFound):
+            raise
+        from sinergi.commands.recorded import recorded_views
+
+        kept = recorded_views(app.settings, case_id)
+        if kept is None:
+            raise
+        if not app.as_json:
+            click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
+        return model.model_validate(kept[view])
 
 
 def _event_data(data: str | None) -> dict[str, Any]:
@@ -219,7 +239,7 @@ def timeline(app: App, case_id: str) -> None:
       sinergi case timeline KALSEL-2026-7Q2M9XKD
     """
 
-    _show(app, case_id, Cases.timeline, views.timeline_text)
+    _show(app, case_id, Cases.timeline, views.timeline_text, "timeline", CaseTimeline)
 
 
 @case.command("why")
@@ -233,10 +253,10 @@ def why(app: App, case_id: str) -> None:
       sinergi case why KALSEL-2026-7Q2M9XKD
     """
 
-    _show(app, case_id, Cases.why, views.why_text)
+    _show(app, case_id, Cases.why, views.why_text, "why", CaseWhy)
 
 
-def _show(app: App, case_id: str, fetch, render) -> None:
+def _show(app: App, case_id: str, fetch, render, view: str, model) -> None:
     """One case view: JSON as is, or rendered for people in the case's own time zone."""
 
     async def go():
@@ -245,7 +265,21 @@ def _show(app: App, case_id: str, fetch, render) -> None:
             # People read times in the case's zone; its province comes from the server, not a worker query.
             return result, None if app.as_json else (await cases.parties(case_id)).province
 
-    result, province = run(go())
+    from sinergi.cases import CaseNotFound
+
+    try:
+        result, province = run(go())
+    except UserError as exc:
+        if not isinstance(exc.__cause__, CaseNotFound):
+            raise
+        from sinergi.commands.recorded import recorded_views
+
+        kept = recorded_views(app.settings, case_id)
+        if kept is None:
+            raise
+        if not app.as_json:
+            click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
+        result, province = model.model_validate(kept[view]), kept["status"]["province"]
     if app.as_json:
         print_json(result)
     else:
@@ -303,6 +337,14 @@ def list_cases(app: App, stage: str | None, province: str | None, agency: str | 
             return await cases.list(query, limit)
 
     rows = run(go())
+    if is_open is False and stage in (None, "closed") and agency is None and not escalated:
+        # Closed cases whose history the namespace's retention deleted are in the case record only.
+        from sinergi.cases import CaseSummary
+        from sinergi.commands.recorded import recorded_closed_cases
+
+        listed = {r.case_id for r in rows}
+        rows += [CaseSummary.model_validate(r) for r in recorded_closed_cases(app.settings, province, limit)
+                 if r["case_id"] not in listed][:max(0, limit - len(rows))]
     if app.as_json:
         print_json(rows)
     else:

@@ -1,0 +1,92 @@
+"""A closed case whose workflow is deleted from the server (as the namespace's retention does) is still reported:
+`case status`, `timeline`, `why` and `list --closed` answer from the case record, through the real CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+from click.testing import CliRunner
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+
+from sinergi.cli import cli
+from sinergi.domain.ids import workflow_id
+from sinergi.records import AsyncCaseRecord, CaseKeys, CaseRecord
+from sinergi.testing.cases import SAMPLE_NAME, TEST_KEY, TEST_KEY_ID, harness
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_a_closed_case_deleted_from_temporal_is_still_reported(dev_env, tmp_path):
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({TEST_KEY_ID: base64.b64encode(TEST_KEY).decode()}))
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    record = CaseRecord.open(url, CaseKeys({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID), migrate_schema=True)
+    config = tmp_path / "sinergi.toml"
+    try:
+        async with harness(dev_env.client, record=AsyncCaseRecord(record)) as h:
+            case_id = await h.open()
+            await h.send(case_id, "case.closed", reason="victim declined further assistance")
+            handle = dev_env.client.get_workflow_handle(workflow_id(case_id))
+            await asyncio.wait_for(handle.result(), 30)
+            config.write_text(f"""
+[temporal]
+address = "{dev_env.client.service_client.config.target_host}"
+namespace = "{dev_env.client.namespace}"
+task_queue = "{h.task_queue}"
+[codec]
+key_id = "{TEST_KEY_ID}"
+keys_file = "{keys}"
+[records]
+url = "{url}"
+[dev]
+state_dir = "{tmp_path / 'state'}"
+""")
+            before = await cli_json(config, "case", "status", case_id)
+            await dev_env.client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+                namespace=dev_env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=handle.id)))
+            await wait_gone(handle)
+    finally:
+        record.close()
+
+    after = await cli_json(config, "case", "status", case_id)
+    assert after == before and after["stage"] == "closed"
+    timeline = await cli_json(config, "case", "timeline", case_id)
+    assert any("closed" in e["text"] for e in timeline["entries"])
+    why = await cli_json(config, "case", "why", case_id)
+    assert why["closed"] is True
+    listed = await cli_json(config, "case", "list", "--closed")
+    assert case_id in [row["case_id"] for row in listed]
+    text = await run_cli(config, "case", "status", case_id)
+    assert text.exit_code == 0 and "case record" in text.output and case_id in text.output
+    unknown = await run_cli(config, "case", "status", "KALSEL-2026-ZZZZZZZZ")
+    assert unknown.exit_code == 2
+    assert SAMPLE_NAME not in json.dumps(after)  # views carry no person
+
+
+async def wait_gone(handle) -> None:
+    from temporalio.service import RPCError
+
+    for _ in range(600):  # the server deletes in the background
+        try:
+            await handle.describe()
+        except RPCError:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workflow was not deleted")
+
+
+async def run_cli(config, *args: str):
+    runner = CliRunner()
+    return await asyncio.to_thread(runner.invoke, cli, list(args), env={"SINERGI_CONFIG": str(config)},
+                                   catch_exceptions=False)
+
+
+async def cli_json(config, *args: str):
+    result = await run_cli(config, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
