@@ -183,3 +183,85 @@ def rotate(app: App, office_id: str) -> None:
     else:
         click.echo(code)
         click.echo(f"new passcode for {office_id}: {where}", err=True)
+
+
+@admin.group()
+def records() -> None:
+    """The case record (`[records] url`): what outlives Temporal's history of a case.
+
+    \b
+    Example:
+      sinergi admin records backfill
+    """
+
+
+@records.command()
+@common
+def backfill(app: App) -> None:
+    """Write every case the namespace holds into the case record (each fact once; safe to run again).
+
+    Asks each case what its state holds, so a worker must be running; reads each run's history for the
+    events it applied.
+
+    \b
+    Example:
+      sinergi admin records backfill
+    """
+    from sinergi.commands.records_admin import backfill as run_backfill
+
+    done = _run(run_backfill(app.settings), app.settings.temporal.address)
+    if app.as_json:
+        print_json({"cases": done.cases, "runs": done.runs, "facts": done.facts, "written": done.written,
+                    "failed": done.failed})
+    else:
+        click.echo(f"back-filled {done.cases} case(s) ({done.runs} run(s)): {done.facts} facts read, "
+                   f"{done.written} new in the record")
+        for workflow_id, why in done.failed.items():
+            click.echo(f"  failed  {workflow_id}: {why}", err=True)
+    if done.failed:
+        raise SystemExit(UNREACHABLE)
+
+
+@admin.command()
+@click.argument("case_id")
+@click.option("--requested-by", required=True, metavar="WHO",
+              help="Who asked (the data subject, or their representative), as the erasure's record says.")
+@click.option("--basis", default=None, metavar="TEXT", help="The legal basis (default: UU 27/2022 Art. 8).")
+@click.option("--yes", is_flag=True, help="Erase without asking again.")
+@common
+def erase(app: App, case_id: str, requested_by: str, basis: str | None, yes: bool) -> None:
+    """Erase a closed case's personal data, at its data subject's request (UU 27/2022 PDP Art. 8).
+
+    The case's data key and every sealed item go from the case record (a tombstone stays: a later write
+    cannot bring them back); the report facts, which hold no personal data, remain; the case's Temporal
+    history is deleted too. An open case is refused: its data is still needed to assist the victim.
+
+    \b
+    Example:
+      sinergi admin erase KALSEL-2026-7Q2M9XKD --requested-by "the victim, in person, 6 Dec 2026"
+    """
+    from sinergi.commands.records_admin import CaseStillOpen
+    from sinergi.commands.records_admin import erase as run_erase
+    from sinergi.domain.ids import check_case_id
+    from sinergi.records import ERASURE_BASIS
+
+    try:
+        case_id = check_case_id(case_id)
+    except ValueError as exc:
+        raise UserError(str(exc), BAD_INPUT) from exc
+    if not yes and not click.confirm(f"Erase the personal data of {case_id} for good?", err=True):
+        raise UserError("not erased", REFUSED)
+    try:
+        erased = _run(run_erase(app.settings, case_id, requested_by=requested_by, basis=basis or ERASURE_BASIS),
+                      app.settings.temporal.address)
+    except CaseStillOpen:
+        raise UserError(f"{case_id} is open: its personal data is still needed to assist the victim", REFUSED,
+                        hint="close the case first (`sinergi case close`); the law allows keeping data while "
+                             "it is needed (UU 27/2022 Art. 15)") from None
+    if app.as_json:
+        print_json({"case_id": erased.case_id, "personal_items_deleted": erased.personal_items_deleted,
+                    "already": erased.already, "history_deleted": erased.history_deleted})
+    else:
+        click.echo(f"{case_id}: personal data erased ({erased.personal_items_deleted} sealed item(s)"
+                   f"{'; it had been erased before' if erased.already else ''})"
+                   f"{'; Temporal history deleted' if erased.history_deleted else ''}")

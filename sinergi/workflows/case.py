@@ -152,11 +152,7 @@ class CaseWorkflow:
         await workflow.wait_condition(lambda: not self._state.outbox)
         if self._recorder is not None:
             # What the CLI reads of the case once Temporal's retention has deleted its history.
-            s = self._state
-            self._to_record.append(record.snapshot(s, {
-                "status": views.status(s, self._policy).model_dump(mode="json"),
-                "timeline": views.timeline(s).model_dump(mode="json"),
-                "why": views.why(s, self._policy).model_dump(mode="json")}, workflow.now()))
+            self._to_record.append(self._last_views(workflow.now()))
             await self._recorded()
         return m.CaseResult(case_id=self._state.case_id, closure_reason=self._state.closure_reason,
                             stage=str(self._state.stage))
@@ -253,6 +249,22 @@ class CaseWorkflow:
     @workflow.query(name=m.WHY)
     def why(self) -> views.CaseWhy:
         return views.why(self._state, self._policy)
+
+    @workflow.query(name=m.RECORD)
+    def record_facts(self) -> m.RecordBatch:
+        """Every fact the state holds, for a back-fill of the case record (a query: no command, no patch); the
+        last views too once the run has nothing left to do."""
+        s = self._state
+        facts = [record.opened(s, self._case.intake), *record.from_state(s, self._policy, with_stage=True)]
+        if self._finished():
+            facts.append(self._last_views(s.timeline[-1].at if s.timeline else s.opened_at))
+        return m.RecordBatch(case_id=s.case_id, facts=facts)
+
+    def _last_views(self, at) -> record.Fact:
+        s = self._state
+        return record.snapshot(s, {"status": views.status(s, self._policy).model_dump(mode="json"),
+                                   "timeline": views.timeline(s).model_dump(mode="json"),
+                                   "why": views.why(s, self._policy).model_dump(mode="json")}, at)
 
     # --- the referral page -------------------------------------------------------------------------
     # New handlers only: a query and an update leave no command in history when they are absent, so

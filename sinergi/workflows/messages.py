@@ -21,6 +21,7 @@ APPLY_EVENT = "apply_event"
 STATUS = "status"
 TIMELINE = "timeline"
 WHY = "why"
+RECORD = "record"  # every fact the case's state holds, for `sinergi admin records backfill`
 # Asked of a finished case (its update validator no longer runs) when an event arrives again.
 APPLIED = "applied"
 # The referral page (`sinergi.gateway.referral_page`): what an e-mail office may see, and each unlock recorded.

@@ -90,3 +90,59 @@ async def cli_json(config, *args: str):
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
+
+
+async def test_backfill_writes_what_the_namespace_holds_and_erase_forgets_the_person(dev_env, tmp_path):
+    # A worker that keeps no record (as before the record existed): the back-fill writes the cases it left out.
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({TEST_KEY_ID: base64.b64encode(TEST_KEY).decode()}))
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    config = tmp_path / "sinergi.toml"
+    async with harness(dev_env.client) as h:
+        closed = await h.open()
+        await h.send(closed, "case.closed", reason="victim declined further assistance")
+        await asyncio.wait_for(dev_env.client.get_workflow_handle(workflow_id(closed)).result(), 30)
+        running = await h.open()
+        await h.send(running, "identification.screening_completed", outcome="presumed_victim")
+        config.write_text(f"""
+[temporal]
+address = "{dev_env.client.service_client.config.target_host}"
+namespace = "{dev_env.client.namespace}"
+task_queue = "{h.task_queue}"
+[codec]
+key_id = "{TEST_KEY_ID}"
+keys_file = "{keys}"
+[records]
+url = "{url}"
+[dev]
+state_dir = "{tmp_path / 'state'}"
+""")
+        query = f"WorkflowType = 'CaseWorkflow' AND TaskQueue = '{h.task_queue}'"
+        from sinergi.commands import records_admin
+        from sinergi.platform.config import load_settings
+
+        settings = load_settings(config, env={})
+        first = await records_admin.backfill(settings, query=query)
+        again = await records_admin.backfill(settings, query=query)
+        assert first.failed == {} and first.cases == 2 and first.written > 10
+        assert again.written == 0 and again.facts == first.facts  # each fact once
+        refused = await run_cli(config, "admin", "erase", running, "--requested-by", "the victim", "--yes", "--json")
+        assert refused.exit_code == 1 and "open" in refused.output
+        erased = await cli_json(config, "admin", "erase", closed, "--requested-by", "the victim", "--yes")
+        assert erased["personal_items_deleted"] >= 1 and erased["history_deleted"] is True
+
+    record = CaseRecord.open(url, CaseKeys({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID))
+    try:
+        assert record.intake(running).person.full_name == SAMPLE_NAME
+        from sinergi.records import PersonalDataErased
+
+        with pytest.raises(PersonalDataErased):
+            record.intake(closed)
+        with record.engine.connect() as conn:
+            import sqlalchemy as sa
+
+            events = conn.execute(sa.text("SELECT type FROM events WHERE case_id = :c"), {"c": closed}).scalars().all()
+            stage = conn.execute(sa.text("SELECT stage FROM cases WHERE case_id = :c"), {"c": closed}).scalar()
+        assert "case.closed" in events and stage == "closed"  # the report facts stay
+    finally:
+        record.close()
