@@ -363,6 +363,13 @@ def _email_offices(settings: Settings, sandbox: bool, people: frozenset[str]) ->
     return ["  E-mail offices (the link in each mail; the passcode on the page):", *lines] if lines else []
 
 
+def _records_where(settings: Settings) -> str:
+    from sinergi.records import records_url
+
+    url = records_url(settings)
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.split("@")[-1]
+
+
 def _banner(settings: Settings, sandbox: bool, people: frozenset[str] = frozenset()) -> None:
     login = settings.gateway.dev_ui_login
     lines = [
@@ -381,6 +388,7 @@ def _banner(settings: Settings, sandbox: bool, people: frozenset[str] = frozense
            f"127.0.0.1:{settings.dev.mail_port})"] if settings.gateway.dev_mailbox is not None else []),
         *_email_offices(settings, sandbox, people),
         f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
+        f"  Case record   {_records_where(settings)}  (sinergi report offices --format html --output r.html)",
         *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]
           if settings.telemetry.metrics_address else []),
         "  Open a case   sinergi case open examples/intake-pmi-malaysia.json",

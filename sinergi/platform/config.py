@@ -224,6 +224,8 @@ class RecordsSettings(_Section):
     # `sqlite:///<path>` (relative paths are against the config file's folder) or `postgresql://user@host/db`.
     # Unset: `records.db` in `[dev] state_dir` (`sinergi.records.records_url`).
     url: str | None = None
+    # A file holding the database password (a container secret): never in the URL, nor in this file.
+    password_file: Path | None = None
 
     @field_validator("url")
     @classmethod

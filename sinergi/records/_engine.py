@@ -30,6 +30,10 @@ def records_url(settings: Settings) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
         return f"sqlite:///{(settings.config_dir / parsed.database).resolve()}"
+    if settings.records.password_file is not None:
+        # `[records] password_file`: the password from a secret file, put in the URL only in this process.
+        password = settings.records.password_file.read_text("utf-8").strip()
+        return parsed.set(password=password).render_as_string(hide_password=False)
     return url
 
 
