@@ -321,7 +321,7 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
         await sandbox.catch_mail(stack.mail_port)  # the e-mail offices answer on the referral page
         try:
             stack.start_gateway()
-            await stack.wait_gateway()
+            await stack.wait_gateway(ready=False)  # its workers start with each phase
             order = ["engine", "bare"] if shape is None or index % 2 == 0 else ["bare", "engine"]
             for name in order:
                 if name == "engine":

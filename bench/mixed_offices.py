@@ -11,6 +11,7 @@ e-mail office (goal 1: resends only on SMTP failure); page request times (GET, u
 unlock and answer p99 under 200 ms).
 
     .venv/bin/python bench/mixed_offices.py --cases 50 --concurrency 5 --json bench/mixed_offices.json
+    .venv/bin/python bench/mixed_offices.py --cases 20 --concurrency 5 --delay 0.5   # offices at a human-ish pace
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def toml_of(registry: AgencyRegistry) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
+async def one_run(n: int, mail: bool, timeout: float, concurrency: int, delay: float = 0.0) -> dict:
     root = Path(tempfile.mkdtemp(prefix="sinergi-mixed-"))
     DUMPS.mkdir(exist_ok=True)
     agencies = root / "agencies.toml"
@@ -78,7 +79,8 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
         configure("WARNING", "json", stream=open(root / "bench.log", "a"))  # noqa: SIM115 - for the whole run
         stack.start_server()
         client = await stack.client()
-        sandbox = Sandbox(stack.registry, AGENCIES, secrets_file=stack.secrets_file)
+        paced = AGENCIES.model_copy(update={"delay": delay, "jitter": max(AGENCIES.jitter, delay)})
+        sandbox = Sandbox(stack.registry, paced, secrets_file=stack.secrets_file)
         sandbox.page_timings = []
         await sandbox.start(port=stack.sandbox_port)
         mailbox = await sandbox.catch_mail(stack.mail_port)
@@ -127,7 +129,7 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
     timings: dict[str, list[float]] = {}
     for what, took in sandbox.page_timings or []:
         timings.setdefault(what, []).append(took * 1000)
-    return {"mail": mail, "cases": n, "concurrency": concurrency, "failed": failed,
+    return {"mail": mail, "cases": n, "concurrency": concurrency, "delay": delay, "failed": failed,
             "closed": sum(s.stage == "closed" for s in statuses.values()),
             "seconds": round(seconds, 1), "email_offices": sorted(by_mail),
             "referrals_to_email_offices": len(mailed_referrals),
@@ -140,9 +142,9 @@ async def one_run(n: int, mail: bool, timeout: float, concurrency: int) -> dict:
 
 
 async def main_async(args: argparse.Namespace) -> dict:
-    webhook = await one_run(args.cases, False, args.timeout, args.concurrency)
+    webhook = await one_run(args.cases, False, args.timeout, args.concurrency, args.delay)
     print(json.dumps({k: v for k, v in webhook.items() if k != "states"}), flush=True)
-    mixed_run = await one_run(args.cases, True, args.timeout, args.concurrency)
+    mixed_run = await one_run(args.cases, True, args.timeout, args.concurrency, args.delay)
     print(json.dumps({k: v for k, v in mixed_run.items() if k != "states"}), flush=True)
     same = webhook["states"] == mixed_run["states"]
     if not same:
@@ -158,6 +160,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--concurrency", type=int, default=5, help="cases open at once")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds each office takes before each step (0: at once, saturating the machine)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     result = asyncio.run(main_async(args))

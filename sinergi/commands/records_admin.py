@@ -90,7 +90,7 @@ async def _applied_events(client: Client, workflow_id: str, run_id: str | None) 
             if outcome.duplicate:
                 continue
             applied_at = event.event_time.ToDatetime().replace(tzinfo=UTC)
-            sender = envelope.sender or getattr(envelope.event, "source", None) or "operator"
+            sender = envelope.sender.office if envelope.sender else (envelope.event.source or "operator")
             out.append({"kind": "EventApplied", "case_id": outcome.case_id, "sender": sender,
                         "event_id": envelope.event.event_id, "type": envelope.event.type,
                         "occurred_at": envelope.event.occurred_at.isoformat(), "applied_at": applied_at.isoformat()})

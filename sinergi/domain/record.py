@@ -19,7 +19,7 @@ from typing import Any
 
 from sinergi.domain.case import CaseState
 from sinergi.domain.effects import Notice
-from sinergi.domain.events import Event
+from sinergi.domain.events import Event, Sender
 from sinergi.domain.intake import Intake
 from sinergi.domain.policy import Policy
 
@@ -91,9 +91,10 @@ def from_state(state: CaseState, policy: Policy, *, with_stage: bool = False) ->
     return out
 
 
-def event(state: CaseState, event: Event, sender: str | None, now: datetime) -> list[Fact]:
-    """An event the case just applied (and the referral step an office's answer brings)."""
-    who = sender or f"operator:{getattr(event, 'source', None) or 'unknown'}"
+def event(state: CaseState, event: Event, sender: Sender | None, now: datetime) -> list[Fact]:
+    """An event the case just applied (and the referral step an office's answer brings): who sent it is the
+    office (`sender`), or the operator the event names (`operator:<name>`)."""
+    who = sender.office if sender is not None else (event.source or "operator")
     out: list[Fact] = [{"kind": "EventApplied", "case_id": state.case_id, "sender": who, "event_id": event.event_id,
                         "type": event.type, "occurred_at": _iso(event.occurred_at), "applied_at": _iso(now)}]
     step = ANSWER_STEPS.get(event.type)

@@ -257,5 +257,8 @@ class Stack:
                 await asyncio.sleep(0.1)
         raise TimeoutError(f"{url} did not answer within {timeout:g}s")
 
-    async def wait_gateway(self, timeout: float = 30.0) -> None:
-        await self.wait_http(f"{self.settings.gateway.base_url}/readyz", self.gateway, timeout)
+    async def wait_gateway(self, timeout: float = 30.0, *, ready: bool = True) -> None:
+        """Until the gateway answers: `/readyz` (Temporal reached and a worker polling its queues), or with
+        `ready=False` only `/healthz` (it listens; its workers may start later)."""
+        path = "/readyz" if ready else "/healthz"
+        await self.wait_http(f"{self.settings.gateway.base_url}{path}", self.gateway, timeout)

@@ -74,3 +74,31 @@ async def drive_and_check(skipping_env, record, **options) -> None:
     [views] = [v for k, v in personal.items() if k.endswith("/note/views")]
     assert views["status"]["stage"] == "closed" and views["timeline"]["entries"]
     assert record.intake(case_id).person.full_name == SAMPLE_NAME
+
+
+async def test_an_offices_answer_is_recorded_under_that_office(skipping_env, record):
+    from sinergi.testing.cases import event
+    from sinergi.testing.waiting import eventually
+
+    async with harness(skipping_env.client, record=AsyncCaseRecord(record)) as h:
+        case_id = await h.open()
+
+        async def routed():
+            status = await h.cases.status(case_id)
+            sent = [r for r in status.referrals if r.agency and r.status == "sent"]
+            assert sent
+            return sent[0]
+
+        referral = await eventually(routed)
+        office = h.registry.offices[referral.agency]
+        await h.cases.send(event(case_id, "referral.acknowledged", referral_id=referral.referral_id),
+                           sender=office.sender)
+
+        async def recorded():
+            events = rows(record, "events", case_id)
+            assert [e["sender"] for e in events if e["type"] == "referral.acknowledged"] == [office.id]
+            steps = rows(record, "referral_steps", case_id)
+            assert any(s["referral_id"] == referral.referral_id and s["state"] == "acknowledged"
+                       and s["office"] == office.id for s in steps)
+
+        await eventually(recorded)
