@@ -131,9 +131,13 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
     agency_queues = tuple(agency_task_queue(settings.temporal.task_queue, kind)
                           for kind in sorted({o.kind for o in offices.offices.values()})
                           ) if settings.temporal.agency_rate_limit is not None else ()
-    yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
-                    codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues,
-                    referral_pages=referral_pages(settings, offices))
+    record = await case_record(settings)
+    try:
+        yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
+                        codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues,
+                        referral_pages=referral_pages(settings, offices), record=record)
+    finally:
+        await record.close()
 
 
 def referral_pages(settings: Settings, offices: AgencyRegistry) -> ReferralPages:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
@@ -26,7 +27,7 @@ from temporalio.api.common.v1 import Payloads
 
 from sinergi.gateway import devlogin
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
-from sinergi.gateway.errors import ApiError, BadRequest, Forbidden, Unauthorized, error_response
+from sinergi.gateway.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unavailable, error_response
 from sinergi.gateway.resources import RESOURCES, SETTINGS
 
 log = structlog.get_logger("sinergi.gateway.codec")
@@ -99,8 +100,31 @@ async def decode(request: web.Request) -> web.Response:
     except ValueError as exc:  # unknown key id or tampered data; the message names the key id only
         log.warning("codec_decode_refused", count=len(payloads.payloads), problem=str(exc), **who)
         raise BadRequest(str(exc), code="cannot_decode") from None
+    await _audit(resources, who)
     log.info("codec_decode", count=len(decoded), **who)
     return _reply(decoded)
+
+
+async def _audit(resources, who: dict[str, str | None]) -> None:
+    """Record in the case record who decoded a case's history, before anything is shown (SPEC: every decode
+    audited; `report access` lists it). A record that cannot take it refuses the decode (503): nothing of a
+    victim is shown unaudited. A decode the UI makes for no case's page (a list, say) names no case."""
+    workflow_id = who.get("workflow_id") or ""
+    if resources.record is None or not workflow_id.startswith("case-"):
+        return
+    from datetime import UTC, datetime
+
+    from sinergi.records import DecodeAudited, RecordError
+
+    fact = DecodeAudited(case_id=workflow_id.removeprefix("case-"), audit_id=uuid.uuid4().hex,
+                         workflow_id=workflow_id, who=who["who"] or "unknown", role="codec", masked=False,
+                         at=datetime.now(UTC))
+    try:
+        await resources.record.write([fact])
+    except (RecordError, ValueError) as exc:
+        log.error("codec_decode_not_audited", workflow_id=workflow_id, problem=type(exc).__name__)
+        raise Unavailable("the case record cannot audit this decode now; try again shortly",
+                                 code="audit_unavailable") from None
 
 
 async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | None]]:

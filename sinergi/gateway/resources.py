@@ -183,6 +183,9 @@ class Resources:
     # The referral page's registry, token verifier, passcodes and lock counts (`referral_page.ReferralPages`);
     # None: not configured, every `/r/...` link answers 404.
     referral_pages: ReferralPages | None = None
+    # The case record (an `AsyncCaseRecord`) every decode of a case's history is audited in; None: not audited
+    # (tests that build their own resources).
+    record: Any | None = None
 
 
 SETTINGS = web.AppKey("settings", GatewaySettings)

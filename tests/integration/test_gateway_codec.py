@@ -148,3 +148,44 @@ async def test_without_the_dev_setting_the_ui_origin_alone_is_not_enough(kit):
     response = await kit.client.post("/codec/decode", data=json.dumps(PLAIN),
                                      headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
     assert response.status == 401
+
+
+async def test_every_decode_of_a_cases_history_is_audited_in_the_case_record_before_it_is_shown(kit, tmp_path):
+    import dataclasses
+
+    import sqlalchemy as sa
+    from gateway_kit import dev_secrets, resources_for, serve_app
+
+    from sinergi.gateway.resources import TemporalLink
+    from sinergi.records import AsyncCaseRecord, CaseRecord, RecordUnavailable
+
+    class Down:
+        async def write(self, facts):
+            raise RecordUnavailable("the record's database is down")
+
+    record = CaseRecord.open(f"sqlite:///{tmp_path / 'records.db'}", migrate_schema=True)
+    secrets_file, _ = dev_secrets(tmp_path)
+    plain = resources_for(secrets_file, TemporalLink.to(kit.harness.cases))
+    case = {"X-Workflow-Id": "case-KALSEL-2026-AUD1TED0"}
+    try:
+        async with serve_app(dataclasses.replace(plain, record=AsyncCaseRecord(record))) as (client, _):
+            audited = _Kit(client)
+            sealed = await (await codec(audited, "encode", PLAIN)).json()
+            assert (await codec(audited, "decode", sealed, case)).status == 200
+            assert (await codec(audited, "decode", sealed)).status == 200  # no case named (a list): no audit
+        with record.engine.connect() as conn:
+            audits = conn.execute(sa.text("SELECT case_id, workflow_id, who, masked FROM decode_audits")).all()
+            access = conn.execute(sa.text("SELECT office, how FROM deliveries")).all()
+        assert [(a.case_id, a.workflow_id, a.masked) for a in audits] == [
+            ("KALSEL-2026-AUD1TED0", "case-KALSEL-2026-AUD1TED0", False)]
+        assert [(a.how, a.office) for a in access] == [("decode", audits[0].who)]
+        async with serve_app(dataclasses.replace(plain, record=Down())) as (client, _):
+            refused = await codec(_Kit(client), "decode", sealed, case)
+            assert refused.status == 503 and (await refused.json())["error"] == "audit_unavailable"
+    finally:
+        record.close()
+
+
+class _Kit:
+    def __init__(self, client) -> None:
+        self.client = client
