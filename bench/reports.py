@@ -54,7 +54,7 @@ def time_reports(url: str, cases: int, runs: int) -> dict:
         ctdc(record.engine)
         timings.setdefault("ctdc", []).append(time.perf_counter() - t)
     record.close()
-    return {"cases": cases, "facts": len(facts), "write_seconds": round(wrote, 1),
+    return {"recorded_cases": cases, "facts": len(facts), "write_seconds": round(wrote, 1),
             **{name: {"best_s": round(min(v), 3), "median_s": round(statistics.median(v), 3)}
                for name, v in timings.items()}}
 
