@@ -8,6 +8,7 @@ UI details. Events enter as an update with a validator, so a refused event never
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -72,6 +73,10 @@ PATCH_NO_LOCAL_ACTIVITIES = "no-local-activities"
 # admin records backfill` writes what their state holds).
 PATCH_CASE_RECORD = "case-record"
 RECORD_BATCH = 200
+# What is new waits this long (or for a full batch) before it is sent: one activity per burst of events, not one
+# per event. Reports read the record; a minute behind the case is soon enough. Before continuing as new or
+# ending, a run sends at once.
+RECORD_DELAY = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 NOTICE_LOCAL_TIMEOUT = timedelta(seconds=2)
 NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
@@ -115,6 +120,7 @@ class CaseWorkflow:
         self._recorder = record.Recorder(case.state, case.policy) if workflow.patched(PATCH_CASE_RECORD) else None
         self._to_record: list[record.Fact] = []
         self._recording = False
+        self._record_now = False
         if self._recorder is not None and case.state is None:
             self._to_record.append(record.opened(self._state, case.intake))
         self._route_locally = not self._no_local and workflow.patched(PATCH_ROUTE_LOCALLY)
@@ -498,6 +504,10 @@ class CaseWorkflow:
         """Tell the case record what is new, in batches, for as long as the run lasts."""
         while True:
             await workflow.wait_condition(lambda: bool(self._to_record))
+            if len(self._to_record) < RECORD_BATCH and not self._record_now:
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(lambda: len(self._to_record) >= RECORD_BATCH or self._record_now,
+                                                  timeout=RECORD_DELAY, timeout_summary="Gather the record's facts")
             batch = self._to_record[:RECORD_BATCH]
             self._recording = True
             try:
@@ -515,7 +525,9 @@ class CaseWorkflow:
     async def _recorded(self) -> None:
         """Until the record has been told everything so far."""
         if self._recorder is not None:
+            self._record_now = True
             await workflow.wait_condition(lambda: not self._to_record and not self._recording)
+            self._record_now = False
 
     async def _contact_search(self) -> None:
         # branch: contact_lost

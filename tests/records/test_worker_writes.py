@@ -5,6 +5,7 @@ and the case's last views kept for when Temporal no longer holds it."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -93,6 +94,7 @@ async def test_an_offices_answer_is_recorded_under_that_office(skipping_env, rec
         office = h.registry.offices[referral.agency]
         await h.cases.send(event(case_id, "referral.acknowledged", referral_id=referral.referral_id),
                            sender=office.sender)
+        await skipping_env.sleep(timedelta(seconds=31))  # what is new is sent within RECORD_DELAY
 
         async def recorded():
             events = rows(record, "events", case_id)
