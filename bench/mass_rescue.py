@@ -312,7 +312,21 @@ async def one_run(args: argparse.Namespace, n: int, workers: int, index: int,
                   shape: bare.Shape | None) -> tuple[list[Phase], bare.Shape | None]:
     root = Path(tempfile.mkdtemp(prefix="sinergi-bench-"))
     phases: list[Phase] = []
-    with Stack(root, policy="demo", log_level=args.log_level, db=args.db, max_cached_workflows=args.cache) as stack:
+    agencies, extra = "sandbox", ""
+    if args.offices == "webhook":
+        # Every office by webhook (the e-mail offices too), as the runs before session 11 measured.
+        from mixed_offices import mixed, toml_of
+
+        from sinergi.agencies import load_registry
+        from sinergi.testing.stack import free_port as port
+
+        sandbox_port = port()
+        (root / "agencies.toml").write_text(toml_of(mixed(load_registry("sandbox"), f"http://127.0.0.1:{sandbox_port}",
+                                                          mail=False)), "utf-8")
+        agencies = str(root / "agencies.toml")
+    with Stack(root, policy="demo", log_level=args.log_level, db=args.db, max_cached_workflows=args.cache,
+               agencies=agencies, extra_config=extra,
+               **({"sandbox_port": sandbox_port} if args.offices == "webhook" else {})) as stack:
         configure("WARNING", "json", stream=open(root / "bench.log", "a"))  # noqa: SIM115 - for the whole run
         stack.start_server()
         client = await stack.client()
@@ -465,6 +479,9 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=0, help="seconds to wait for the cases (0: 120 + 5 per case)")
     parser.add_argument("--log-level", default="INFO", help="of the worker and gateway processes")
     parser.add_argument("--keep", action="store_true", help="keep each run's folder (logs, SQLite file)")
+    parser.add_argument("--offices", choices=["shipped", "webhook"], default="shipped",
+                        help="the shipped agreement (two offices answer by e-mail, through the page), or every "
+                             "office by webhook (as runs before session 11)")
     parser.add_argument("--json", help="also write every phase's figures to this file")
     parser.add_argument("--py-spy", metavar="DIR", help="profile each worker with py-spy into DIR (bench extra)")
     parser.add_argument("--py-spy-format", choices=["flamegraph", "speedscope", "raw"], default="flamegraph")

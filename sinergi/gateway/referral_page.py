@@ -508,8 +508,12 @@ async def _form(request: web.Request, visit: _Visit) -> dict[str, str]:
                            N_("The form has expired or is not valid. Open the link from the e-mail again.")))
     try:  # capped as it is read: a chunked body has no Content-Length to check first
         body = await read_capped(request, MAX_FORM_BYTES, FORM_READ_SECONDS)
-    except ApiError:
-        raise _Stop(_error(visit.language, 413, N_("Form not valid"), N_("The text is too long."))) from None
+    except ApiError as exc:
+        if exc.status == 413:
+            raise _Stop(_error(visit.language, 413, N_("Form not valid"), N_("The text is too long."))) from None
+        # A form that did not arrive in time (a slow connection) is not a long text: say so, and to send it again.
+        raise _Stop(_error(visit.language, 408, N_("Form not received"),
+                           N_("The form did not arrive in time. Please send it again."))) from None
     try:
         posted = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):
