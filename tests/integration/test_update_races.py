@@ -1,7 +1,11 @@
-"""An event that finishes a case while other work reaches it, on the real dev server: a workflow task that
-completes the workflow while new history events wait is refused (UNHANDLED_COMMAND) and the update it
-carried aborted, "unexpected workflow task failure" (WorkflowNotReady); an update still waiting when a task
-completes the workflow is aborted NOT_FOUND, "aborted by closing workflow"."""
+"""An event that finishes a case while other work reaches it, on the real dev server.
+
+Runs begun before the case record: the task that applied the close also completed the workflow, so the server
+refused it when new history events waited (UNHANDLED_COMMAND, the update aborted; `Cases.send` sends it again),
+and an update still waiting was aborted NOT_FOUND, "aborted by closing workflow". Since the record (patch
+`case-record`) a closing run first tells the record, in a task of its own: the close's task completes nothing,
+and an event waiting meanwhile is refused by the case itself. Either way the close is applied once, and the
+office whose event came too late hears that the case is closed, not that it is unknown."""
 
 from __future__ import annotations
 
@@ -64,10 +68,11 @@ async def _close_while_held(h, hold: HoldFirstClose, case_id: str, meanwhile):
     return other
 
 
-async def test_a_close_whose_task_the_server_refuses_is_sent_again_and_applied_once(dev_env):
+async def test_a_close_decided_while_a_history_event_arrives_is_applied_once(dev_env):
     # A history event (here a signal; in service an agency's answer or a clock firing) arrives while the
-    # task that closes the case is being decided: the server refuses that task (UNHANDLED_COMMAND) and
-    # aborts the close with it. The close was not applied; sent again, it is, once.
+    # task that closes the case is being decided. Were that task to complete the workflow, the server would
+    # refuse it (UNHANDLED_COMMAND) and abort the close, which `Cases.send` sends again; it no longer
+    # completes it (the record is told first), so nothing is refused. Either way: applied once.
     hold = HoldFirstClose()
     async with harness(dev_env.client, interceptors=[hold]) as h:
         case_id = await h.open(**ADULT_DOMESTIC)
@@ -78,7 +83,7 @@ async def test_a_close_whose_task_the_server_refuses_is_sent_again_and_applied_o
         events = [e async for e in handle.fetch_history_events()]
         refused = [e.workflow_task_failed_event_attributes.cause for e in events
                    if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
-        assert refused == [WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND]
+        assert refused in ([], [WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND])
         timeline = (await h.cases.timeline(case_id)).entries
         assert [e.kind for e in timeline if e.ref == "ppa-2026-close-1"] == ["event"]
 
@@ -98,6 +103,7 @@ async def test_an_event_left_waiting_when_the_case_closes_is_refused_as_closed_n
         lost = await _close_while_held(h, hold, case_id, another_event)
         with pytest.raises(EventRefused, match="case.contact_lost refused: the case is closed") as refused:
             await lost
-        # The race happened: the server aborted it with the task that finished the case (an event sent
-        # after the case finished meets "workflow execution already completed" instead).
-        assert "aborted by closing workflow" in str(refused.value.__cause__)
+        # Refused by the case itself (it was still telling the record), or — for a run that completed in the
+        # close's own task — aborted by the server with it; never "unknown case".
+        cause = str(refused.value.__cause__)
+        assert "aborted by closing workflow" in cause or "update failed" in cause.lower()
