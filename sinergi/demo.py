@@ -18,6 +18,7 @@ from sinergi.cases import Cases
 from sinergi.domain.case import Stage
 from sinergi.domain.ids import new_case_id
 from sinergi.domain.intake import Intake
+from sinergi.domain.limits import STRICT
 
 _SAMPLES = [
     # (sex, birth year, where the person is, how they came to us, regency)
@@ -42,7 +43,7 @@ def sample_intakes(count: int, now: datetime | None = None) -> list[Intake]:
             "situation": {"location_country": country, "exploitation": ["forced_labour"],
                           "is_pmi": country != "ID"},
             "consent": {"services": True, "data_sharing": True, "legal": True, "recorded_by": "demo"},
-        }))
+        }, context=STRICT))  # as an intake file is read: the regency is kept by its code
     return out
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from sinergi.domain import places
 from sinergi.domain.intake import Intake
 from sinergi.workflows import messages as m
 
@@ -36,8 +37,11 @@ def build_facts(batch: list[dict[str, Any]]) -> list[Any]:
         name = raw["kind"]
         if name == "CaseOpened":
             intake = Intake.model_validate(fields["intake"])
+            # The regency by code, also for a case opened before intakes held codes (`Kabupaten Banjar`).
+            regency = places.known_regency(intake.regency, intake.province)
             out.append(records.CaseOpened.from_intake(fields["case_id"], intake,
                                                       datetime.fromisoformat(fields["opened_at"]),
+                                                      regency_code=regency.code if regency else None,
                                                       rules_version=fields.get("rules_version")))
             continue
         if name == "ReferralStep" and fields.get("kind") is None:

@@ -1,18 +1,26 @@
 """The agreement registry (the MoU, SPEC `agencies.toml`): offices, jurisdictions, and what each may
-send and receive. Pure models; `sinergi.agencies.load_registry` reads them from a file."""
+send and receive. Pure models; `sinergi.agencies.load_registry` reads them from a file.
+
+An office's `provinces` and `regencies` may be written by name or code (SPEC "Places"); a place that does not
+exist is refused with the nearest names, and the office keeps provinces by sinergi's short code (`KALSEL`) and
+regencies by Kemendagri code (`63.03`), as intakes are kept. Routing compares places by code, so a case opened
+before regencies were codes (`Kabupaten Banjar`) still reaches the office covering 63.03."""
 
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from sinergi.domain import authority
+from sinergi.domain import authority, places
 from sinergi.domain.agency_kinds import AgencyKind
 from sinergi.domain.durations import parse_seconds
 from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, Sender
 from sinergi.domain.intake import shareable_fields
+
+T = TypeVar("T")
 
 
 class Office(BaseModel):
@@ -33,6 +41,26 @@ class Office(BaseModel):
     may_send: list[str] = Field(default_factory=list)
     receives: list[str] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("provinces")
+    @classmethod
+    def _provinces_by_short_code(cls, written: list[str]) -> list[str]:
+        return _distinct(places.province(p).short for p in written)
+
+    @field_validator("regencies")
+    @classmethod
+    def _regencies_by_code(cls, written: list[str], info: ValidationInfo) -> list[str]:
+        if "provinces" not in info.data:
+            return written  # its provinces are refused: where to look for its regencies is unknown
+        provinces = info.data["provinces"]
+        codes = []
+        for text in written:
+            found = places.regency(text) if not provinces else _regency_in(text, provinces)
+            if found.province.short not in provinces:
+                raise ValueError(f"{found.label} is in {found.province.name}: an office covering it lists its "
+                                 f"province too (provinces = [\"{found.province.short}\"])")
+            codes.append(found.code)
+        return _distinct(codes)
 
     @field_validator("response_time")
     @classmethod
@@ -103,9 +131,40 @@ class AgencyRegistry(BaseModel):
             found = [o for o in candidates if country in o.countries]
             if found:
                 return found[0]
-        regency_offices = [o for o in candidates if province in o.provinces and regency and regency in o.regencies]
-        province_offices = [o for o in candidates if province in o.provinces and not o.regencies]
+        # By code: a case holds `KALSEL` and `63.03`, or, opened before regencies were codes, the name its operator
+        # wrote (`Kabupaten Banjar`); one naming no regency (a typo) gets its province's offices.
+        in_province = [o for o in candidates if any(places.same_province(province, p) for p in o.provinces)]
+        regency_offices = [o for o in in_province if regency and o.regencies
+                           and any(places.same_regency(regency, r, province) for r in o.regencies)]
+        province_offices = [o for o in in_province if not o.regencies]
         national = [o for o in candidates if not o.provinces and not o.countries]
         order = (province_offices + national) if level == "province" else (
             regency_offices + province_offices + national)
         return order[0] if order else None
+
+
+def _distinct(values: Iterable[T]) -> list[T]:
+    return list(dict.fromkeys(values))
+
+
+def _regency_in(text: str, provinces: list[str]) -> places.Regency:
+    """The regency `text` names in one of `provinces` (short codes), else the error of the closest try."""
+    found: list[places.Regency] = []
+    errors: list[places.PlaceError] = []
+    for province in provinces:
+        try:
+            found.append(places.regency(text, province))
+        except places.PlaceError as exc:
+            errors.append(exc)
+    found = _distinct(found)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        listed = ", ".join(f"{r.label} in {r.province.name}" for r in found)
+        raise places.AmbiguousPlace(f"{text!r} is ambiguous: {listed}; write its full name or its code", text=text,
+                                    candidates=tuple(found))
+    if len(provinces) == 1:
+        raise errors[0]
+    # In none of several provinces: the national search names the nearest across all of them, or finds it in
+    # another province, which the caller names.
+    return places.regency(text)

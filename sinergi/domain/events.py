@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, WithJsonSchema, field_validator
 
+from sinergi.domain import places
 from sinergi.domain.ids import EVENT_ID_PATTERN
-from sinergi.domain.limits import NAME_MAX, STRICT, Id, Items, OfficeId, Text, Timestamp
+from sinergi.domain.limits import NAME_MAX, PLACE_MAX, STRICT, Id, Items, OfficeId, Text, Timestamp, is_strict
 
 Service = Literal["health", "social", "repatriation", "reintegration"]
 ConsentScope = Literal["services", "data_sharing", "legal"]
@@ -30,80 +31,125 @@ class NoData(_Data):
 
 
 class ScreeningCompletedData(_Data):
-    outcome: Literal["presumed_victim", "not_victim", "needs_more_info"]
-    indicators: Items(Id) = Field(default_factory=list)
-    referred_elsewhere: Text(NAME_MAX) | None = None
+    outcome: Literal["presumed_victim", "not_victim", "needs_more_info"] = Field(description=(
+        "what the screening found: a presumed victim (protection follows), not a victim (the case closes), or "
+        "more information needed (screening goes on)"))
+    indicators: Items(Id) = Field(default_factory=list, description=(
+        "the trafficking indicators found, as short codes (e.g. deception, withholding_of_documents)"))
+    referred_elsewhere: Text(NAME_MAX) | None = Field(default=None, description=(
+        "where a person found not to be a victim was referred instead"))
 
 
 class PoliceReportFiledData(_Data):
-    report_number: str = Field(min_length=1, max_length=100)
+    report_number: str = Field(min_length=1, max_length=100, description="the police report's number")
 
 
 class ShelterAdmittedData(_Data):
-    facility: str = Field(min_length=1, max_length=200)
+    facility: str = Field(min_length=1, max_length=200, description="the shelter the victim was admitted to")
 
 
 class LpskDecisionData(_Data):
-    decision: Literal["accepted", "rejected", "recommendation"]
+    decision: Literal["accepted", "rejected", "recommendation"] = Field(description=(
+        "LPSK's decision on the protection application"))
 
 
 class RequestFiledData(_Data):
-    services: Items(Service) = Field(min_length=1)
-    filed_by: Literal["victim", "family", "companion", "police", "social_worker"]
+    services: Items(Service) = Field(min_length=1, description="the services requested (UU 21/2007 Art. 51)")
+    filed_by: Literal["victim", "family", "companion", "police", "social_worker"] = Field(description=(
+        "who filed the request"))
 
 
 class ServiceData(_Data):
-    service: Service
+    service: Service = Field(description="the rehabilitation service")
 
 
 class RehabilitationCompletedData(_Data):
-    return_to: str | None = Field(default=None, max_length=100)
-    needs_repatriation: bool
+    return_to: str | None = Field(default=None, max_length=100, description="the regency the victim returns to")
+    needs_repatriation: bool = Field(description=(
+        "true: the victim is to be brought home (repatriation) before reintegration"))
 
 
 class RiskAssessedData(_Data):
-    safe: bool
+    safe: bool = Field(description="whether returning home is safe for the victim; false stops the return")
 
 
 class BestInterestData(_Data):
-    caregiver_confirmed: bool
-    return_in_best_interest: bool
+    caregiver_confirmed: bool = Field(description="a caregiver is confirmed to receive the child")
+    return_in_best_interest: bool = Field(description="returning is in the child's best interest")
 
 
 class PortData(_Data):
-    port: str | None = Field(default=None, max_length=100)
+    port: str | None = Field(default=None, max_length=100, description="the port of departure or entry")
 
 
 class ArrivedHomeData(_Data):
-    regency: str = Field(min_length=1, max_length=100)
+    regency: str = Field(min_length=1, max_length=PLACE_MAX, description=(
+        "the regency the victim arrived home in, which becomes the case's: a name (Kabupaten Banjar) or a "
+        "Kemendagri code (63.03), kept as the code"))
+
+    @field_validator("regency")
+    @classmethod
+    def _regency_by_code(cls, value: str, info: ValidationInfo) -> str:
+        # Where the event enters (`STRICT`), as an intake's home regency: in any province (SPEC "Places").
+        return places.regency_anywhere(value).code if is_strict(info) else value
 
 
 class HandedOverData(_Data):
-    mission: str = Field(min_length=1, max_length=200)
+    mission: str = Field(min_length=1, max_length=200, description=(
+        "the mission (embassy or consulate) the victim was handed over to"))
 
 
 class FollowupData(_Data):
-    wellbeing: Literal["stable", "at_risk", "crisis"]
+    wellbeing: Literal["stable", "at_risk", "crisis"] = Field(description=(
+        "how the victim is at the follow-up visit; crisis re-opens protection"))
 
 
 class ReferralData(_Data):
-    referral_id: str = Field(min_length=1, max_length=128)
-    reason: str | None = Field(default=None, max_length=1000)
+    referral_id: str = Field(min_length=1, max_length=128, description="the referral answered, by its id")
+    reason: str | None = Field(default=None, max_length=1000, description=(
+        "why: for a decline the reason, otherwise a note"))
 
 
 class ConsentData(_Data):
-    scope: ConsentScope
+    scope: ConsentScope = Field(description=(
+        "what the consent is for: services, sharing data with offices, or the legal process"))
     # An office id or agency kind; kept in the case while consent stays withheld from it.
-    agency: OfficeId | None = None
+    agency: OfficeId | None = Field(default=None, description=(
+        "the one office (id) or agency kind it concerns; none: every office"))
+
+
+_TO_PROVINCE = ("the province the case moves to: sinergi's short code (e.g. JATIM), the Kemendagri code (35) or "
+                "the name; kept as the short code")
 
 
 class TransferData(_Data):
-    province: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
-    regency: str | None = Field(default=None, max_length=100)
+    # Where the event enters (`STRICT`) a place is taken by name or code and kept by code, as an intake's
+    # (SPEC "Places"); read back from a history it is taken as it was stored.
+    # The pattern is the kept form's; the document describes what is accepted.
+    province: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$", description=_TO_PROVINCE), WithJsonSchema(
+        {"type": "string", "maxLength": PLACE_MAX, "examples": ["JATIM", "35", "Jawa Timur"],
+         "description": _TO_PROVINCE})]
+    regency: str | None = Field(default=None, max_length=PLACE_MAX, description=(
+        "the regency it moves to, in that province: a name (Kota Surabaya, Surabaya) or a Kemendagri code "
+        "(35.78), kept as the code; none: the whole province"))
+
+    @field_validator("province", mode="before")
+    @classmethod
+    def _province_by_short_code(cls, value: object, info: ValidationInfo) -> object:
+        if not is_strict(info) or not isinstance(value, str) or len(value) > PLACE_MAX:
+            return value  # too long to be a place: the pattern refuses it
+        return places.province(value).short
+
+    @field_validator("regency")
+    @classmethod
+    def _regency_by_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not is_strict(info) or "province" not in info.data:
+            return value  # a refused province is reported as such; its regency cannot be looked for
+        return places.regency(value, info.data["province"]).code
 
 
 class ClosedData(_Data):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, description="why the case is closed (kept in its timeline)")
 
 
 class _Event(BaseModel):
@@ -147,7 +193,7 @@ class PoliceReportFiled(_Event):
 class ShelterAdmitted(_Event):
     type: Literal["protection.shelter_admitted"]
     data: ShelterAdmittedData
-    effect: ClassVar[str] = "stops S2"
+    effect: ClassVar[str] = "the victim is in a shelter (stops S2)"
 
 class ShelterDischarged(_Event):
     type: Literal["protection.shelter_discharged"]
@@ -157,17 +203,17 @@ class ShelterDischarged(_Event):
 class PoliceProtectionGranted(_Event):
     type: Literal["protection.police_protection_granted"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "stops T12"
+    effect: ClassVar[str] = "police granted temporary protection (stops T12)"
 
 class LpskApplicationFiled(_Event):
     type: Literal["protection.lpsk_application_filed"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "starts T3, T4"
+    effect: ClassVar[str] = "a protection application to LPSK was filed (starts T3, T4)"
 
 class LpskDecision(_Event):
     type: Literal["protection.lpsk_decision"]
     data: LpskDecisionData
-    effect: ClassVar[str] = "stops T3, T4"
+    effect: ClassVar[str] = "LPSK decided on the application (stops T3, T4)"
 
 class SafePlacementConfirmed(_Event):
     type: Literal["protection.safe_placement_confirmed"]
@@ -180,22 +226,22 @@ class SafePlacementConfirmed(_Event):
 class RequestFiled(_Event):
     type: Literal["rehabilitation.request_filed"]
     data: RequestFiledData
-    effect: ClassVar[str] = "starts T1 per service"
+    effect: ClassVar[str] = "rehabilitation was requested (starts T1 per service)"
 
 class FirstAidRequested(_Event):
     type: Literal["rehabilitation.first_aid_requested"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "starts T2"
+    effect: ClassVar[str] = "urgent first aid was requested (starts T2)"
 
 class FirstAidProvided(_Event):
     type: Literal["rehabilitation.first_aid_provided"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "stops T2"
+    effect: ClassVar[str] = "urgent first aid was given (stops T2)"
 
 class ServiceStarted(_Event):
     type: Literal["rehabilitation.service_started"]
     data: ServiceData
-    effect: ClassVar[str] = "stops T1 for that service"
+    effect: ClassVar[str] = "the service started (stops T1 for that service)"
 
 class ServiceCompleted(_Event):
     type: Literal["rehabilitation.service_completed"]
@@ -274,12 +320,12 @@ class ReintegrationCompleted(_Event):
 class ReferralAcknowledged(_Event):
     type: Literal["referral.acknowledged"]
     data: ReferralData
-    effect: ClassVar[str] = "stops S3"
+    effect: ClassVar[str] = "the office received the referral (stops S3)"
 
 class ReferralAccepted(_Event):
     type: Literal["referral.accepted"]
     data: ReferralData
-    effect: ClassVar[str] = "stops S4"
+    effect: ClassVar[str] = "the office takes the referral on (stops S4)"
 
 class ReferralDeclined(_Event):
     type: Literal["referral.declined"]
@@ -330,12 +376,12 @@ class CaseTransferred(_Event):
 class DataBreachDiscovered(_Event):
     type: Literal["case.data_breach_discovered"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "starts T21"
+    effect: ClassVar[str] = "a breach of the victim's personal data was found (starts T21)"
 
 class DataBreachNotified(_Event):
     type: Literal["case.data_breach_notified"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "stops T21"
+    effect: ClassVar[str] = "the breach was notified (stops T21)"
 
 class CaseClosed(_Event):
     type: Literal["case.closed"]
@@ -353,12 +399,12 @@ class InvestigationOpened(_Event):
 class JudgmentFinal(_Event):
     type: Literal["legal.judgment_final"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "starts T6"
+    effect: ClassVar[str] = "the judgment is final: restitution is due (starts T6)"
 
 class RestitutionPaid(_Event):
     type: Literal["legal.restitution_paid"]
     data: NoData = Field(default_factory=NoData)
-    effect: ClassVar[str] = "stops T6"
+    effect: ClassVar[str] = "restitution was paid (stops T6); the legal track ends"
 
 class ProceedingsEnded(_Event):
     type: Literal["legal.proceedings_ended"]
@@ -416,9 +462,10 @@ class Sender(BaseModel):
         """Whether the office's jurisdiction includes this place (routing's question, never authority's)."""
         if self.countries:
             return country in self.countries
-        if self.provinces and province not in self.provinces:
+        # By code: an agreement's places are codes now, a sender kept in an older history holds names.
+        if self.provinces and not any(places.same_province(province, p) for p in self.provinces):
             return False
-        return not self.regencies or regency in self.regencies
+        return not self.regencies or any(places.same_regency(regency, r, province) for r in self.regencies)
 
     def is_party(self, agencies: Iterable[str]) -> bool:
         """Whether the office is among a case's offices (`CaseAgencies`): for a case no worker answers

@@ -2,6 +2,13 @@
 
 Everything under `person` is personal data: it lives only in encrypted payloads and is given to an
 agency only field by field, as its agreement allows.
+
+Places (SPEC "Places", docs/places.md): where an intake enters (validated with `limits.STRICT`), `province` is
+taken as sinergi's short code, the Kemendagri code or the name and kept as the short code (`KALSEL`); `regency`
+and `person.home_regency` as a name, matched forgivingly, or a code, and kept as the Kemendagri code (`63.03`).
+A place that does not exist is refused with the nearest names. An intake read back from a history is taken as
+it was stored: one opened before places were codes keeps its regency as written (`Kabupaten Banjar`, or a
+typo), and `places.known_regency` / `places.label` tell what they can of it.
 """
 
 from __future__ import annotations
@@ -9,10 +16,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from sinergi.domain import places
 from sinergi.domain.agency_kinds import AgencyKind
-from sinergi.domain.limits import ID_MAX, NAME_MAX, TEXT_MAX, Id, Items, Text, Timestamp
+from sinergi.domain.limits import ID_MAX, NAME_MAX, PLACE_MAX, TEXT_MAX, Id, Items, Text, Timestamp, is_strict
 
 CHILD_AGE = 18
 
@@ -42,8 +50,18 @@ class Person(_Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{6,20}$")
     email: str | None = Field(default=None, max_length=200)
     address: Text(TEXT_MAX) | None = None
-    home_regency: str | None = Field(default=None, max_length=100)
+    home_regency: str | None = Field(default=None, max_length=PLACE_MAX, description=(
+        "regency/city of the person's home: a name (`Kabupaten Banjar`, `kab. banjar`) or a Kemendagri code "
+        "(`63.03`); kept as the code"))
     identity_document: str | None = Field(default=None, max_length=ID_MAX)
+
+    @field_validator("home_regency")
+    @classmethod
+    def _home_regency_by_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Nationally: a home may be in any province. The intake looks in its own province first (`Banjar`).
+        if value is None or not is_strict(info):
+            return value
+        return places.regency_anywhere(value).code
 
 
 class Situation(_Strict):
@@ -73,14 +91,52 @@ class Flags(_Strict):
 class Intake(_Strict):
     """An intake file, validated. `is_child`, `abroad` and `foreign_national` are derived."""
 
-    province: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")
-    regency: str | None = Field(default=None, max_length=100, description="regency/city handling the case")
+    province: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$", description=(
+        "the case's province: sinergi's short code (`KALSEL`), the Kemendagri code (`63`) or the name "
+        "(`Kalimantan Selatan`); kept as the short code"))
+    regency: str | None = Field(default=None, max_length=PLACE_MAX, description=(
+        "regency/city handling the case, in its province: a name (`Kabupaten Banjar`, `kab. banjar`, `Banjar`) "
+        "or a Kemendagri code (`63.03`); kept as the code"))
     received_at: Timestamp
     source: Source
     person: Person
     situation: Situation = Field(default_factory=Situation)
     consent: Consent
     flags: Flags = Field(default_factory=Flags)
+
+    # Places are checked, and rewritten to their codes, only where an intake enters (`limits.STRICT`): an
+    # intake read back from a history holds whatever was accepted then, and must load unchanged.
+
+    @model_validator(mode="before")
+    @classmethod
+    def _home_regency_in_this_province_first(cls, data: object, info: ValidationInfo) -> object:
+        """`Banjar` as a home regency is Kabupaten Banjar in a KALSEL intake (Kota Banjar is in Jawa Barat).
+        What the intake's province does not hold is left to `Person`, which looks nationally and refuses."""
+        if not is_strict(info) or not isinstance(data, dict):
+            return data
+        person, where = data.get("person"), places.known_province(data.get("province"))
+        home = person.get("home_regency") if isinstance(person, dict) else None
+        if where is None or not isinstance(home, str):
+            return data
+        try:
+            code = places.regency(home, where).code
+        except places.PlaceError:
+            return data
+        return {**data, "person": {**person, "home_regency": code}}
+
+    @field_validator("province", mode="before")
+    @classmethod
+    def _province_by_short_code(cls, value: object, info: ValidationInfo) -> object:
+        if not is_strict(info) or not isinstance(value, str) or len(value) > PLACE_MAX:
+            return value  # too long to be a place: the pattern refuses it
+        return places.province(value).short
+
+    @field_validator("regency")
+    @classmethod
+    def _regency_by_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not is_strict(info) or "province" not in info.data:
+            return value  # a refused province is reported as such; its regency cannot be looked for
+        return places.regency(value, info.data["province"]).code
 
     @model_validator(mode="after")
     def _dates_are_plausible(self) -> Intake:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 NAME_MAX = 200  # names: a facility, a mission, an office's name
 TEXT_MAX = 2_000  # free text: a reason, a note
 ID_MAX = 100  # ids and codes: a report number, an office id, an indicator
+PLACE_MAX = 100  # a province or regency as written (the decree's longest name has 39 characters)
 ITEMS_MAX = 50  # any list
 DOCUMENT_MAX_BYTES = 64 * 1024  # one JSON document: an event envelope, an intake
 
@@ -42,8 +43,13 @@ OFFICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
 STRICT = {"sinergi_limits": True}
 
 
-def _strict(info: ValidationInfo) -> bool:
+def is_strict(info: ValidationInfo) -> bool:
+    """Whether this validation is input entering (`STRICT`), not a stored model read back: only then may a
+    validator refuse what it once let through, or rewrite a value into its canonical form."""
     return bool(info.context and info.context.get("sinergi_limits"))
+
+
+_strict = is_strict
 
 
 def _max_length(limit: int):

@@ -21,7 +21,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 DECREE = "Kepmendagri No. 300.2.2-2138 Tahun 2025"
@@ -161,6 +161,17 @@ def regency(text: str | Regency, province: str | Province | None = None) -> Rege
     raise UnknownPlace(f"no regency {raw!r} in {where}{elsewhere}; nearest: {listed}", text=raw, nearest=nearest)
 
 
+def regency_anywhere(text: str | Regency) -> Regency:
+    """`regency(text)` for a field with no province beside it (a person's home): a name that fits several is
+    refused asking for the full name or the code, which tell every regency apart."""
+    try:
+        return regency(text)
+    except AmbiguousPlace as exc:
+        listed = ", ".join(_regency_label(r, national=True) for r in exc.candidates if isinstance(r, Regency))
+        raise AmbiguousPlace(f"{exc.text!r} names several regencies: {listed}; write its full name or its code",
+                             text=exc.text, candidates=exc.candidates) from None
+
+
 def regencies_of(province: str | Province) -> tuple[Regency, ...]:
     """The province's regencies and cities, by code."""
     return _places().regencies_by_province[_province(province).code]
@@ -184,6 +195,62 @@ def province_code(text: str | Province) -> str:
 def province_short(text: str | Province) -> str:
     """sinergi's short code of a province however given: `63` -> `KALSEL`."""
     return province(text).short
+
+
+# --- what is already stored -------------------------------------------------------------------------------------
+# A case holds its regency by code since intakes were checked against the decree (`63.03`), but a case opened
+# before holds what its operator wrote (`Kabupaten Banjar`, or a typo), and its history keeps it so for good.
+# These never raise: they tell what they can of a stored value and leave the rest as written. Input is refused
+# with `province` and `regency` instead, where it enters.
+
+
+def known_province(text: str | Province | None) -> Province | None:
+    """The province a stored value names (`KALSEL`, `63`, `Kalimantan Selatan`), or None when none does."""
+    if text is None or isinstance(text, Province):
+        return text
+    return _known_province(str(text))
+
+
+def known_regency(text: str | Regency | None, province: str | Province | None = None) -> Regency | None:
+    """The regency a stored value names: a code (`63.03`), or a name written before regencies were codes
+    (`Kabupaten Banjar`, `Banjar`), looked for in `province` first, then nationally (a person's home may be in
+    another province than their case). None when none can be told: empty, unknown or ambiguous."""
+    if text is None or isinstance(text, Regency):
+        return text
+    scope = known_province(province)
+    return _known_regency(str(text), None if scope is None else scope.code)
+
+
+def same_province(one: str | None, other: str | None) -> bool:
+    """Whether two stored values name the same province (`KALSEL` and `63` do); unknown ones only if equal."""
+    a, b = known_province(one), known_province(other)
+    return a == b if a is not None and b is not None else one == other
+
+
+def same_regency(one: str | None, other: str | None, province: str | Province | None = None) -> bool:
+    """Whether two stored values name the same regency (`63.03` and `Kabupaten Banjar` do, the name looked for in
+    `province` first); values that name none are the same only if written the same."""
+    if one is None or other is None:
+        return False
+    a, b = known_regency(one, province), known_regency(other, province)
+    return a == b if a is not None and b is not None else one == other
+
+
+def label(text: str | None, province: str | Province | None = None) -> str:
+    """A stored regency as people read it: `Kabupaten Banjar (63.03)` for `63.03` or for an older case's
+    `Kabupaten Banjar` (a name looked for in `province` first); what names no regency as written; `-` for none."""
+    if not text:
+        return "-"
+    found = known_regency(text, province)
+    return found.label if found is not None else text
+
+
+def province_label(text: str | None) -> str:
+    """A stored province as people read it: `Kalimantan Selatan (63)` for `KALSEL`; anything else as written."""
+    if not text:
+        return "-"
+    found = known_province(text)
+    return found.label if found is not None else text
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,6 +282,27 @@ def _province(text: str | Province) -> Province:
     nearest = _nearest(key, places.province_keys, lambda one: (one,))
     listed = ", ".join(f"{p.name} ({p.code}, {p.short})" for p in nearest)
     raise UnknownPlace(f"no province {written!r}; nearest: {listed}", text=written, nearest=nearest)
+
+
+@lru_cache(maxsize=1024)
+def _known_province(text: str) -> Province | None:
+    try:
+        return _province(text)
+    except PlaceError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _known_regency(text: str, province_code: str | None) -> Regency | None:
+    if province_code is not None:
+        try:
+            return regency(text, province_code)
+        except PlaceError:
+            pass
+    try:
+        return regency(text)
+    except PlaceError:
+        return None
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -51,7 +51,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from sinergi.cases import CaseError, CaseNotFound, EventIdReused, EventRefused, NotAllowed, NotAParty
-from sinergi.domain import limits
+from sinergi.domain import limits, places
 from sinergi.domain.agencies import AgencyRegistry, Office
 from sinergi.domain.events import EVENT_ADAPTER, Event
 from sinergi.gateway.body import read_capped
@@ -451,13 +451,23 @@ def _field_value(value: Any, language: Language) -> str:
     return str(value)
 
 
+# Places are kept by code (`KALSEL`, `63.03`); people read them by name, with the code (SPEC "Places").
+_PLACES: dict[str, Callable[[str, str | None], str]] = {
+    "province": lambda value, province: places.province_label(value),
+    "regency": places.label, "person.home_regency": places.label,
+}
+
+
 def _shown_fields(view: m.ReferralPage, language: Language) -> list[tuple[str, str]]:
     _ = _words(language)
     rows = []
+    province = view.fields.get("province") if isinstance(view.fields, dict) else None
     for dotted in view.field_names:
         value: Any = view.fields
         for part in dotted.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+        if dotted in _PLACES and isinstance(value, str):
+            value = _PLACES[dotted](value, province)
         rows.append((_(FIELDS.get(dotted, dotted)), _field_value(value, language)))
     return rows
 

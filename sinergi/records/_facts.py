@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from sinergi.domain import places
 from sinergi.domain.intake import Intake, age_at
 
 Access = Literal["referral", "notice", "page", "decode"]
@@ -89,9 +90,12 @@ class CaseOpened(Fact):
                     rules_version: int | None = None) -> CaseOpened:
         """The opening fact of a case, its whole intake sealed (the person block only ever encrypted)."""
         person, situation = intake.person, intake.situation
+        # By code and by the decree's name, for a case whose intake holds either (before regencies were codes).
+        found = places.known_regency(regency_code or intake.regency, intake.province)
         return cls(
             case_id=case_id, opened_at=opened_at, year=intake.received_at.year, province=intake.province,
-            regency_code=regency_code, regency_name=intake.regency, is_child=intake.is_child,
+            regency_code=regency_code or (found.code if found else None),
+            regency_name=found.name if found else intake.regency, is_child=intake.is_child,
             gender=person.sex, age_at_intake=age_at(person, intake.received_at),
             age_is_estimate=person.date_of_birth is None and person.age_estimate is not None,
             citizenship=person.nationality, country_of_exploitation=situation.location_country,

@@ -100,3 +100,26 @@ async def test_a_history_holding_input_beyond_todays_limits_still_replays():
     path = Path(__file__).parent / "histories" / "full_lifecycle_abroad_rules_v3.json"
     report = await replay([await _rewritten(path, _over_todays_limits)], TEST_CONVERTER)
     assert report.ok, report.failures
+
+
+def _places_as_written(changed: list[str]):
+    def change(obj: dict, kind: str) -> None:
+        if kind == "input":  # an intake of a release before places were codes: as its operator wrote them, typos too
+            obj["intake"]["regency"] = "kab banjr"
+            obj["intake"]["person"]["home_regency"] = "somewhere near the river"
+            changed.append("intake")
+            return
+        event = obj["event"]
+        if event["type"] == "repatriation.arrived_home":
+            event["data"]["regency"] = "home regency (not shared with this office)"
+            changed.append(event["type"])
+    return change
+
+
+async def test_a_history_holding_places_as_written_before_they_were_codes_still_replays():
+    # Places are checked and kept by code where input enters (SPEC "Places"), never where a history is read back.
+    changed: list[str] = []
+    path = Path(__file__).parent / "histories" / "full_lifecycle_abroad_rules_v3.json"
+    report = await replay([await _rewritten(path, _places_as_written(changed))], TEST_CONVERTER)
+    assert report.ok, report.failures
+    assert changed == ["intake", "repatriation.arrived_home"]

@@ -179,7 +179,7 @@ def test_every_escalation_names_the_rule_and_its_legal_source() -> None:
     assert (notice.purpose, notice.kind, notice.clock, notice.source) == (
         "escalation", "dinsos", "T1", "UU 21/2007 Art. 52(1)")
     assert notice.text.startswith("Statutory deadline T1 (UU 21/2007 Art. 52(1)) missed")
-    assert "(social)" in notice.text and (notice.province, notice.regency) == ("KALSEL", "Kabupaten Banjar")
+    assert "(social)" in notice.text and (notice.province, notice.regency) == ("KALSEL", "63.03")
 
 
 @pytest.mark.rule("S3")

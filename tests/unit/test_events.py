@@ -32,7 +32,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "repatriation.travel_document_issued": {},
     "repatriation.departed": {"port": "Kuala Lumpur"},
     "repatriation.arrived_port_of_entry": {"port": "Pelabuhan Trisakti"},
-    "repatriation.arrived_home": {"regency": "Kabupaten Banjar"},
+    "repatriation.arrived_home": {"regency": "63.03"},  # Kabupaten Banjar: places are kept by code
     "repatriation.handed_over": {"mission": "Embassy of Viet Nam"},
     "reintegration.plan_agreed": {},
     "reintegration.followup_completed": {"wellbeing": "stable"},
@@ -47,7 +47,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "case.contact_lost": {},
     "case.contact_restored": {},
     "case.victim_deceased": {},
-    "case.transferred": {"province": "JATIM", "regency": "Kota Surabaya"},
+    "case.transferred": {"province": "JATIM", "regency": "35.78"},  # Kota Surabaya
     "case.data_breach_discovered": {},
     "case.data_breach_notified": {},
     "case.closed": {"reason": "duplicate of KALSEL-2026-AAAAAAAA"},

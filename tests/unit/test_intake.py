@@ -181,7 +181,7 @@ def test_a_foreign_national_is_anyone_with_a_known_non_indonesian_nationality(
 
 def test_field_value_reads_a_dotted_intake_field() -> None:
     parsed = intake()
-    assert field_value(parsed, "person.home_regency") == "Kabupaten Banjar"
+    assert field_value(parsed, "person.home_regency") == "63.03"
     assert field_value(parsed, "situation.is_pmi") is True
     assert field_value(parsed, "is_child") is False
 

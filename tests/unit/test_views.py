@@ -33,7 +33,7 @@ def test_the_status_has_every_spec_key() -> None:
     assert set(status) >= SPEC_STATUS_KEYS
     assert status["case_id"] == "KALSEL-2026-7Q2M9XKD"
     assert (status["stage"], status["closed"], status["closure_reason"]) == ("identification", False, None)
-    assert (status["province"], status["regency"], status["is_child"]) == ("KALSEL", "Kabupaten Banjar", False)
+    assert (status["province"], status["regency"], status["is_child"]) == ("KALSEL", "63.03", False)
 
 
 def test_every_list_of_the_status_has_its_spec_keys() -> None:

@@ -489,13 +489,13 @@ async def test_transfer_cancels_open_referrals_and_resends_them_to_the_new_provi
 
         await h.send(case_id, "case.transferred", province="JATIM", regency="Kota Surabaya")
         st = await settled(h, case_id)
-        assert (st.province, st.regency) == ("JATIM", "Kota Surabaya")
+        assert (st.province, st.regency) == ("JATIM", "35.78")  # Kota Surabaya, by code (SPEC "Places")
         assert {r.status for r in st.referrals if r.referral_id in old} == {"cancelled"}
         new = {r.service: r.agency for r in st.referrals if r.referral_id not in old and r.status in OPEN}
         assert new == {"shelter": "uptd_ppa_jatim", "police_report": "polda_jatim"}
         assert sorted(o for o in offices_referred(h, case_id) if o.endswith("_jatim")) == [
             "polda_jatim", "uptd_ppa_jatim"]
-        assert any("transferred from KALSEL/Kabupaten Banjar to JATIM/Kota Surabaya" in e.text
+        assert any("transferred from KALSEL/63.03 to JATIM/35.78" in e.text
                    for e in (await h.cases.timeline(case_id)).entries)
 
         await h.send(case_id, "protection.shelter_admitted", facility="UPT PPSW Sidoarjo")
