@@ -9,11 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# An editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (this machine, the image) no
+# run writes bytecode either: each `sinergi` call would compile its own modules again (~50 ms of a `case
+# status`, bench/RESULTS.md §11). Compiled here once, as a wheel install (the image) has them.
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q sinergi
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q sinergi
 
 run: install
 	$(BIN)/sinergi dev

@@ -2,6 +2,10 @@
 
 The worker (`sinergi worker`, `sinergi dev`), the gateway and the CLI each call it; tests build their own
 pieces from the same parts (`sinergi.testing`). Nothing else reads the settings to assemble something.
+
+Each part is imported by the function that builds it: a CLI command that only talks to Temporal
+(`connect_cases`) loads neither the web stack, the adapters nor the workflows (issue 23: every call of the
+CLI pays for its imports).
 """
 
 from __future__ import annotations
@@ -9,33 +13,31 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import aiohttp
-import structlog
-
-from sinergi.activities.agencies import AgencyActivities
-from sinergi.adapters.base import AdapterContext, AgencyAdapter
-from sinergi.adapters.registry import build_adapters
-from sinergi.agencies import load_registry
-from sinergi.cases import Cases
-from sinergi.domain.agencies import AgencyRegistry, Office
-from sinergi.domain.policy import Policy
-from sinergi.gateway.auth import InboundSecret, Verifiers
-from sinergi.gateway.referral_page import ReferralPages, form_key_from
-from sinergi.gateway.resources import Resources, TemporalLink
-from sinergi.platform.codec import codec_from_settings, load_keys
 from sinergi.platform.config import BUILTIN_AGENCIES, EmailSettings, Settings
-from sinergi.platform.referral_tokens import ReferralTokens
-from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, ensure_dev_secrets, office_passcode, office_secret
-from sinergi.platform.tracing import http_client_trace_configs
-from sinergi.policies import load_policy
-from sinergi.workflows.case import agency_task_queue
 
-log = structlog.get_logger("sinergi.bootstrap")
+if TYPE_CHECKING:
+    from sinergi.activities.agencies import AgencyActivities
+    from sinergi.adapters.base import AgencyAdapter
+    from sinergi.cases import Cases
+    from sinergi.domain.agencies import AgencyRegistry, Office
+    from sinergi.domain.policy import Policy
+    from sinergi.gateway.auth import InboundSecret
+    from sinergi.gateway.referral_page import ReferralPages
+    from sinergi.gateway.resources import Resources
+
+
+def _log():
+    import structlog
+
+    return structlog.get_logger("sinergi.bootstrap")
 
 
 def office_registry(settings: Settings) -> AgencyRegistry:
     """The agencies file in force; the shipped sandbox registry served where `[dev] sandbox_port` puts it."""
+    from sinergi.agencies import load_registry
+
     loaded = load_registry(settings.agencies.file)
     if settings.agencies.file in BUILTIN_AGENCIES:
         loaded = loaded.served_at(settings.dev.sandbox_base_url)
@@ -68,11 +70,14 @@ async def case_record(settings: Settings, *, migrate_schema: bool = True):
 
 
 def policy(settings: Settings) -> Policy:
+    from sinergi.policies import load_policy
+
     return load_policy(settings.policy.file)
 
 
 async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Policy] | None = None) -> Cases:
     """`Cases` on a new Temporal client; the policy new cases open under (by default read when the first opens)."""
+    from sinergi.cases import Cases
     from sinergi.platform.temporal import connect  # the Temporal client: only for the processes that talk to it
 
     return Cases(await connect(settings), settings.temporal.task_queue,
@@ -83,6 +88,14 @@ async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Pol
 async def agency_activities(settings: Settings, registry: AgencyRegistry | None = None,
                             adapters: dict[str, AgencyAdapter] | None = None) -> AsyncIterator[AgencyActivities]:
     """The activities with their adapters; the process's one aiohttp session is closed on exit."""
+    import aiohttp
+
+    from sinergi.activities.agencies import AgencyActivities
+    from sinergi.adapters.base import AdapterContext
+    from sinergi.adapters.registry import build_adapters
+    from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets
+    from sinergi.platform.tracing import http_client_trace_configs
+
     # The shipped registry's offices are the sandbox agencies, wherever `[dev] sandbox_port` puts them.
     registry = registry or office_registry(settings)
     secrets_file = settings.dev.state_dir / DEV_SECRETS
@@ -110,6 +123,13 @@ async def agency_activities(settings: Settings, registry: AgencyRegistry | None 
 async def gateway_resources(settings: Settings, cases: Cases | None = None) -> AsyncIterator[Resources]:
     """Load the registry, the codec keys and the secrets' sources; link to Temporal (given `cases`, or
     connecting in the background). Configuration errors raise here, before anything listens."""
+    from sinergi.agencies import load_registry
+    from sinergi.gateway.auth import Verifiers
+    from sinergi.gateway.resources import Resources, TemporalLink
+    from sinergi.platform.codec import codec_from_settings
+    from sinergi.platform.secrets import DEV_SECRETS, office_secret
+    from sinergi.workflows.case import agency_task_queue
+
     offices = load_registry(settings.agencies.file)
     codec = codec_from_settings(settings.codec)
     new_cases_policy = policy(settings)
@@ -121,7 +141,7 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
     _warn_missing_secrets(offices, inbound_secret)
     token = os.environ.get(settings.gateway.codec_token_env) or None
     if token is None:
-        log.warning("codec_token_missing", env=settings.gateway.codec_token_env,
+        _log().warning("codec_token_missing", env=settings.gateway.codec_token_env,
                     effect="every /codec request is refused with 401")
 
     temporal = TemporalLink.to(cases) if cases is not None else TemporalLink(
@@ -144,6 +164,11 @@ def referral_pages(settings: Settings, offices: AgencyRegistry) -> ReferralPages
     """The referral page's parts: tokens and form keys from the `[codec]` keys (rotated with them), and each
     office's passcode as `office_passcode` finds it (its `passcode_env`, else the dev secrets file), read per
     unlock: a rotation (`sinergi admin passcode rotate`) needs no restart."""
+    from sinergi.gateway.referral_page import ReferralPages, form_key_from
+    from sinergi.platform.codec import load_keys
+    from sinergi.platform.referral_tokens import ReferralTokens
+    from sinergi.platform.secrets import DEV_SECRETS, MissingSecret, office_passcode
+
     keys = load_keys(settings.codec.keys_file)
     secrets_file = settings.dev.state_dir / DEV_SECRETS
 
@@ -158,6 +183,8 @@ def referral_pages(settings: Settings, offices: AgencyRegistry) -> ReferralPages
 
 
 def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret: InboundSecret) -> None:
+    from sinergi.platform.secrets import MissingSecret
+
     missing = []
     for office in registry.offices.values():
         try:
@@ -165,6 +192,6 @@ def _warn_missing_secrets(registry: AgencyRegistry, inbound_secret: InboundSecre
         except MissingSecret:
             missing.append(office.id)
     if missing:
-        log.warning("inbound_secrets_missing", offices=missing, effect="their events are refused with 401")
+        _log().warning("inbound_secrets_missing", offices=missing, effect="their events are refused with 401")
 
 

@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from pydantic import BaseModel
@@ -39,14 +40,14 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from sinergi.domain.case import CaseInput
 from sinergi.domain.events import Event, EventEnvelope, Sender
 from sinergi.domain.ids import new_case_id, workflow_id
-from sinergi.domain.intake import Intake
-from sinergi.domain.policy import Policy
 from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 from sinergi.workflows import messages as m
-from sinergi.workflows.case import CaseWorkflow
+
+if TYPE_CHECKING:
+    from sinergi.domain.intake import Intake
+    from sinergi.domain.policy import Policy
 
 log = structlog.get_logger("sinergi.cases")
 
@@ -193,6 +194,10 @@ class Cases:
         return self.client.get_workflow_handle(workflow_id(case_id))
 
     async def open(self, intake: Intake, case_id: str | None = None) -> OpenedCase:
+        # The workflow's own module (the whole lifecycle) only where a case starts: a read needs none of it.
+        from sinergi.domain.case import CaseInput
+        from sinergi.workflows.case import CaseWorkflow
+
         case_id = case_id or new_case_id(intake.province, intake.received_at.year)
         attributes = TypedSearchAttributes([
             SearchAttributePair(m.CASE_ID, case_id), SearchAttributePair(m.CASE_STAGE, "identification"),

@@ -1,8 +1,9 @@
 """`sinergi`: the operators' command line (SPEC "Operator CLI", "Processes").
 
-Thin by design: the root group, its version, the registration of the command groups, `main` and the
-translation of startup errors. What the commands share (`App`, the `--config`/`--json` options, `run` with
-its exit codes, the long-running process skeleton) is `sinergi.commands.kit`; the commands live in
+Thin by design: the root group, its version, the registration of the command groups (`COMMANDS`, each
+imported only when it is used: `--version` and `--help` stay fast), `main` and the translation of startup
+errors. What the commands share (`App`, the `--config`/`--json` options, `run` with its exit codes, the
+long-running process skeleton) is `sinergi.commands.kit`; the commands live in
 `sinergi.commands` and never import this module. The process ends with `os._exit` after flushing, because
 a process that used the Temporal client can abort at interpreter exit (temporalio/sdk-python#300).
 """
@@ -13,35 +14,53 @@ import os
 import sys
 
 import click
-from pydantic import ValidationError
 
 from sinergi import __version__
-from sinergi.agencies import RegistryError
-from sinergi.commands import admin, case, gateway, processes, registry, report, sandbox
-from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError, validation_lines
-from sinergi.commands.kit import App
-from sinergi.platform.config import ConfigError
-from sinergi.policies import PolicyError
+from sinergi.commands.console import UserError
+from sinergi.commands.kit import app_from, output_options
+from sinergi.commands.root import LazyCommand, Root, translate_error
+
+# Every command of `sinergi`: its module, imported only when the command is used, and the summary `sinergi
+# --help` lists — the first paragraph of the command's own help (tests/unit/test_cli_imports.py checks both).
+COMMANDS = (
+    LazyCommand("admin", "sinergi.commands.admin:admin",
+                "Operate a deployment: set up a namespace, check an upgrade by replay."),
+    LazyCommand("agencies", "sinergi.commands.registry:agencies", "The agency registry: the MoU as configuration."),
+    LazyCommand("case", "sinergi.commands.case:case", "Open, inspect and steer cases."),
+    LazyCommand("completion", "sinergi.commands.completion:completion",
+                "Print the completion script for SHELL: commands, options, event types."),
+    LazyCommand("dev", "sinergi.commands.processes:dev",
+                "The whole system on this machine: Temporal dev server and UI, worker, gateway, sandbox agencies."),
+    LazyCommand("events", "sinergi.commands.events:events",
+                "Every event type: its data fields, allowed values, who may send it and what it does."),
+    LazyCommand("export", "sinergi.commands.report:export",
+                "De-identified exports of the case record for national and international partners."),
+    LazyCommand("gateway", "sinergi.commands.gateway:gateway",
+                "Run the HTTP gateway: agency events in, the codec endpoint for the Temporal UI (Ctrl-C to stop)."),
+    LazyCommand("policy", "sinergi.commands.registry:policy",
+                "The clocks in force: durations, triggers, legal sources."),
+    LazyCommand("report", "sinergi.commands.report:report",
+                "Reports of the case record for the task force's coordination meeting, and the victim's access "
+                "report."),
+    LazyCommand("sandbox", "sinergi.commands.sandbox:sandbox",
+                "Run the simulated agency systems on loopback until Ctrl-C."),
+    LazyCommand("worker", "sinergi.commands.processes:worker",
+                "Run a worker against the configured Temporal cluster (Ctrl-C to stop)."),
+)
 
 
 def translate_startup_errors(exc: BaseException) -> UserError | None:
-    """The user error behind an exception no command translated (a bad config, policy or agencies file,
-    invalid input, Temporal out of reach), or None: then it is a bug, and its traceback is shown."""
-    if isinstance(exc, ConfigError | PolicyError | RegistryError):
-        return UserError(str(exc), BAD_INPUT)
-    if isinstance(exc, ValidationError):
-        return UserError("invalid input:\n  " + "\n  ".join(validation_lines(exc)), BAD_INPUT)
-    if isinstance(exc, RuntimeError) and "connect" in str(exc).lower():
-        return UserError(f"cannot reach Temporal: {exc}", UNREACHABLE,
-                         hint="is Temporal running? start everything with `sinergi dev`")
-    return None
+    """The user error behind an exception no command translated, or None (a bug: its traceback is shown)."""
+    return translate_error(exc)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=Root, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="sinergi")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="SINERGI_CONFIG", hidden=True)
+@output_options
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool, output: str | None,
+        color: str | None) -> None:
     """sinergi — carry every victim of trafficking through assistance, across agencies, on time.
 
     \b
@@ -49,18 +68,10 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
       Start everything on this machine:   sinergi dev
       Open a case:                        sinergi case open examples/intake-pmi-malaysia.json
       See where it stands and why:        sinergi case status ID ; sinergi case why ID
-      Shell completion (bash):            eval "$(_SINERGI_COMPLETE=bash_source sinergi)"
+      What an event needs, who sends it:  sinergi events consent.recorded
+      Shell completion (bash):            eval "$(sinergi completion bash)"
     """
-    ctx.obj = App(config_path, False)
-
-
-def _register(*commands: click.Command) -> None:
-    for command in commands:
-        cli.add_command(command)
-
-
-_register(case.case, registry.policy, registry.agencies, *processes.COMMANDS, gateway.gateway, sandbox.sandbox,
-          admin.admin, report.report, report.export)
+    ctx.obj = app_from(ctx, config_path, profile, as_json, output, color)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,10 @@
 """The commands of `sinergi` (the root group and `main` are `sinergi.cli`).
 
-`kit` is what they share (`App`, the `--config`/`--json` options, `run` and its exit codes, the
-long-running process skeleton); one module per command group (`case`, `registry` for `policy` and
-`agencies`, `processes` for `worker` and `dev`, `gateway`, `sandbox`, `admin`), and the helpers some of
-them use (`session`, `views`, `listing`, `admin_ops`). None imports `sinergi.cli`.
+`kit` is what they share (`App`, the `--config`/`--profile`/`--json`/`--output`/`--color` options, `run` and
+its exit codes, the long-running process skeleton), `console` how they print (tables, JSON, errors, colour),
+`root` the root group that shows every error as the command line asks and imports a command's module only
+when that command is used; one module per command group (`case`, `events`, `registry` for `policy` and
+`agencies`, `processes` for `worker` and `dev`, `gateway`, `sandbox`, `admin`, `completion`), and the helpers
+some of them use (`session`, `views`, `listing`, `admin_ops`, `event_catalog`, `params`, `profiles`). None
+imports `sinergi.cli`.
 """

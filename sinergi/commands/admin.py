@@ -6,12 +6,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from temporalio.service import RPCStatusCode
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.params import CASE_ID
+
+if TYPE_CHECKING:
+    from temporalio.service import RPCStatusCode
 
 
 @click.group()
@@ -58,20 +62,28 @@ def setup(app: App) -> None:
               help="Visibility query choosing the executions (default: every CaseWorkflow).")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="At most this many executions from the namespace.")
+@click.option("--keys", "keys_files", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="Also decode with the keys in FILE (a keys file: key id -> base64); repeatable.")
+@click.option("--test-key", is_flag=True,
+              help="Also decode with the public test-only key tests/replay/histories were recorded with.")
 @common
-def replay(app: App, files: tuple[Path, ...], from_namespace: bool, query: str | None, limit: int) -> None:
+def replay(app: App, files: tuple[Path, ...], from_namespace: bool, query: str | None, limit: int,
+           keys_files: tuple[Path, ...], test_key: bool) -> None:
     """Replay histories against this code; exit 1 if any is not deterministic (or cannot be replayed).
 
     FILES are saved histories (tests/replay/histories/*.json, or `temporal workflow show --output json`).
-    Payloads are decoded with the configured codec keys, so every key a history used must be in the keys file.
+    Payloads are decoded with the configured codec keys, so every key a history used must be in the keys file,
+    or in a file given with --keys. The shipped histories were encrypted with the public test-only key
+    (key id `test-only`): replay them with --test-key.
 
     \b
     Examples:
-      sinergi admin replay tests/replay/histories/*.json
+      sinergi admin replay --test-key tests/replay/histories/*.json
       sinergi admin replay --from-namespace --limit 500
+      sinergi admin replay --from-namespace --keys retired-keys.json
       sinergi admin replay --from-namespace --query "ExecutionStatus = 'Running'"
     """
-    from sinergi.commands.admin_ops import read_histories, replay_histories
+    from sinergi.commands.admin_ops import read_histories, replay_converter, replay_histories, undecodable
 
     if not files and not from_namespace:
         raise UserError("nothing to replay", BAD_INPUT, hint="give history FILES, or --from-namespace")
@@ -81,17 +93,43 @@ def replay(app: App, files: tuple[Path, ...], from_namespace: bool, query: str |
     # The SDK logs a traceback for every history that fails; the report below says it in one line.
     logging.getLogger("temporalio.worker._workflow").setLevel(logging.CRITICAL)
     settings = app.settings
-    report = _run(replay_histories(settings, histories, from_namespace, query, limit), settings.temporal.address)
-    if app.as_json:
-        print_json({"replayed": report.replayed, "failures": report.failures, "ok": report.ok})
-    else:
+    converter = replay_converter(settings, keys_files, test_key)
+    report = _run(replay_histories(settings, histories, from_namespace, query, limit, converter=converter),
+                  settings.temporal.address)
+    missing = undecodable(report)
+    summary = {"replayed": report.replayed, "failures": report.failures, "ok": report.ok,
+               "missing_keys": sorted(set(missing.values()))}
+    if app.as_json and report.ok:
+        print_json(summary)
+    elif not app.as_json:
         _print_report(report)
     if not report.ok:
+        # Under --json, one document: the report's keys and the error's.
         failed = len(report.failures)
         raise UserError(f"{failed} of {len(report.replayed)} histories do not replay on this code", REFUSED,
-                        hint="guard the change with workflow.patched(...) so running cases keep their path; "
-                             "a history that cannot be decoded needs its key in the keys file "
-                             "(README \"Safe upgrades\")")
+                        hint=_replay_hint(report, missing), code="replay_failed",
+                        details={"missing_keys": summary["missing_keys"]}, result=summary)
+
+
+def _replay_hint(report, missing: dict[str, str]) -> str:
+    """What to do about the failures: a key is missing or wrong (the code was not checked), or the code changed
+    (patch it)."""
+    from sinergi.testing.cases import TEST_KEY_ID
+
+    undecoded = len(missing)
+    keys = ", ".join(repr(key_id) for key_id in sorted(set(missing.values())))
+    if undecoded == len(report.failures):
+        if set(missing.values()) == {TEST_KEY_ID} and not any("cannot decrypt" in f for f in report.failures.values()):
+            return ("these histories were encrypted with the public test-only key: replay them with --test-key "
+                    "(the code was not checked yet)")
+        return (f"the loaded keys cannot decode these histories (key ids {keys}): give the keys they were encrypted "
+                "with in --keys FILE, or --test-key for tests/replay/histories (the code was not checked yet)")
+    if undecoded:
+        return (f"{undecoded} could not be decoded (key ids {keys}: --keys FILE, or --test-key for "
+                "tests/replay/histories); for the others, guard the change with workflow.patched(...) so running "
+                "cases keep their path (README \"Safe upgrades\")")
+    return ("guard the change with workflow.patched(...) so running cases keep their path "
+            "(README \"Safe upgrades\")")
 
 
 def _print_report(report) -> None:
@@ -108,7 +146,7 @@ def _run(coro, address: str):
     """Run `coro`, translating Temporal's refusals: unreachable is exit 3, a wrong namespace or credential 2."""
     import asyncio
 
-    from temporalio.service import RPCError
+    from temporalio.service import RPCError, RPCStatusCode
 
     try:
         return asyncio.run(coro)
@@ -125,6 +163,8 @@ def _run(coro, address: str):
 
 
 def _refusal_hint(status: RPCStatusCode) -> str | None:
+    from temporalio.service import RPCStatusCode
+
     if status == RPCStatusCode.NOT_FOUND:
         return "does the namespace exist? (temporal operator namespace create -n NAME)"
     if status == RPCStatusCode.PERMISSION_DENIED:
@@ -223,7 +263,7 @@ def backfill(app: App) -> None:
 
 
 @admin.command()
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @click.option("--requested-by", required=True, metavar="WHO",
               help="Who asked (the data subject, or their representative), as the erasure's record says.")
 @click.option("--basis", default=None, metavar="TEXT", help="The legal basis (default: UU 27/2022 Art. 8).")
@@ -242,13 +282,8 @@ def erase(app: App, case_id: str, requested_by: str, basis: str | None, yes: boo
     """
     from sinergi.commands.records_admin import CaseStillOpen
     from sinergi.commands.records_admin import erase as run_erase
-    from sinergi.domain.ids import check_case_id
     from sinergi.records import ERASURE_BASIS
 
-    try:
-        case_id = check_case_id(case_id)
-    except ValueError as exc:
-        raise UserError(str(exc), BAD_INPUT) from exc
     if not yes and not click.confirm(f"Erase the personal data of {case_id} for good?", err=True):
         raise UserError("not erased", REFUSED)
     try:

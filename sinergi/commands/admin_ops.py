@@ -4,18 +4,25 @@ from the click layer so tests (and other tools) can call it with their own workf
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from google.protobuf.json_format import Error as ProtobufJSONError
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from sinergi.commands.console import BAD_INPUT, UserError
-from sinergi.platform.config import Settings
+from sinergi.platform.codec import EncryptionCodec, data_converter, load_keys
+from sinergi.platform.config import ConfigError, Settings
 from sinergi.platform.temporal import connect, converter_for, ensure_search_attributes
 from sinergi.replay import DEFAULT_QUERY, ReplayReport, load_history, namespace_histories, replay
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
+
+# How a history fails that the loaded keys cannot decode: its key id unknown, or known with another key
+# (sinergi.platform.codec's messages).
+_UNDECODABLE = re.compile(r"(?:unknown key id|cannot decrypt payload with key id) '([^']*)'")
 
 
 async def register_search_attributes(settings: Settings) -> tuple[list[str], list[str]]:
@@ -45,12 +52,13 @@ def read_histories(files: Sequence[Path]) -> list[WorkflowHistory]:
 
 async def replay_histories(settings: Settings, histories: Sequence[WorkflowHistory], from_namespace: bool,
                            query: str | None = None, limit: int = 100,
-                           workflows: list[type] | None = None) -> ReplayReport:
+                           workflows: list[type] | None = None, converter: DataConverter | None = None) -> ReplayReport:
     """Replay `histories`, then (with `from_namespace`) the newest `limit` executions matching `query`.
 
-    The converter comes from the settings: the same codec keys the workers use decode the payloads.
+    The converter comes from the settings unless given (`replay_converter`): the same codec keys the workers
+    use decode the payloads.
     """
-    converter = converter_for(settings)
+    converter = converter or converter_for(settings)
     runtime = _quiet_runtime()
     report = await replay(histories, converter, workflows, runtime)
     if from_namespace:
@@ -60,6 +68,41 @@ async def replay_histories(settings: Settings, histories: Sequence[WorkflowHisto
         report.replayed += live.replayed
         report.failures.update(live.failures)
     return report
+
+
+def replay_converter(settings: Settings, keys_files: Sequence[Path], test_key: bool) -> DataConverter:
+    """A converter that decodes with the configured keys file (when it exists, or when nothing else is given),
+    every `keys_files`, and with `test_key` the public test-only key `tests/replay/histories` were recorded with.
+    It only decodes here: a replay writes nothing."""
+    if not keys_files and not test_key:
+        try:
+            return converter_for(settings)
+        except ConfigError as exc:
+            raise UserError(str(exc), BAD_INPUT, code="invalid_config",
+                            hint="give the keys the histories were encrypted with: --keys FILE, or --test-key for "
+                                 "tests/replay/histories") from exc
+    keys: dict[str, bytes] = {}
+    if settings.codec.keys_file.is_file():
+        keys.update(load_keys(settings.codec.keys_file))
+    for path in keys_files:
+        for key_id, key in load_keys(path).items():
+            if keys.get(key_id, key) != key:
+                raise UserError(f"{path}: key {key_id!r} differs from the key of that id already loaded",
+                                BAD_INPUT, code="invalid_config")
+            keys[key_id] = key
+    if test_key:
+        from sinergi.testing.cases import TEST_KEY, TEST_KEY_ID
+
+        keys[TEST_KEY_ID] = TEST_KEY
+    current = settings.codec.key_id if settings.codec.key_id in keys else next(iter(keys))
+    return data_converter(EncryptionCodec(keys, current))
+
+
+def undecodable(report: ReplayReport) -> dict[str, str]:
+    """The histories the loaded keys could not decode, each with the key id its payloads name: a key is
+    missing (or wrong), the code was not even checked."""
+    found = {label: _UNDECODABLE.search(failure) for label, failure in report.failures.items()}
+    return {label: match.group(1) for label, match in found.items() if match}
 
 
 def _quiet_runtime() -> Runtime:

@@ -1,29 +1,43 @@
-"""`sinergi case ...`: open and steer cases."""
+"""`sinergi case ...`: open and steer cases.
+
+`sinergi case --help` imports this module: what a command needs (the Temporal client, the domain's models,
+YAML, the logs) it imports itself, when it runs (tests/unit/test_cli_imports.py holds that line).
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
-from pydantic import ValidationError
 
-from sinergi.cases import Cases, NotAParty
-from sinergi.commands import views
-from sinergi.commands.console import BAD_INPUT, UserError, print_json, validation_lines
+from sinergi.commands.console import BAD_INPUT, UserError, field_problems, print_json, validation_lines
 from sinergi.commands.kit import App, common, run
-from sinergi.commands.session import cases_for
-from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
-from sinergi.domain.ids import check_case_id
-from sinergi.domain.intake import Intake
-from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
-from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
-from sinergi.platform.logs import remember_person
+from sinergi.commands.params import CASE_ID, complete_event_type, normalise_case_id
+
+if TYPE_CHECKING:
+    from sinergi.cases import Cases
+    from sinergi.domain.intake import Intake
+    from sinergi.platform.config import Settings
+
+
+def cases_for(settings: Settings) -> AbstractAsyncContextManager[Cases]:
+    """`sinergi.commands.session.cases_for`, imported when a command first talks to Temporal."""
+    from sinergi.commands.session import cases_for as connected
+
+    return connected(settings)
+
+
+def remember_person(name: str) -> None:
+    """`sinergi.platform.logs.remember_person`: the name is redacted from anything this process logs."""
+    from sinergi.platform.logs import remember_person as remember
+
+    remember(name)
 
 
 @click.group()
@@ -39,6 +53,12 @@ def case() -> None:
 
 def read_intake(path: Path) -> Intake:
     """Parse an intake file (JSON or YAML) with messages that name the file, the field and the fix."""
+    import yaml
+    from pydantic import ValidationError
+
+    from sinergi.domain.intake import Intake
+    from sinergi.domain.limits import DOCUMENT_MAX_BYTES, STRICT
+
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
@@ -58,7 +78,8 @@ def read_intake(path: Path) -> Intake:
         return Intake.model_validate(raw, context=STRICT)
     except ValidationError as exc:
         raise UserError(f"{path}: invalid intake:\n  " + "\n  ".join(validation_lines(exc)),
-                        hint="see examples/ for a valid intake file") from exc
+                        hint="see examples/ for a valid intake file", code="invalid_intake",
+                        details=field_problems(exc)) from exc
 
 
 @case.command("open")
@@ -87,7 +108,7 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
     remember_person(intake.person.full_name)
     if case_id is not None:
         try:
-            check_case_id(case_id)
+            case_id = normalise_case_id(case_id)
         except ValueError as exc:
             raise UserError(f"--id: {exc}") from exc
 
@@ -104,7 +125,7 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
 
 
 @case.command("status")
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @common
 def status(app: App, case_id: str) -> None:
     """Stage, referrals, clocks and their due times, consent and flags of a case.
@@ -118,15 +139,18 @@ def status(app: App, case_id: str) -> None:
         async with cases_for(app.settings) as cases:
             return await cases.status(case_id)
 
-    result = _or_recorded(app, case_id, go, "status", CaseStatus)
+    result = _or_recorded(app, case_id, go, "status", "CaseStatus")
     if app.as_json:
         print_json(result)
     else:
+        from sinergi.commands import views
+
         click.echo(views.status_text(result))
 
 
-def _or_recorded(app: App, case_id: str, go, view: str, model):
-    """The case as Temporal has it; once its history is deleted, as the case record kept it when it ended."""
+def _or_recorded(app: App, case_id: str, go, view: str, model: str):
+    """The case as Temporal has it; once its history is deleted, as the case record kept it when it ended
+    (`model` names its class in `sinergi.domain.views`)."""
     from sinergi.cases import CaseNotFound
 
     try:
@@ -141,7 +165,9 @@ def _or_recorded(app: App, case_id: str, go, view: str, model):
             raise
         if not app.as_json:
             click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
-        return model.model_validate(kept[view])
+        from sinergi.domain import views as domain_views
+
+        return getattr(domain_views, model).model_validate(kept[view])
 
 
 def _event_data(data: str | None) -> dict[str, Any]:
@@ -165,21 +191,33 @@ def _event_data(data: str | None) -> dict[str, Any]:
 
 
 def build_event(case_id: str, type_: str, data: dict[str, Any], source: str, event_id: str | None):
+    from pydantic import ValidationError
+
+    from sinergi.commands import event_catalog
+    from sinergi.domain.events import EVENT_TYPES, INTERNAL_EVENT_TYPES, parse_event
+
     if type_ not in EVENT_TYPES or type_ in INTERNAL_EVENT_TYPES:
-        public = [t for t in EVENT_TYPES if t not in INTERNAL_EVENT_TYPES]
+        public = event_catalog.public_types()
         close = [t for t in public if t.split(".")[0] == type_.split(".")[0]] or public
-        raise UserError(f"unknown event type {type_!r}", hint="known types: " + ", ".join(close))
+        raise UserError(f"unknown event type {type_!r}",
+                        hint="known types: {types}; `sinergi events` says what each takes".format(
+                            types=", ".join(close)), code="unknown_event_type", details={"known": close})
     raw = {"event_id": event_id or f"op-{uuid.uuid4().hex}", "case_id": case_id, "type": type_,
            "occurred_at": datetime.now(UTC).isoformat(), "source": source, "data": data}
     try:
         return parse_event(raw)
     except ValidationError as exc:
-        raise UserError(f"invalid {type_} event:\n  " + "\n  ".join(validation_lines(exc)), BAD_INPUT) from exc
+        # Each refused field says what it takes (its allowed values, or the fields the event has).
+        errors = event_catalog.field_errors(type_, exc)
+        lines = "\n  ".join(event_catalog.field_error_lines(errors))
+        raise UserError(f"invalid {type_} event:\n  {lines}", BAD_INPUT,
+                        hint=f"`sinergi events {type_}` shows its fields and an example",
+                        code="invalid_event", details=errors) from exc
 
 
 @case.command("event")
-@click.argument("case_id")
-@click.argument("type_", metavar="TYPE")
+@click.argument("case_id", type=CASE_ID)
+@click.argument("type_", metavar="TYPE", shell_complete=complete_event_type)
 @click.option("--data", help="The event's data: JSON, or @FILE holding JSON.")
 @click.option("--as", "as_office", metavar="OFFICE", help="Enter it as this office, under its agreement.")
 @click.option("--event-id", help="Idempotency key (default: a fresh one). The same id twice is applied once.")
@@ -204,11 +242,14 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
         office = registry.offices.get(as_office)
         if office is None:
             raise UserError(f"--as: no office {as_office!r} in the agency registry",
-                            hint="see `sinergi agencies list`")
+                            hint="see `sinergi agencies list`", code="unknown_office")
         if not office.may_send_type(type_):
             raise UserError(f"{as_office} may not send {type_}: its agreement allows {', '.join(office.may_send)}",
                             exit_code=1, hint="enter it without --as (as an operator), or as an office whose "
-                                              "agreement allows it: see `sinergi agencies list`")
+                                              f"agreement allows it: see `sinergi events {type_}`",
+                            code="not_allowed")
+
+    from sinergi.cases import NotAParty
 
     async def go():
         async with cases_for(app.settings) as cases:
@@ -218,7 +259,8 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
             except NotAParty:
                 raise UserError(f"{as_office} is not part of case {case_id}: the case sent it no referral or "
                                 "notice and it is not the lead office", exit_code=1,
-                                hint="enter it as an operator (without --as), or as an office of the case") from None
+                                hint="enter it as an operator (without --as), or as an office of the case",
+                                code="not_a_party") from None
 
     outcome = run(go())
     if app.as_json:
@@ -229,7 +271,7 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
 
 
 @case.command("timeline")
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @common
 def timeline(app: App, case_id: str) -> None:
     """Every event, referral, clock, breach and escalation of a case, in time order.
@@ -239,11 +281,11 @@ def timeline(app: App, case_id: str) -> None:
       sinergi case timeline KALSEL-2026-7Q2M9XKD
     """
 
-    _show(app, case_id, Cases.timeline, views.timeline_text, "timeline", CaseTimeline)
+    _show(app, case_id, "timeline", "timeline_text", "timeline", "CaseTimeline")
 
 
 @case.command("why")
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @common
 def why(app: App, case_id: str) -> None:
     """What the case waits on, the next deadline and the law behind it, the last error, what is accepted now.
@@ -253,15 +295,18 @@ def why(app: App, case_id: str) -> None:
       sinergi case why KALSEL-2026-7Q2M9XKD
     """
 
-    _show(app, case_id, Cases.why, views.why_text, "why", CaseWhy)
+    _show(app, case_id, "why", "why_text", "why", "CaseWhy", as_json="why_json")
 
 
-def _show(app: App, case_id: str, fetch, render, view: str, model) -> None:
-    """One case view: JSON as is, or rendered for people in the case's own time zone."""
+def _show(app: App, case_id: str, fetch: str, render: str, view: str, model: str, as_json: str | None = None) -> None:
+    """One case view: JSON as is, or rendered for people in the case's own time zone. `fetch` names the
+    `Cases` method, `render` and `as_json` functions of `sinergi.commands.views`, `model` the view's class in
+    `sinergi.domain.views` (imported here: `case --help` needs none of them)."""
+    from sinergi.commands import views
 
     async def go():
         async with cases_for(app.settings) as cases:
-            result = await fetch(cases, case_id)
+            result = await getattr(cases, fetch)(case_id)
             # People read times in the case's zone; its province comes from the server, not a worker query.
             return result, None if app.as_json else (await cases.parties(case_id)).province
 
@@ -279,15 +324,17 @@ def _show(app: App, case_id: str, fetch, render, view: str, model) -> None:
             raise
         if not app.as_json:
             click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
-        result, province = model.model_validate(kept[view]), kept["status"]["province"]
+        from sinergi.domain import views as domain_views
+
+        result, province = getattr(domain_views, model).model_validate(kept[view]), kept["status"]["province"]
     if app.as_json:
-        print_json(result)
+        print_json(getattr(views, as_json)(result) if as_json else result)
     else:
-        click.echo(render(result, province))
+        click.echo(getattr(views, render)(result, province))
 
 
 @case.command("close")
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @click.option("--reason", required=True, help="Why the case is closed (kept in its timeline).")
 @common
 def close(app: App, case_id: str, reason: str) -> None:
@@ -348,6 +395,8 @@ def list_cases(app: App, stage: str | None, province: str | None, agency: str | 
     if app.as_json:
         print_json(rows)
     else:
+        from sinergi.commands import views
+
         click.echo(views.list_text(rows) if rows else "no cases match")
 
 
@@ -372,8 +421,12 @@ def _open_bulk(app: App, file: Path) -> None:
 
     result = run(go())
     result.rejected = sorted(rejected + result.rejected, key=lambda r: r["line"])
+    summary = {"opened": result.opened, "existing": result.existing, "rejected": result.rejected}
+    nothing = bool(result.rejected) and not result.opened and not result.existing
     if app.as_json:
-        print_json({"opened": result.opened, "existing": result.existing, "rejected": result.rejected})
+        if nothing:  # one JSON document on stdout: the summary's keys, and the error's
+            raise UserError("no line could be opened", BAD_INPUT, code="bulk_rejected", result=summary)
+        print_json(summary)
     else:
         click.echo(f"opened {len(result.opened)} case(s), {len(result.existing)} already open, "
                    f"{len(result.rejected)} line(s) rejected")
@@ -381,5 +434,10 @@ def _open_bulk(app: App, file: Path) -> None:
             click.echo(f"  opened   {case_id}")
         for row in result.rejected:
             click.echo(f"  line {row['line']}: {row['error']}")
-    if result.rejected and not result.opened and not result.existing:
-        raise UserError("no line could be opened", BAD_INPUT)
+    if nothing:
+        raise UserError("no line could be opened", BAD_INPUT, code="bulk_rejected")
+
+
+from sinergi.commands.intake_wizard import new as new_case  # noqa: E402 - `case new`: the guided intake, apart
+
+case.add_command(new_case)

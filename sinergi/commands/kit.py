@@ -1,5 +1,6 @@
-"""What every command module shares: the `App` object, the `common` options, `run` (case errors into exit
-codes) and `serve_until_stopped`, the one skeleton of a long-running process (SPEC "Operator CLI", "Processes").
+"""What every command module shares: the `App` object, the `common` options (`--config`, `--profile`, `--json`,
+`--output`, `--color`), `run` (case errors into exit codes) and `serve_until_stopped`, the one skeleton of a
+long-running process (SPEC "Operator CLI", "Processes").
 
 `sinergi.cli` and every module of `sinergi.commands` import this module; it imports neither of them, so
 the command modules never reach back into `sinergi.cli` (tests/unit/test_cli_imports.py holds that line).
@@ -9,55 +10,139 @@ errors), the logging setup and the OpenTelemetry SDK are imported where they are
 
 from __future__ import annotations
 
-import asyncio
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError
-from sinergi.platform.config import Settings, load_settings
+from sinergi.commands.console import (
+    BAD_INPUT,
+    COLORS,
+    OUTPUTS,
+    REFUSED,
+    UNREACHABLE,
+    Output,
+    UserError,
+    color_choice,
+    use_output,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from sinergi.platform.config import Settings  # pydantic: loaded when a command first reads the settings
 
 T = TypeVar("T")
 
 
 class App:
-    """What every command shares: the settings (loaded once, on first use) and the output mode."""
+    """What every command shares: the settings (loaded once, on first use) and how to print.
 
-    def __init__(self, config_path: str | None, as_json: bool) -> None:
+    `profile` is the user config's profile (`sinergi.commands.profiles`), `output` table, json or jsonl,
+    `color` True, False or None (a terminal decides).
+    """
+
+    def __init__(self, config_path: str | None, as_json: bool, *, profile: str | None = None,
+                 output: str | None = None, color: bool | None = None) -> None:
         self.config_path = config_path
-        self.as_json = as_json
+        self.profile = profile
+        self.output = output or ("json" if as_json else "table")
+        self.color = color
         self._settings: Settings | None = None
+
+    @property
+    def as_json(self) -> bool:
+        """Machine-readable output (`--json`, `--output json|jsonl`): nothing but JSON on stdout."""
+        return self.output != "table"
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config_path)
+            from sinergi.commands.profiles import settings_for
+
+            self._settings = settings_for(self.config_path, self.profile)
         return self._settings
 
 
-def common(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`--config` and `--json` on every command, and the App object built from them."""
+def output_options(command: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
+    """The options every command and the root share: --config, --profile, --json, --output, --color."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="SINERGI_CONFIG",
+                     help="sinergi.toml to use (default: $SINERGI_CONFIG, else the profile's, else "
+                          "./sinergi.toml, else built-in defaults)."),
+        click.option("--profile", metavar="NAME",
+                     help="Profile of ~/.config/sinergi/config.toml to use (default: $SINERGI_PROFILE, else "
+                          "the profile named default)."),
+        click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout, nothing else there."),
+        # Left out where the command has an --output of its own (a file; its --format says json).
+        click.option("-o", "--output", "output", type=click.Choice(OUTPUTS),
+                     help="table (for people), json (as --json) or jsonl (one JSON object per line).") if output
+        else None,
+        click.option("--color", type=click.Choice(COLORS),
+                     help="Colour: auto (a terminal, unless NO_COLOR is set), always or never."),
+    ]
+    for option in reversed([o for o in options if o is not None]):
+        command = option(command)
+    return command
 
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="SINERGI_CONFIG",
-                  help="sinergi.toml to use (default: $SINERGI_CONFIG, else ./sinergi.toml, else built-in defaults).")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout, nothing else there.")
+
+def app_from(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
+             output: str | None, color: str | None) -> App:
+    """The App of a command: its own options, else its parents' (`sinergi --profile x case status ...`)."""
+    parent = ctx.find_object(App)
+    if as_json and output == "table":
+        raise UserError("--json and --output table contradict each other: give one", BAD_INPUT,
+                        code="usage")
+    mode = "json" if as_json and output is None else output
+    app = App(config_path or (parent.config_path if parent else None), False,
+              profile=profile or (parent.profile if parent else None),
+              output=mode or (parent.output if parent else None),
+              color=color_choice(color, os.environ) if color else (parent.color if parent else
+                                                                   color_choice(None, os.environ)))
+    ctx.color = app.color
+    if parent is not None or mode or color:
+        use_output(Output(app.output, app.color))
+    # else the root, with none of these flags of its own: what `Root.make_context` read off the whole command
+    # line stays in force, so that a usage error in the command (`case status --json`, no CASE_ID) is JSON too.
+    return app
+
+
+def common(command: Callable[..., Any] | None = None, *, output: bool = True) -> Any:
+    """`--config`, `--profile`, `--json`, `--output` and `--color` on a command, and the App built from them.
+
+    `@common(output=False)` leaves `--output` out, for a command whose own `--output` names a file (reports;
+    their `--format` chooses json there).
+    """
+    if command is None:
+        return lambda inner: common(inner, output=output)
+    if not output:
+        @click.pass_context
+        @wraps(command)
+        def with_file_output(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
+                             color: str | None, **kwargs: Any) -> Any:
+            # The command's own --output (a file) is among `kwargs`, handed on under its name.
+            return command(app_from(ctx, config_path, profile, as_json, None, color), **kwargs)
+
+        return output_options(with_file_output, output=False)
+
     @click.pass_context
     @wraps(command)
-    def wrapper(ctx: click.Context, config_path: str | None, as_json: bool, **kwargs: Any) -> Any:
-        parent = ctx.find_object(App)
-        app = App(config_path or (parent.config_path if parent else None), as_json or bool(parent and parent.as_json))
-        return command(app, **kwargs)
+    def wrapper(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
+                output: str | None, color: str | None, **kwargs: Any) -> Any:
+        return command(app_from(ctx, config_path, profile, as_json, output, color), **kwargs)
 
-    return wrapper
+    return output_options(wrapper)
 
 
 def run(coro: Awaitable[T]) -> T:
     """Run a coroutine, translating the errors every command shares into user errors with exit codes."""
     # Imported here, not at the top: `sinergi.cases` brings the Temporal client, which `--help` does not need.
+    import asyncio
+
     from sinergi.cases import (
         CaseBusy,
         CaseError,
@@ -73,27 +158,33 @@ def run(coro: Awaitable[T]) -> T:
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]  # asyncio.run is typed for coroutines; ours all are
     except EventRefused as exc:
-        accepted = ", ".join(exc.accepted) or "none (the case is closed)"
-        raise UserError(exc.reason, REFUSED, hint=f"event types accepted now: {accepted}") from exc
+        # The same answer `case why` gives: both come from `lifecycle.accepted_now`.
+        accepted = ", ".join(exc.accepted) or "none"
+        raise UserError(exc.reason, REFUSED, hint=f"event types accepted now: {accepted}",
+                        code="event_refused", details={"reason": exc.reason, "accepted": exc.accepted}) from exc
     except CaseExists as exc:
-        raise UserError(str(exc), REFUSED, hint="use another --id, or `sinergi case status` to see it") from exc
+        raise UserError(str(exc), REFUSED, hint="use another --id, or `sinergi case status` to see it",
+                        code="case_exists") from exc
     except NotAllowed as exc:
         raise UserError(str(exc), REFUSED, hint="`sinergi case why` names the case's lead office; an operator "
-                                                "may enter it without --as") from exc
+                                                "may enter it without --as", code="not_allowed") from exc
     except EventIdReused as exc:
-        raise UserError(str(exc), REFUSED, hint="leave out --event-id: a new one is made for each event") from exc
+        raise UserError(str(exc), REFUSED, hint="leave out --event-id: a new one is made for each event",
+                        code="event_id_reused") from exc
     except CaseNotFound as exc:
-        raise UserError(str(exc), BAD_INPUT, hint="check the case id with `sinergi case list`") from exc
+        raise UserError(str(exc), BAD_INPUT, hint="check the case id with `sinergi case list`",
+                        code="case_not_found") from exc
     except CaseStuck as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="asking again will not help: tell the engineers on duty") from exc
+        raise UserError(str(exc), UNREACHABLE, hint="asking again will not help: tell the engineers on duty",
+                        code="case_stuck") from exc
     except CaseBusy as exc:
         raise UserError(str(exc), UNREACHABLE, hint="the case is applying an agency's answer or a deadline; "
-                                                    "run the command again") from exc
+                                                    "run the command again", code="case_unavailable") from exc
     except ServiceUnavailable as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="is Temporal running? start everything with `sinergi dev`") \
-            from exc
+        raise UserError(str(exc), UNREACHABLE, hint="is Temporal running? start everything with `sinergi dev`",
+                        code="temporal_unavailable") from exc
     except CaseError as exc:
-        raise UserError(str(exc), UNREACHABLE) from exc
+        raise UserError(str(exc), UNREACHABLE, code="case_unavailable") from exc
 
 
 @contextmanager
@@ -118,6 +209,8 @@ def serve_until_stopped(settings: Settings, service: str, serve: Callable[[async
     `serve` returns once it has wound down after `stop`; a `UserError` it raises (a port taken, Temporal out
     of reach) leaves through here to become the exit code, as any command's does.
     """
+
+    import asyncio
 
     async def until_stopped() -> None:
         stop = asyncio.Event()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 import click
-import structlog
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
 from sinergi.commands.kit import App, common, observed, serve_until_stopped
 
+if TYPE_CHECKING:
+    import asyncio
+
 DEV_METRICS_ADDRESS = "127.0.0.1:9464"
 # How long `sinergi worker` waits for Temporal to answer before it gives up (exit 3).
 CONNECT_WAIT_SECONDS = 30.0
-log = structlog.get_logger("sinergi.worker")
 
 
 @click.command()
@@ -25,6 +26,10 @@ def worker(app: App) -> None:
     Example:
       SINERGI_TEMPORAL_ADDRESS=temporal:7233 sinergi worker
     """
+    import asyncio
+
+    import structlog
+
     from sinergi.bootstrap import agency_activities
     from sinergi.platform import telemetry
     from sinergi.platform.temporal import connect
@@ -45,7 +50,8 @@ def worker(app: App) -> None:
                 if asyncio.get_running_loop().time() >= deadline or stop.is_set():
                     raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}",
                                     UNREACHABLE) from exc
-                log.warning("temporal_unreachable_retrying", address=settings.temporal.address)
+                structlog.get_logger("sinergi.worker").warning("temporal_unreachable_retrying",
+                                                               address=settings.temporal.address)
                 await asyncio.sleep(1.0)
         async with agency_activities(settings) as activities:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,

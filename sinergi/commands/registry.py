@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from sinergi.agencies import load_registry
 from sinergi.commands.console import print_json, table
 from sinergi.commands.kit import App, common
-from sinergi.policies import load_policy
 
 
 @click.group()
@@ -31,6 +29,8 @@ def show(app: App, policy_name: str | None) -> None:
       sinergi policy show
       sinergi policy show --policy demo --json
     """
+    from sinergi.policies import load_policy
+
     loaded = load_policy(policy_name or app.settings.policy.file)
     rows = []
     for c in loaded.clocks:
@@ -75,6 +75,8 @@ def list_agencies(app: App) -> None:
       sinergi agencies list
       sinergi agencies list --json
     """
+    from sinergi.agencies import load_registry
+
     registry = load_registry(app.settings.agencies.file)
     offices = [o.model_dump(exclude={"settings"}) | {"settings": sorted(o.settings)} for o in registry.offices.values()]
     if app.as_json:

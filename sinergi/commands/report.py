@@ -19,6 +19,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError, print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.params import CASE_ID
 
 if TYPE_CHECKING:
     from sinergi.records import CaseRecord
@@ -69,7 +70,7 @@ def report() -> None:
 
 @report.command("offices")
 @_period_options
-@common
+@common(output=False)
 def offices(app: App, **options: Any) -> None:
     """How each office answers its referrals: acknowledged, accepted, declined, how fast, how often late.
 
@@ -83,7 +84,7 @@ def offices(app: App, **options: Any) -> None:
 
 @report.command("breaches")
 @_period_options
-@common
+@common(output=False)
 def breaches(app: App, **options: Any) -> None:
     """Deadlines missed, by rule and the law behind it, with the offices responsible and the escalation reached.
 
@@ -97,7 +98,7 @@ def breaches(app: App, **options: Any) -> None:
 
 @report.command("cases")
 @_period_options
-@common
+@common(output=False)
 def cases(app: App, **options: Any) -> None:
     """Cases by month, stage and regency; by form of exploitation; children and adults.
 
@@ -110,9 +111,9 @@ def cases(app: App, **options: Any) -> None:
 
 
 @report.command("access")
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @_format_options
-@common
+@common(output=False)
 def access(app: App, case_id: str, fmt: str, output: Path | None, lang: str | None) -> None:
     """Which office received or saw which fields of the victim, when and how (field names, never values).
 
@@ -257,7 +258,7 @@ def export() -> None:
 @click.option("--k", "k", type=click.IntRange(min=2), default=11, show_default=True,
               help="Every combination of quasi-identifiers is shared by at least k rows.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file.")
-@common
+@common(output=False)
 def ctdc(app: App, k: int, output: Path) -> None:
     """One de-identified row per case, HTCDS-aligned, k-anonymous, for CTDC (IOM); docs/reports.md.
 

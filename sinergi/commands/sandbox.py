@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
 from sinergi.commands.console import BAD_INPUT, UserError
 from sinergi.commands.kit import App, common, serve_until_stopped
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def _pairs(parse, values: tuple[str, ...], option: str) -> list:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from sinergi.commands.console import local_time, state_colour, table
-from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
+
+if TYPE_CHECKING:
+    from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
 
 
 def status_text(s: CaseStatus) -> str:
@@ -66,7 +69,9 @@ def timeline_text(t: CaseTimeline, province: str) -> str:
 
 
 def why_text(w: CaseWhy, province: str) -> str:
-    lines = [f"{click.style(w.case_id, bold=True)} is in {w.stage}" + (" (closed)" if w.closed else "")]
+    case_id = click.style(w.case_id, bold=True)
+    lines = [f"{case_id} is closed" if w.closed
+             else f"{case_id} is in {w.stage}"]
     lines.append(f"Lead office: {w.lead_office or 'none yet (operators decide)'}")
     if w.at_size_limit:
         lines.append(click.style("The case has reached its size limit: it takes events from operators only.",
@@ -84,8 +89,31 @@ def why_text(w: CaseWhy, province: str) -> str:
     if w.open_manual_tasks:
         lines.append("\nManual tasks for you:")
         lines += [f"  - {t.id} ({t.agency}): {t.reason}" for t in w.open_manual_tasks]
-    lines.append("\nEvents accepted now: " + (", ".join(w.accepted_events) or "none"))
+    lines += _accepted_text(w.accepted_events)
     return "\n".join(lines)
+
+
+def _accepted_text(accepted: list[str]) -> list[str]:
+    """The events accepted now, each with the data it needs (`sinergi events TYPE` says the rest)."""
+    from sinergi.commands.event_catalog import field_summary, required_fields
+
+    if not accepted:
+        return ["\nEvents accepted now: none"]
+    rows = []
+    for event_type in accepted:
+        needed = ", ".join(field_summary(f) for f in required_fields(event_type))
+        rows.append([event_type, needed or "-"])
+    return ["\nEvents accepted now:", table(["event", "required data"], rows),
+            "(`sinergi events TYPE`: every field, allowed value and who may send it)"]
+
+
+def why_json(w: CaseWhy) -> dict:
+    """`case why --json`: the view, and the data each event accepted now requires (`accepted_now`)."""
+    from sinergi.commands.event_catalog import required_fields
+
+    return {**w.model_dump(mode="json"),
+            "accepted_now": [{"type": t, "required": [f.model_dump() for f in required_fields(t)]}
+                             for t in w.accepted_events]}
 
 
 def list_text(rows) -> str:

@@ -16,6 +16,9 @@ from sinergi.sandbox.memory import CaseFacts
 
 Data = dict[str, Any] | Callable[[CaseFacts], dict[str, Any]]
 PORT_OF_ENTRY = "Pelabuhan Trisakti, Banjarmasin"
+# The regency of the sandbox's port of entry: where its offices bring home a victim whose home regency they
+# were not told (the agreement did not share `person.home_regency`, or the intake had none).
+RECEPTION_REGENCY = "Kota Banjarmasin"
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,9 @@ def _port_reception(rid: str, followups: int) -> Plot:
 
 
 def _home(f: CaseFacts) -> dict[str, Any]:
-    return {"regency": f.home_regency or "home regency (not shared with this office)"}
+    # The case takes this as its regency (search attribute, `case list`): a real regency, never a placeholder.
+    # An office not told the victim's home regency reports where it brought the victim, the port's city.
+    return {"regency": f.home_regency or RECEPTION_REGENCY}
 
 
 def _onward_travel(rid: str, followups: int) -> Plot:

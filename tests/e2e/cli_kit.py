@@ -20,8 +20,9 @@ from typing import Any
 
 SINERGI = str(Path(sys.executable).parent / "sinergi")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Variables that would make the CLI colour its output, or pick another configuration, behind the test's back.
-_DROPPED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "OTEL_EXPORTER_OTLP_ENDPOINT")
+# Variables that would make the CLI colour its output, or pick another configuration (a user's profiles in
+# $XDG_CONFIG_HOME/sinergi), behind the test's back.
+_DROPPED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "OTEL_EXPORTER_OTLP_ENDPOINT", "XDG_CONFIG_HOME")
 
 
 @dataclass
@@ -88,6 +89,18 @@ def assert_user_error(result: Result, code: int, *needles: str) -> None:
     assert result.stderr.startswith("error: "), str(result)
     for needle in needles:
         assert needle in result.stderr, f"{needle!r} not on stderr\n{result}"
+
+
+def assert_json_error(result: Result, code: int, error: str, *needles: str) -> dict[str, Any]:
+    """With --json: exit `code`, the error as one JSON object on stdout (`{"error", "message", "details", "hint"}`,
+    as the gateway's), `error` its code, every needle in its message; no traceback, no text error on stderr."""
+    assert result.code == code, str(result)
+    assert "Traceback" not in result.stderr + result.stdout and "error: " not in result.stderr, str(result)
+    body = result.json()
+    assert {"error", "message", "details", "hint"} <= set(body) and body["error"] == error, str(result)
+    for needle in needles:
+        assert needle in body["message"], f"{needle!r} not in the message\n{result}"
+    return body
 
 
 def assert_aligned(text: str) -> None:

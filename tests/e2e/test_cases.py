@@ -205,8 +205,10 @@ async def test_case_list_filters_by_stage_province_agency_escalation_and_open_or
         cli: Cli, home: Path, fast_policy: Path):
     work = home / "work"
     # One KALSEL case moved to protection; one in a province of its own, on a policy that breaches and
-    # escalates within seconds, with no office covering it (failed referrals, manual tasks), then closed.
-    province = "E2E" + uuid.uuid4().hex[:8].upper().replace("0", "Q")
+    # escalates within seconds, with no office covering it (failed referrals, manual tasks), then closed. A
+    # province must exist (SPEC "Places"): Papua Barat Daya, which no office of the test agreement covers and no
+    # other test opens cases in.
+    province = "PAPUABARATDAYA"
     kalsel = write_intake(work, "kalsel.json", intake_dict())
     lonely = write_intake(work, "lonely.json", intake_dict(province=province, regency=None,
                                                             situation={"location_country": "ID"}))
@@ -279,8 +281,9 @@ async def test_bulk_intake_reports_bad_lines_and_a_second_run_opens_nothing_twic
 
     # Nothing could be opened: exit 2, and the JSON summary still names each line.
     assert nothing.code == 2 and "Traceback" not in nothing.stderr, str(nothing)
+    # With --json the error is JSON on stdout: the summary's keys and the error's, in one document.
     assert [r["line"] for r in nothing.json()["rejected"]] == [1, 2]
-    assert "no line could be opened" in nothing.stderr
+    assert nothing.json()["error"] == "bulk_rejected" and nothing.json()["message"] == "no line could be opened"
 
     second = ok(await cli("case", "open", "--bulk", str(rescue), "--json"), as_json=True)
     assert {"opened", "rejected"} <= set(second)

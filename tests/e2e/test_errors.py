@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import yaml
-from cli_kit import Cli, assert_user_error, intake_dict
+from cli_kit import Cli, assert_json_error, assert_user_error, intake_dict
 
 SCREENED = '{"outcome": "presumed_victim"}'
 
@@ -51,28 +51,34 @@ async def test_bad_input_exits_2_naming_the_field_and_the_fix(cli: Cli, home: Pa
     # Bad input is exit 2 even on behalf of an office (not "refused by its agreement", exit 1).
     assert_user_error(results["unknown type --as"], 2, "unknown event type 'protection.bogus'")
     assert_user_error(results["malformed --data"], 2, "--data", "not valid JSON", "hint: e.g. --data")
-    assert_user_error(results["invalid data"], 2, "data.outcome", "presumed_victim", "'maybe'")
+    # With --json the error is JSON on stdout, naming the field and what it allows.
+    invalid = assert_json_error(results.pop("invalid data"), 2, "invalid_event", "data.outcome", "'maybe'")
+    assert invalid["details"][0]["allowed"] == ["presumed_victim", "not_victim", "needs_more_info"], invalid
     assert_user_error(results["missing @FILE"], 2, "missing.json", "cannot read")
     assert_user_error(results["unknown office"], 2, "--as", "nobody_kalsel", "sinergi agencies list")
-    assert_user_error(results["unknown case"], 2, f"no case {case_id}", "sinergi case list")
+    unknown = assert_json_error(results.pop("unknown case"), 2, "case_not_found", f"no case {case_id}")
+    assert "sinergi case list" in unknown["hint"]
     # Click's own usage errors: exit 2, the argument named, no traceback either.
     missing = results.pop("missing intake")
     assert missing.code == 2 and "Traceback" not in missing.stderr, str(missing)
     assert "nope.json" in missing.stderr and "does not exist" in missing.stderr
     for result in results.values():
-        assert result.stdout == "", str(result)  # --json or not: nothing but JSON (here: nothing) on stdout
+        assert result.stdout == "", str(result)  # without --json, nothing on stdout
 
 
 async def test_temporal_unreachable_exits_3_naming_the_address(offline_cli: Cli, home: Path):
     intake = home / "work" / "intake.json"
     intake.write_text(json.dumps(intake_dict()))
-    results = await asyncio.gather(
+    opened, status, listed = await asyncio.gather(
         offline_cli("case", "open", str(intake), "--json"),
         offline_cli("case", "status", "KALSEL-2026-AAAAAAAA"),
-        offline_cli("case", "list", "--json"))
-    for result in results:
-        assert_user_error(result, 3, "cannot reach Temporal at 127.0.0.1:1", "hint: is Temporal running?")
-        assert result.stdout == "", str(result)
+        offline_cli("case", "list", "--output", "jsonl"))
+    assert_user_error(status, 3, "cannot reach Temporal at 127.0.0.1:1", "hint: is Temporal running?")
+    assert status.stdout == "", str(status)
+    for result in (opened, listed):
+        body = assert_json_error(result, 3, "temporal_unavailable", "cannot reach Temporal at 127.0.0.1:1")
+        assert "is Temporal running?" in body["hint"]
+    assert len(listed.stdout.splitlines()) == 1  # JSON Lines: the error on one line
 
 
 async def test_configuration_errors_name_the_file_and_the_key(offline_cli: Cli, home: Path):
@@ -97,10 +103,10 @@ async def test_configuration_errors_name_the_file_and_the_key(offline_cli: Cli, 
     ops = str(elsewhere / "ops.toml")
     assert_user_error(with_option, 2, f"{ops}: gateway.port: expected an integer, got 'abc'",
                       f"{ops}: gateway.prot: unknown key", "port")
-    # A bad value from the environment names the variable, not the file.
-    assert_user_error(env_value, 2, "SINERGI_GATEWAY_PORT: gateway.port: expected an integer")
+    # A bad value from the environment names the variable, not the file (with --json: as JSON on stdout).
+    assert_json_error(env_value, 2, "invalid_config", "SINERGI_GATEWAY_PORT: gateway.port: expected an integer")
     assert_user_error(syntax, 2, "broken.toml", "invalid TOML", "line 2")
     assert_user_error(missing, 2, "none-here.toml", "not found")
-    for result in (in_cwd, with_option, env_value, syntax, missing):
+    for result in (in_cwd, with_option, syntax, missing):
         assert result.stdout == "", str(result)
 

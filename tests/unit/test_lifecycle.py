@@ -225,10 +225,37 @@ def test_each_stage_accepts_its_own_events_and_refuses_others(stage: Stage, acce
     assert not refused & now, sorted(refused & now)
 
 
-def test_a_closed_case_accepts_only_the_legal_track_and_data_breaches() -> None:
+def test_a_closed_case_with_nothing_left_to_do_accepts_no_event() -> None:
+    # Its run ends: what `case why` lists must be what `case event` would take (issue 23, item 4).
     case = case_in(Stage.CLOSED)
-    assert set(lifecycle.accepted_now(case.s)) == {"legal.investigation_opened", "case.data_breach_discovered"}
+    assert lifecycle.ended(case.s)
+    assert lifecycle.accepted_now(case.s) == []
     assert case.refused("case.contact_lost").reason == "case.contact_lost refused: the case is closed"
+    for event_type in ("legal.investigation_opened", "case.data_breach_discovered"):
+        refusal = case.refused(event_type)
+        assert refusal.reason == f"{event_type} refused: the case is closed" and refusal.accepted == []
+
+
+@pytest.mark.branch("legal_track")
+def test_a_closed_case_whose_legal_track_goes_on_accepts_the_legal_track_and_data_breaches() -> None:
+    case = Case(**DOMESTIC)
+    case.send("legal.investigation_opened")
+    case.send("case.closed", reason="test")
+    assert not lifecycle.ended(case.s)
+    accepted = set(lifecycle.accepted_now(case.s))
+    assert {"legal.judgment_final", "legal.proceedings_ended", "case.data_breach_discovered"} <= accepted
+    assert "legal.investigation_opened" not in accepted and "case.contact_lost" not in accepted
+
+
+@pytest.mark.rule("T21")
+def test_a_closed_case_with_a_breach_notice_due_accepts_its_notice() -> None:
+    case = Case(**DOMESTIC)
+    case.send("case.data_breach_discovered")
+    case.send("case.closed", reason="test")
+    assert not lifecycle.ended(case.s)
+    assert {"case.data_breach_notified", "legal.investigation_opened"} <= set(lifecycle.accepted_now(case.s))
+    case.send("case.data_breach_notified")
+    assert lifecycle.ended(case.s) and lifecycle.accepted_now(case.s) == []
 
 
 @pytest.mark.rule("T1")
@@ -255,8 +282,9 @@ def test_a_service_cannot_be_requested_twice_nor_started_unrequested() -> None:
 
 
 def test_a_transfer_to_where_the_case_already_is_is_refused() -> None:
-    refusal = Case().refused("case.transferred", province="KALSEL", regency="Kabupaten Banjar")
-    assert "already in KALSEL/Kabupaten Banjar" in refusal.reason
+    # The case holds 63.03; the transfer names it (as the gateway and the CLI read it, by code).
+    refusal = Case().refused("case.transferred", province="Kalimantan Selatan", regency="Kabupaten Banjar")
+    assert "already in KALSEL/63.03" in refusal.reason
 
 
 def test_a_second_lpsk_application_while_one_is_pending_is_refused() -> None:
@@ -441,7 +469,7 @@ def test_arriving_home_sets_the_regency_that_later_referrals_are_routed_by() -> 
     case.send("repatriation.risk_assessed", safe=True)
     case.send("repatriation.departed")
     case.send("repatriation.arrived_home", regency="Kabupaten Banjar")
-    assert case.s.regency == "Kabupaten Banjar"
+    assert case.s.regency == "63.03"  # by code, as an intake's
 
 
 @pytest.mark.branch("child")
@@ -780,7 +808,7 @@ def test_a_transfer_cancels_open_referrals_and_makes_them_again_in_the_new_juris
     case.send("referral.completed", referral_id=case.referral("child_protection").referral_id)
     before = {r.referral_id: r.service for r in case.s.referrals.values() if r.status in ("sent", "pending")}
     effects = case.send("case.transferred", province="JATIM", regency="Kota Surabaya")
-    assert (case.s.province, case.s.regency) == ("JATIM", "Kota Surabaya")
+    assert (case.s.province, case.s.regency) == ("JATIM", "35.78")  # Kota Surabaya, by code
     for rid in before:
         assert case.s.referrals[rid].status == "cancelled" and StopDelivery(rid) in effects
     fresh = [r for r in case.s.referrals.values() if r.status == "pending"]
@@ -862,7 +890,10 @@ def test_closing_cancels_every_clock_but_restitution_and_data_breach_notice() ->
 
 @pytest.mark.rule("T21")
 def test_a_data_breach_discovered_after_closure_still_starts_its_notice_clock() -> None:
-    case = case_in(Stage.CLOSED)
+    # While the closed case's run goes on (here its legal track): once it has ended, nothing reaches it.
+    case = Case(**DOMESTIC)
+    case.send("legal.investigation_opened")
+    case.send("case.closed", reason="test")
     assert "no data breach" in case.refused("case.data_breach_notified").reason
     assert started(case.send("case.data_breach_discovered")) == ["T21"]
     assert case.clock("T21").due_at == case.now + timedelta(hours=72)

@@ -33,5 +33,6 @@ def test_an_office_without_email_cannot_be_left_to_people():
 def test_the_commands_refuse_before_starting_anything(command, tmp_path):
     result = CliRunner().invoke(cli, [*command, "--json"], env={"SINERGI_DEV_STATE_DIR": str(tmp_path)})
     assert result.exit_code == 2, result.output
-    error = json.loads(result.output.strip().splitlines()[-1]) if result.output.strip().startswith("{") else None
-    assert "people" in (error["message"] if error else result.output)
+    # With --json the error is JSON on stdout (issue 23): `{"error", "message", "details", "hint"}`.
+    error = json.loads(result.stdout)
+    assert error["error"] == "bad_input" and "people" in error["message"]

@@ -74,3 +74,16 @@ def test_only_the_last_rehabilitation_service_to_complete_reports_rehabilitation
     assert not last.only_if(facts)
     facts.done.add("rehabilitation.service_completed:social")
     assert last.only_if(facts) and not last.only_if(facts)  # claimed once
+
+
+@pytest.mark.parametrize("home_regency", ["Kabupaten Tapin", None])
+@pytest.mark.parametrize("service", ["domestic_return", "onward_travel"])
+def test_the_sandbox_reports_a_real_regency_on_arrival_never_a_placeholder(service: str, home_regency: str | None):
+    # The case keeps it as its regency (`case list`, the CaseRegency search attribute): issue 23, item 7.
+    from sinergi.domain import places
+
+    facts = CaseFacts(case_id="KALSEL-2026-TEST", home_regency=home_regency)
+    [arrival] = [s for s in storyline(service, "R1") if s.type == "repatriation.arrived_home"]
+    regency = arrival.payload(facts)["regency"]
+    assert regency == (home_regency or "Kota Banjarmasin")
+    assert places.regency(regency, "KALSEL").name == regency

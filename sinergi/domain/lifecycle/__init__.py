@@ -14,7 +14,7 @@ and stops is the policy's `starts_on`/`stops_on` (`sinergi/policies/default.toml
 """
 
 from sinergi.domain.lifecycle.case_events import contact_attempt_failed
-from sinergi.domain.lifecycle.dispatch import GUARDS, EventRefused, accepted_now, apply, check, open_case
+from sinergi.domain.lifecycle.dispatch import GUARDS, EventRefused, accepted_now, apply, check, ended, open_case
 from sinergi.domain.lifecycle.helpers import (
     ASSISTANCE_STAGES,
     HANDLING,
@@ -39,6 +39,7 @@ __all__ = [
     "check",
     "close",
     "contact_attempt_failed",
+    "ended",
     "escalate_referral",
     "in_flight",
     "may_share",

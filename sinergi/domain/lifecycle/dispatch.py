@@ -46,8 +46,20 @@ class EventRefused(Exception):
         self.accepted = accepted
 
 
+def ended(state: CaseState) -> bool:
+    """Whether the case has nothing left to do: closed, no legal track open and no clock live. Its run then
+    ends and takes no more events, so it accepts none — not even the legal track's or a breach's, which a
+    closed case whose run goes on (a legal track open, a T21 notice due) does accept."""
+    # branch: legal_track, death; rule: T6, T21 — the workflow's `_finished` is this same test
+    return state.closed and not state.legal_track_open and not any(c.state in clocks.LIVE
+                                                                     for c in state.clocks.values())
+
+
 def accepted_now(state: CaseState) -> list[str]:
-    """Event types the case would accept now (data-specific checks aside)."""
+    """Event types the case would accept now (data-specific checks aside): the one answer `case why`,
+    `case status`, a refusal and the gateway's 409 all give."""
+    if ended(state):
+        return []
     return [t for t, guard in GUARDS.items() if guard(state) is None]
 
 
@@ -56,8 +68,12 @@ def check(state: CaseState, event) -> None:
     if event.case_id != state.case_id:
         raise EventRefused(f"the event is for case {event.case_id}, not {state.case_id}", accepted_now(state))
     handling = HANDLING.get(event.type)
+    reason: str | None
     if handling is None:
         reason = "this event type is recorded by sinergi itself"
+    elif ended(state):
+        # As `accepted_now` says. The validator calls this; validators do not run on replay, so no patch.
+        reason = "the case is closed"
     else:
         reason = handling.guard(state) or (handling.refusal(state, event) if handling.refusal else None)
     if reason:

@@ -1,0 +1,143 @@
+"""The root group of `sinergi`: every error shown as the command line asks — JSON on stdout with `--json`, text
+on stderr otherwise — whether a command raised it, click's parser did (a usage error), or it is an exception no
+command translated (a bad configuration file, Temporal out of reach). `sinergi.cli` builds its group with it.
+
+It also loads its commands lazily: `sinergi.cli` names each command's module and the summary its listing shows
+(`LazyCommand`), and a command's module is imported only when that command runs, shows its own help or is
+completed — `sinergi --version` and `--help` import none of them (issue 23: each call of the CLI costs its
+imports). tests/unit/test_cli_imports.py holds the summaries to the commands' docstrings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from gettext import gettext as _
+from typing import Any
+
+import click
+
+from sinergi.commands.console import (
+    BAD_INPUT,
+    UNREACHABLE,
+    UserError,
+    current_output,
+    guess_output,
+    use_output,
+    validation_lines,
+)
+
+
+def translate_error(exc: BaseException) -> UserError | None:
+    """The user error behind an exception no command translated (a bad config, policy or agencies file,
+    invalid input, Temporal out of reach), or None: then it is a bug, and its traceback is shown."""
+    from pydantic import ValidationError
+
+    from sinergi.agencies import RegistryError
+    from sinergi.platform.config import ConfigError
+    from sinergi.policies import PolicyError
+
+    if isinstance(exc, ConfigError | PolicyError | RegistryError):
+        return UserError(str(exc), BAD_INPUT, code="invalid_config")
+    if isinstance(exc, ValidationError):
+        return UserError("invalid input:\n  " + "\n  ".join(validation_lines(exc)), BAD_INPUT)
+    if isinstance(exc, RuntimeError) and "connect" in str(exc).lower():
+        return UserError(f"cannot reach Temporal: {exc}", UNREACHABLE,
+                         hint="is Temporal running? start everything with `sinergi dev`",
+                         code="temporal_unavailable")
+    return None
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command of the root, not imported yet: `target` is `module:attribute`, `summary` the first paragraph
+    of its help, which the root's listing and shell completion show without importing the module."""
+
+    name: str
+    target: str
+    summary: str
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.target} is not a click command")
+        return command
+
+
+class Root(click.Group):
+    """The root group: errors shown as the command line asks (JSON on stdout with --json), whether a
+    command raised them, click's parser did, or an exception no command translated; its commands are
+    `LazyCommand`s, imported when one is used (`lazy=`)."""
+
+    def __init__(self, *args: Any, lazy: Iterable[LazyCommand] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = {command.name: command for command in lazy}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy[cmd_name].load(), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def _listed(self) -> list[tuple[str, click.Command]]:
+        """Every command as the listing shows it: the loaded ones as they are, the others from their summary."""
+        return [(name, self.commands.get(name) or click.Command(name, help=self.lazy[name].summary))
+                for name in sorted({*self.commands, *self.lazy})]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click's own, from the summaries: `sinergi --help` imports no command module.
+        listed = [(name, command) for name, command in self._listed() if not command.hidden]
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in listed])
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        # As click's own, from the summaries: completing a command name imports no command module.
+        from click.shell_completion import CompletionItem
+
+        results = [CompletionItem(name, help=command.get_short_help_str()) for name, command in self._listed()
+                   if name.startswith(incomplete) and not command.hidden]
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        # Before parsing: a usage error must already know where it goes.
+        use_output(guess_output(args, os.environ))
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if not current_output().as_json:
+                raise
+            raise _as_user_error(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if not current_output().as_json:
+                raise  # as click prints it: the usage line, `try --help`
+            raise _as_user_error(exc) from exc
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            translated = translate_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+
+def _as_user_error(exc: click.UsageError) -> UserError:
+    """A usage error as `--json` shows it, its code naming the kind of mistake."""
+    command = exc.ctx.command_path if exc.ctx is not None else "sinergi"
+    code = ("missing_argument" if isinstance(exc, click.MissingParameter) else
+            "invalid_argument" if isinstance(exc, click.BadParameter) else
+            "unknown_option" if isinstance(exc, click.NoSuchOption) else "usage")
+    return UserError(exc.format_message(), exc.exit_code, code=code, hint=f"`{command} --help` says what it takes")
