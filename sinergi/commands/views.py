@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 
 def status_text(s: CaseStatus) -> str:
+    from sinergi.domain import places  # stdlib only: places are read by name, with their code
+
     t = lambda v: local_time(v, s.province)  # noqa: E731 - a one-line formatter, read beside its use
     head = [
         f"{click.style(s.case_id, bold=True)}  stage {click.style(s.stage, bold=True)}"
         + (f"  closed: {s.closure_reason}" if s.closed else ""),
-        f"province {s.province}  regency {s.regency or '-'}  child {'yes' if s.is_child else 'no'}  "
+        f"province {s.province}  regency {places.label(s.regency, s.province)}  "
+        f"child {'yes' if s.is_child else 'no'}  "
         f"opened {t(s.opened_at)}",
         "consent  " + "  ".join(f"{k} {'yes' if v else 'NO'}" for k, v in s.consent.model_dump().items()),
     ]
@@ -117,6 +120,9 @@ def why_json(w: CaseWhy) -> dict:
 
 
 def list_text(rows) -> str:
+    from sinergi.domain import places
+
     return table(["case", "stage", "province", "regency", "opened", "escalated", "open"],
-                 [[r.case_id, r.stage, r.province, r.regency or "-", local_time(r.opened_at, r.province),
-                   "yes" if r.escalated else "", "yes" if r.open else "no"] for r in rows])
+                 [[r.case_id, r.stage, r.province, places.label(r.regency, r.province),
+                   local_time(r.opened_at, r.province), "yes" if r.escalated else "", "yes" if r.open else "no"]
+                  for r in rows])

@@ -143,6 +143,7 @@ async def test_a_case_from_intake_to_closure_through_every_case_command(cli: Cli
     text = ok(status_text)
     assert case_id in text and "identification" in text and "REFERRALS" in text and "CLOCKS" in text
     assert WITA in text
+    assert "regency Kabupaten Banjar (63.03)" in text  # kept by code, read by name (SPEC "Places")
     assert_aligned(text)
 
     # Human why: who it waits on, the next deadline with its rule and source, what is accepted now.
