@@ -139,7 +139,7 @@ def status(app: App, case_id: str) -> None:
         async with cases_for(app.settings) as cases:
             return await cases.status(case_id)
 
-    result = _or_recorded(app, case_id, go, "status", "CaseStatus")
+    result = _or_recorded(app, case_id, go, lambda kept: _kept_view(kept, "status", "CaseStatus"))
     if app.as_json:
         print_json(result)
     else:
@@ -148,9 +148,9 @@ def status(app: App, case_id: str) -> None:
         click.echo(views.status_text(result))
 
 
-def _or_recorded(app: App, case_id: str, go, view: str, model: str):
-    """The case as Temporal has it; once its history is deleted, as the case record kept it when it ended
-    (`model` names its class in `sinergi.domain.views`)."""
+def _or_recorded(app: App, case_id: str, go, from_record):
+    """`run(go())`: the case as Temporal has it; once its history is deleted, `from_record(kept)` of the views
+    the case record kept as its run ended."""
     from sinergi.cases import CaseNotFound
 
     try:
@@ -165,9 +165,14 @@ def _or_recorded(app: App, case_id: str, go, view: str, model: str):
             raise
         if not app.as_json:
             click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
-        from sinergi.domain import views as domain_views
+        return from_record(kept)
 
-        return getattr(domain_views, model).model_validate(kept[view])
+
+def _kept_view(kept: dict[str, Any], view: str, model: str):
+    """One of the kept views as its class in `sinergi.domain.views`."""
+    from sinergi.domain import views as domain_views
+
+    return getattr(domain_views, model).model_validate(kept[view])
 
 
 def _event_data(data: str | None) -> dict[str, Any]:
@@ -310,23 +315,8 @@ def _show(app: App, case_id: str, fetch: str, render: str, view: str, model: str
             # People read times in the case's zone; its province comes from the server, not a worker query.
             return result, None if app.as_json else (await cases.parties(case_id)).province
 
-    from sinergi.cases import CaseNotFound
-
-    try:
-        result, province = run(go())
-    except UserError as exc:
-        if not isinstance(exc.__cause__, CaseNotFound):
-            raise
-        from sinergi.commands.recorded import recorded_views
-
-        kept = recorded_views(app.settings, case_id)
-        if kept is None:
-            raise
-        if not app.as_json:
-            click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
-        from sinergi.domain import views as domain_views
-
-        result, province = getattr(domain_views, model).model_validate(kept[view]), kept["status"]["province"]
+    result, province = _or_recorded(app, case_id, go,
+                                    lambda kept: (_kept_view(kept, view, model), kept["status"]["province"]))
     if app.as_json:
         print_json(getattr(views, as_json)(result) if as_json else result)
     else:

@@ -136,16 +136,12 @@ class TransferData(_Data):
     @field_validator("province", mode="before")
     @classmethod
     def _province_by_short_code(cls, value: object, info: ValidationInfo) -> object:
-        if not is_strict(info) or not isinstance(value, str) or len(value) > PLACE_MAX:
-            return value  # too long to be a place: the pattern refuses it
-        return places.province(value).short
+        return places.kept_province(value, is_strict(info), PLACE_MAX)
 
     @field_validator("regency")
     @classmethod
     def _regency_by_code(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or not is_strict(info) or "province" not in info.data:
-            return value  # a refused province is reported as such; its regency cannot be looked for
-        return places.regency(value, info.data["province"]).code
+        return places.kept_regency(value, info.data.get("province"), is_strict(info))
 
 
 class ClosedData(_Data):

@@ -403,3 +403,19 @@ def _unknown_code(text: str, code: str, scope: Province | None) -> UnknownPlace:
     listed = ", ".join(r.label for r in sorted(nearest, key=lambda r: r.code))
     return UnknownPlace(f"no regency {code} in {pool[0].province.name}; nearest: {listed}", text=text,
                         nearest=nearest)
+
+
+def kept_province(value: object, strict: bool, longest: int) -> object:
+    """Where input enters (`strict`), a province named any way (`KALSEL`, `63`, `Kalimantan Selatan`) as the
+    short code it is kept by; read back from history, or too long to be a place (a pattern refuses it), as is."""
+    if not strict or not isinstance(value, str) or len(value) > longest:
+        return value
+    return province(value).short
+
+
+def kept_regency(value: str | None, province_kept: str | None, strict: bool) -> str | None:
+    """Where input enters (`strict`), a regency of `province_kept` by name or code, as its code; as is otherwise,
+    and when the province was itself refused (its refusal is the one reported)."""
+    if value is None or not strict or province_kept is None:
+        return value
+    return regency(value, province_kept).code
