@@ -70,10 +70,19 @@ class RecordActivities:
         try:
             facts = build_facts(batch.facts)
         except (ValidationError, KeyError, ValueError) as exc:
-            raise ApplicationError(f"facts of case {batch.case_id} the record cannot take: {exc}"[:500],
+            # Where and what kind of problem, never the value: a fact can carry the intake, and this message
+            # goes to the log and the history's failure.
+            raise ApplicationError(f"facts of case {batch.case_id} the record cannot take: {_problem(exc)}"[:500],
                                    type=FACT_REFUSED, non_retryable=True) from None
         try:
             written = await self.record.write(facts)
         except RecordUnavailable as exc:
             raise ApplicationError(f"the case record is unavailable: {exc}"[:500], type=RECORD_UNAVAILABLE) from None
         return written.written
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{exc.title}.{'.'.join(map(str, e['loc']))}: {e['type']}"
+                         for e in exc.errors(include_input=False, include_url=False))
+    return type(exc).__name__

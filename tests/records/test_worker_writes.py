@@ -108,3 +108,30 @@ async def test_an_offices_answer_is_recorded_under_that_office(skipping_env, rec
         # worker would hold virtual time still for every later test of the session.
         await h.cases.send(event(case_id, "case.closed", reason="test finished"))
         await skipping_env.client.get_workflow_handle(workflow_id(case_id)).result()
+
+
+def test_a_fact_the_record_refuses_is_named_without_its_values():
+    import asyncio
+
+    from temporalio.exceptions import ApplicationError
+
+    from sinergi.activities.record import RecordActivities
+    from sinergi.testing.cases import intake
+    from sinergi.workflows import messages as m
+
+    broken = {"kind": "CaseOpened", "case_id": "KALSEL-2026-7Q2M9XKD", "opened_at": "not a time",
+              "intake": intake().model_dump(mode="json")}
+    sender = {"kind": "EventApplied", "case_id": "KALSEL-2026-7Q2M9XKD", "sender": {"office": SAMPLE_NAME},
+              "event_id": "e1", "type": "case.closed", "occurred_at": "2026-12-06T00:00:00Z",
+              "applied_at": "2026-12-06T00:00:00Z"}
+
+    class Record:
+        async def write(self, facts):
+            raise AssertionError("nothing is written")
+
+    for fact in (broken, sender):
+        with pytest.raises(ApplicationError) as refused:
+            asyncio.run(RecordActivities(Record()).record_facts(
+                m.RecordBatch(case_id="KALSEL-2026-7Q2M9XKD", facts=[fact])))
+        assert refused.value.type == "FactRefused" and refused.value.non_retryable
+        assert SAMPLE_NAME not in str(refused.value) and SAMPLE_PHONE not in str(refused.value)
