@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "SINERGI_CONFIG"
 DEFAULT_FILE = "sinergi.toml"
@@ -130,6 +130,59 @@ class CodecSettings(_Section):
 
     key_id: str = Field(default="k1", min_length=1)
     keys_file: Path = Path(".sinergi/keys.json")
+    # SPEC "Operators and engineers in production": a client without keys (an operator's CLI, `admin replay`)
+    # encodes and decodes through the gateway's codec endpoint (`https://gateway/codec`), as
+    # `temporal --codec-endpoint` does; the keys file is then never read. Only the worker and gateway hold keys.
+    endpoint: str | None = None
+    # The env var holding the operator's token the CLI sends to the endpoint (and the gateway's operator routes).
+    token_env: str = "SINERGI_TOKEN"
+
+    @field_validator("endpoint")
+    @classmethod
+    def _codec_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.partition("://")
+        host = rest.split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+        if scheme == "https" or (scheme == "http" and host in ("127.0.0.1", "localhost", "::1")):
+            return value.rstrip("/")
+        raise ValueError("expected an https:// URL (http:// only on loopback)")
+
+
+class AuthSettings(_Section):
+    """Who the gateway admits besides offices (SPEC "Operators and engineers in production"): named operators'
+    tokens (kept hashed in the case record) and, when `issuer` is set, the identity provider's access tokens,
+    so the Temporal UI's signed-in user can decode."""
+
+    issuer: str | None = None
+    audience: str | None = None
+    jwks_url: str | None = None
+    # The claim naming the user's role (`caseworker`, `supervisor` or `engineer`); a token without it, or with
+    # another value, is an engineer's: masked.
+    role_claim: str = "sinergi_role"
+    # The claim naming who the user is, for the audit (`sub` if absent).
+    name_claim: str = "preferred_username"
+    # Pinned: a token signed any other way (`none`, HS256 with the public key ...) is refused.
+    algorithms: list[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]] = ["RS256"]
+    jwks_cache_seconds: float = Field(default=300.0, ge=0)
+    leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+
+    @model_validator(mode="after")
+    def _all_or_none(self) -> AuthSettings:
+        given = [name for name in ("issuer", "audience", "jwks_url") if getattr(self, name) is not None]
+        if given and len(given) != 3:
+            raise ValueError("issuer, audience and jwks_url are set together (an identity provider) or not at all")
+        return self
+
+    @property
+    def oidc(self) -> bool:
+        return self.issuer is not None
+
+
+class UiSettings(_Section):
+    """What people read (SPEC "Language"): `id` or `en`; unset, the locale decides (`id_*` → Bahasa Indonesia)."""
+
+    language: Literal["id", "en"] | None = None
 
 
 class PolicySettings(_Section):
@@ -248,6 +301,8 @@ class Settings(_Section):
     telemetry: TelemetrySettings = TelemetrySettings()
     email: EmailSettings = EmailSettings()
     records: RecordsSettings = RecordsSettings()
+    auth: AuthSettings = AuthSettings()
+    ui: UiSettings = UiSettings()
     config_dir: Path = Path(".")
 
 
@@ -261,6 +316,8 @@ _SECTIONS: dict[str, type[_Section]] = {
     "telemetry": TelemetrySettings,
     "email": EmailSettings,
     "records": RecordsSettings,
+    "auth": AuthSettings,
+    "ui": UiSettings,
 }
 
 # Readable "expected" phrases for the pydantic error types a config file can realistically hit.
