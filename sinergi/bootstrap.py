@@ -140,9 +140,9 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
 
     _warn_missing_secrets(offices, inbound_secret)
     token = os.environ.get(settings.gateway.codec_token_env) or None
-    if token is None:
-        _log().warning("codec_token_missing", env=settings.gateway.codec_token_env,
-                    effect="every /codec request is refused with 401")
+    if token is None and not settings.auth.oidc:
+        _log().info("codec_token_missing", env=settings.gateway.codec_token_env,
+                    effect="/codec admits named operators' tokens only")
 
     temporal = TemporalLink.to(cases) if cases is not None else TemporalLink(
         lambda: connect_cases(settings, new_cases_policy))
@@ -151,11 +151,16 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
     agency_queues = tuple(agency_task_queue(settings.temporal.task_queue, kind)
                           for kind in sorted({o.kind for o in offices.offices.values()})
                           ) if settings.temporal.agency_rate_limit is not None else ()
+    oidc = None
+    if settings.auth.oidc:
+        from sinergi.gateway.oidc import OidcVerifier
+
+        oidc = OidcVerifier(settings.auth)  # the identity provider's tokens: the Temporal UI's signed-in users
     record = await case_record(settings)
     try:
         yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
                         codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues,
-                        referral_pages=referral_pages(settings, offices), record=record)
+                        referral_pages=referral_pages(settings, offices), record=record, oidc=oidc)
     finally:
         await record.close()
 

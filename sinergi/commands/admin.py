@@ -300,3 +300,12 @@ def erase(app: App, case_id: str, requested_by: str, basis: str | None, yes: boo
         click.echo(f"{case_id}: personal data erased ({erased.personal_items_deleted} sealed item(s)"
                    f"{'; it had been erased before' if erased.already else ''})"
                    f"{'; Temporal history deleted' if erased.history_deleted else ''}")
+
+
+def _operator_group() -> None:
+    from sinergi.commands.operators_admin import operator
+
+    admin.add_command(operator)
+
+
+_operator_group()

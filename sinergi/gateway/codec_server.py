@@ -13,7 +13,6 @@ or "dev-ui-session"), from where, for which namespace and workflow — never wha
 
 from __future__ import annotations
 
-import hmac
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,9 +24,12 @@ from google.protobuf import json_format
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.common.v1 import Payloads
 
-from sinergi.gateway import devlogin
+from sinergi.gateway import devlogin, stamping
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
 from sinergi.gateway.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unavailable, error_response
+from sinergi.gateway.identities import NotAdmitted
+from sinergi.gateway.masking import mask_payload
+from sinergi.gateway.principals import LEAST_PRIVILEGE, Principal, may_see_personal
 from sinergi.gateway.resources import RESOURCES, SETTINGS
 
 log = structlog.get_logger("sinergi.gateway.codec")
@@ -35,6 +37,7 @@ log = structlog.get_logger("sinergi.gateway.codec")
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
 TOKEN_HOLDER = "codec-token holder"
+MAX_TOKEN_CHARS = 8192  # an access token is a few KB at most: a longer one is refused before anything reads it
 LOOPBACK = ("127.0.0.1", "::1")
 # The UI's pages are /namespaces/<ns>/workflows/<workflow id>/<run id>/...: the Referer names the workflow.
 _WORKFLOW_IN_REFERER = re.compile(r"/workflows/([^/?#]{1,255})")
@@ -83,29 +86,38 @@ async def _preflight(request: web.Request) -> web.Response:
 
 
 async def encode(request: web.Request) -> web.Response:
-    """Encrypt payloads with the current key."""
+    """Encrypt payloads with the current key; an operator's events carry the operator's verified name."""
     resources = request.config_dict[RESOURCES]
-    payloads, who = await _payloads(request)
-    encoded = await resources.codec.encode(list(payloads.payloads))
-    log.debug("codec_encode", count=len(encoded), **who)
+    payloads, who, principal = await _payloads(request)
+    try:
+        stamped = stamping.stamp(list(payloads.payloads), principal)
+    except stamping.MayNotEnter as exc:
+        log.warning("codec_encode_refused", problem="may_not_enter", role=principal.role, **who)
+        raise Forbidden(str(exc), code="may_not_enter") from None
+    encoded = await resources.codec.encode(stamped)
+    log.debug("codec_encode", count=len(encoded), role=principal.role, **who)
     return _reply(encoded)
 
 
 async def decode(request: web.Request) -> web.Response:
-    """Decrypt payloads; logs who asked and for which workflow, never the content."""
+    """Decrypt payloads, masked for whoever may not see personal data; logs who asked and for which workflow,
+    never the content."""
     resources = request.config_dict[RESOURCES]
-    payloads, who = await _payloads(request)
+    payloads, who, principal = await _payloads(request)
     try:
         decoded = await resources.codec.decode(list(payloads.payloads))
     except ValueError as exc:  # unknown key id or tampered data; the message names the key id only
         log.warning("codec_decode_refused", count=len(payloads.payloads), problem=str(exc), **who)
         raise BadRequest(str(exc), code="cannot_decode") from None
-    await _audit(resources, who)
-    log.info("codec_decode", count=len(decoded), **who)
+    masked = not may_see_personal(principal.role)
+    if masked:
+        decoded = [mask_payload(p) for p in decoded]
+    await _audit(resources, who, principal, masked)
+    log.info("codec_decode", count=len(decoded), role=principal.role, masked=masked, **who)
     return _reply(decoded)
 
 
-async def _audit(resources, who: dict[str, str | None]) -> None:
+async def _audit(resources, who: dict[str, str | None], principal: Principal, masked: bool) -> None:
     """Record in the case record who decoded a case's history, before anything is shown (SPEC: every decode
     audited; `report access` lists it). A record that cannot take it refuses the decode (503): nothing of a
     victim is shown unaudited. A decode the UI makes for no case's page (a list, say) names no case."""
@@ -117,7 +129,7 @@ async def _audit(resources, who: dict[str, str | None]) -> None:
     from sinergi.records import DecodeAudited, RecordError
 
     fact = DecodeAudited(case_id=workflow_id.removeprefix("case-"), audit_id=uuid.uuid4().hex,
-                         workflow_id=workflow_id, who=who["who"] or "unknown", role="codec", masked=False,
+                         workflow_id=workflow_id, who=who["who"] or "unknown", role=principal.role, masked=masked,
                          at=datetime.now(UTC))
     try:
         await resources.record.write([fact])
@@ -127,10 +139,11 @@ async def _audit(resources, who: dict[str, str | None]) -> None:
                                  code="audit_unavailable") from None
 
 
-async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | None]]:
-    """The request's payloads, and who sent them (for the log); refuses before reading the body."""
+async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | None], Principal]:
+    """The request's payloads, who sent them (for the log) and as whom; refuses before reading the body."""
     settings = request.config_dict[SETTINGS]
-    who = _who(request, _authorize(request))
+    principal = await _authorize(request)
+    who = _who(request, principal.name)
     require_json(request)
     body = await read_capped(request, settings.codec_max_body_bytes, settings.read_timeout_seconds)
     raw = parse_object(decode_utf8(body))
@@ -138,7 +151,7 @@ async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | Non
         # The documented schema (CodecPayloads) first: `payloads` required, more fields allowed anywhere,
         # as the codec-server protocol lets newer UIs and SDKs add them; protobuf then reads the bytes.
         CodecPayloads.model_validate(raw)
-        return json_format.ParseDict(raw, Payloads(), ignore_unknown_fields=True), who
+        return json_format.ParseDict(raw, Payloads(), ignore_unknown_fields=True), who, principal
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         raise BadRequest(f"expected {{\"payloads\": [...]}} in protobuf JSON form: {problems}") from None
@@ -146,25 +159,30 @@ async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | Non
         raise BadRequest(f"expected {{\"payloads\": [...]}} in protobuf JSON form: {exc}") from None
 
 
-def _authorize(request: web.Request) -> str:
-    """Who may call: the bearer token's holder, or (`sinergi dev`) the browser that opened its link."""
+async def _authorize(request: web.Request) -> Principal:
+    """Who may call, and in which role: a bearer token's holder (`identities`), or (`sinergi dev`) the browser
+    that opened its link, an engineer."""
     resources = request.config_dict[RESOURCES]
-    token = resources.codec_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if given:
-        # compare_digest: the time taken must not reveal how much of the token was right.
-        if not token or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
-                                                                             token.encode()):
+        if scheme.lower() != "bearer" or len(given) > MAX_TOKEN_CHARS:
             raise _unauthorized()
-        who = TOKEN_HOLDER
+        try:
+            principal = await resources.identities.principal(given)
+        except NotAdmitted as exc:
+            if exc.reason == "record_unavailable":
+                raise Unavailable("the case record cannot check operators now; try again shortly",
+                                  code="record_unavailable") from None
+            log.warning("codec_token_refused", reason=exc.reason, remote=request.remote)
+            raise _unauthorized() from None
     elif _dev_ui_session(request):
-        who = devlogin.WHO
+        principal = Principal(name=devlogin.WHO, role=LEAST_PRIVILEGE, via="dev-ui-session")
     else:
         raise _unauthorized()
     namespace = request.headers.get("X-Namespace")
     if namespace is not None and namespace != resources.namespace:
         raise Forbidden(f"namespace {namespace} is not served here", code="namespace_not_allowed")
-    return who
+    return principal
 
 
 def _dev_ui_session(request: web.Request) -> bool:
@@ -181,7 +199,8 @@ def _dev_ui_session(request: web.Request) -> bool:
 
 
 def _unauthorized() -> Unauthorized:
-    return Unauthorized("a valid codec bearer token (or, under `sinergi dev`, its UI link's session) is required",
+    return Unauthorized("a valid bearer token (an operator's, the identity provider's, or the codec token; under "
+                        "`sinergi dev`, its UI link's session) is required",
                         code="unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -189,7 +208,7 @@ def _who(request: web.Request, who: str) -> dict[str, str | None]:
     referer = request.headers.get("Referer", "")
     found = _WORKFLOW_IN_REFERER.search(referer)
     return {
-        # One shared token: its holder is whoever runs the UI or CLI; the remote and agent tell them apart.
+        # A named operator, the identity provider's user, or (a machine's token, the dev UI) a kind of caller.
         "who": who,
         "remote": request.remote,
         "user_agent": request.headers.get("User-Agent", "")[:200],

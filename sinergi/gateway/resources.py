@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -186,6 +186,16 @@ class Resources:
     # The case record (an `AsyncCaseRecord`) every decode of a case's history is audited in; None: not audited
     # (tests that build their own resources).
     record: Any | None = None
+    # The identity provider's token verifier (`oidc.OidcVerifier`), when `[auth] issuer` is set.
+    oidc: Any | None = None
+    # Who a bearer token names (`identities.Identities`): built from `codec_token`, `record` and `oidc`.
+    identities: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from sinergi.gateway.identities import Identities
+
+        object.__setattr__(self, "identities", Identities(record=self.record, shared_token=self.codec_token,
+                                                          oidc=self.oidc))
 
 
 SETTINGS = web.AppKey("settings", GatewaySettings)

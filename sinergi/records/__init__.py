@@ -37,6 +37,7 @@ from sinergi.records._facts import (
 )
 from sinergi.records._keys import CaseKeys
 from sinergi.records._migrate import check_schema, head, migrate
+from sinergi.records._operators import ROLES, Issued, Operator, OperatorError, Operators
 from sinergi.records._store import ERASURE_BASIS, CaseRecord, Erased, Written
 
 __all__ = [
@@ -65,6 +66,11 @@ __all__ = [
     "StageChanged",
     "UnsupportedUrl",
     "Written",
+    "ROLES",
+    "Issued",
+    "Operator",
+    "OperatorError",
+    "Operators",
     "check_schema",
     "create_engine",
     "engine_url",

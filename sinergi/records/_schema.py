@@ -209,4 +209,19 @@ personal_items = sa.Table(
     _recorded_at(),
 )
 
+# Named operators (issue 24): who may enter events and decode, in which role. Only a hash of each token is kept
+# (tokens are 256 random bits, so a plain SHA-256 suffices; a stolen table yields no usable token). A revoked
+# operator's row stays, so the name an event recorded always points at one person and is never given again.
+operators = sa.Table(
+    "operators", metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("token_hash", sa.String, nullable=False, unique=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", sa.String, nullable=False),
+    sa.Column("rotated_at", Time),
+    sa.Column("revoked_at", Time),
+    sa.Column("revoked_by", sa.String),
+)
+
 TABLES = {table.name: table for table in metadata.sorted_tables}

@@ -60,9 +60,13 @@ async def test_a_real_history_payload_decodes_and_the_decode_is_logged_without_i
                                                       "Referer": referer})
     assert response.status == 200
     decoded = json_format.ParseDict(await response.json(), Payloads())
-    assert SAMPLE_NAME.encode() in decoded.payloads[0].data
+    # The shared codec token names no person: an engineer's view, the case's structure without the victim.
+    assert SAMPLE_NAME.encode() not in decoded.payloads[0].data
+    assert '"full_name":"•••"' in decoded.payloads[0].data.decode()
+    assert b'"province"' in decoded.payloads[0].data
     [line] = [line for line in logs if line["event"] == "codec_decode"]
     assert line["workflow_id"] == handle.id and line["namespace"] == "default" and line["count"] == 1
+    assert line["role"] == "engineer" and line["masked"] is True
     assert SAMPLE_NAME not in json.dumps(logs, default=str)
 
 
@@ -176,9 +180,10 @@ async def test_every_decode_of_a_cases_history_is_audited_in_the_case_record_bef
         with record.engine.connect() as conn:
             audits = conn.execute(sa.text("SELECT case_id, workflow_id, who, masked FROM decode_audits")).all()
             access = conn.execute(sa.text("SELECT office, how FROM deliveries")).all()
-        assert [(a.case_id, a.workflow_id, a.masked) for a in audits] == [
-            ("KALSEL-2026-AUD1TED0", "case-KALSEL-2026-AUD1TED0", False)]
-        assert [(a.how, a.office) for a in access] == [("decode", audits[0].who)]
+        # The codec token's holder sees masked data: audited, and no delivery of the victim's fields.
+        assert [(a.case_id, a.workflow_id, a.who, a.masked) for a in audits] == [
+            ("KALSEL-2026-AUD1TED0", "case-KALSEL-2026-AUD1TED0", "codec-token holder", True)]
+        assert access == []
         async with serve_app(dataclasses.replace(plain, record=Down())) as (client, _):
             refused = await codec(_Kit(client), "decode", sealed, case)
             assert refused.status == 503 and (await refused.json())["error"] == "audit_unavailable"

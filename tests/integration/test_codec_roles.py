@@ -1,0 +1,168 @@
+"""Roles at the codec (issue 24): named operators' tokens from the case record; caseworkers and supervisors see
+the victim, engineers the structure only; every decode audited with who and role; an operator's events carry the
+verified name whatever the client claimed; an engineer, or a token naming no person, enters nothing."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+
+import pytest
+import sqlalchemy as sa
+from gateway_kit import CODEC_TOKEN, dev_secrets, resources_for, serve_app
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from sinergi.gateway.resources import TemporalLink
+from sinergi.records import AsyncCaseRecord, CaseRecord, Operators, RecordUnavailable
+from sinergi.testing.cases import SAMPLE_NAME, harness
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def envelope(source: str, sender: dict | None = None) -> dict:
+    event = {"event_id": "evt-roles-1", "case_id": "KALSEL-2026-R0LES000", "type": "case.closed",
+             "occurred_at": "2026-12-01T08:00:00+08:00", "source": source, "data": {"reason": "test"}}
+    return {"payloads": [{"metadata": {"encoding": b64(b"json/plain")},
+                          "data": b64(json.dumps({"event": event, "sender": sender}).encode())}]}
+
+
+@pytest.fixture(scope="module")
+async def world(dev_env, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("codec-roles")
+    record = CaseRecord.open(f"sqlite:///{folder / 'records.db'}", migrate_schema=True)
+    operators = Operators(record)
+    tokens = {name: operators.add(name, role, created_by="test").token
+              for name, role in (("siti.rahma", "caseworker"), ("budi.s", "supervisor"), ("eko.dev", "engineer"),
+                                 ("gone.person", "caseworker"))}
+    operators.revoke("gone.person", revoked_by="test")
+    secrets_file, _ = dev_secrets(folder)
+    async with harness(dev_env.client) as h:
+        resources = dataclasses.replace(resources_for(secrets_file, TemporalLink.to(h.cases)),
+                                        record=AsyncCaseRecord(record))
+        async with serve_app(resources) as (client, _):
+            case_id = await h.open()
+            handle = h.cases.handle(case_id)
+            started = [e async for e in handle.fetch_history_events()][0].workflow_execution_started_event_attributes
+            yield {"client": client, "tokens": tokens, "record": record, "workflow_id": handle.id,
+                   "input": json_format.MessageToDict(started.input), "operators": operators,
+                   "resources": resources}
+    record.close()
+
+
+async def post(world, action: str, body: dict, token: str | None, workflow_id: str | None = None):
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if workflow_id is not None:
+        headers["X-Workflow-Id"] = workflow_id
+    return await world["client"].post(f"/codec/{action}", data=json.dumps(body), headers=headers)
+
+
+async def decoded_input(world, token: str) -> bytes:
+    response = await post(world, "decode", world["input"], token, world["workflow_id"])
+    assert response.status == 200, await response.text()
+    return json_format.ParseDict(await response.json(), Payloads()).payloads[0].data
+
+
+@pytest.mark.parametrize("name", ["siti.rahma", "budi.s"])
+async def test_caseworkers_and_supervisors_see_the_victim(world, name):
+    assert SAMPLE_NAME.encode() in await decoded_input(world, world["tokens"][name])
+
+
+async def test_an_engineer_sees_the_structure_with_every_personal_field_masked(world):
+    data = json.loads(await decoded_input(world, world["tokens"]["eko.dev"]))
+    intake = data.get("intake", data)
+    person = intake["person"]
+    assert person["full_name"] == "•••"
+    assert SAMPLE_NAME not in json.dumps(data, ensure_ascii=False)
+    for field in ("date_of_birth", "phone", "address", "identity_document"):
+        assert person.get(field) in (None, "•••"), field
+    # Structure intact: the place, the source, the consent flags, the situation's codes.
+    assert intake["province"] and intake["source"]["agency"] and "data_sharing" in intake["consent"]
+
+
+@pytest.mark.parametrize("token", ["sinergi_op_" + "x" * 43, "not-a-token", "", "gone.person"])
+async def test_an_unknown_revoked_or_missing_token_decodes_nothing(world, token):
+    token = world["tokens"].get(token, token)
+    response = await post(world, "decode", world["input"], token or None, world["workflow_id"])
+    assert response.status == 401
+    assert SAMPLE_NAME.encode() not in await response.read()
+
+
+async def test_every_decode_is_audited_with_who_and_role_and_only_unmasked_ones_are_deliveries(world):
+    for name in ("siti.rahma", "eko.dev"):
+        await decoded_input(world, world["tokens"][name])
+    with world["record"].engine.connect() as conn:
+        audits = {(a.who, a.role, a.masked) for a in conn.execute(sa.text(
+            "SELECT who, role, masked FROM decode_audits WHERE workflow_id = :w"), {"w": world["workflow_id"]})}
+        deliveries = {(d.office, d.how) for d in conn.execute(sa.text("SELECT office, how FROM deliveries"))}
+    assert {("siti.rahma", "caseworker", False), ("eko.dev", "engineer", True)} <= audits
+    assert ("siti.rahma", "decode") in deliveries
+    assert ("eko.dev", "decode") not in deliveries
+
+
+async def test_an_operators_event_is_sealed_with_the_verified_name_whatever_the_client_claimed(world):
+    token = world["tokens"]["siti.rahma"]
+    sealed = await post(world, "encode", envelope("operator:someone-else"), token)
+    assert sealed.status == 200
+    opened = await post(world, "decode", await sealed.json(), token)
+    [payload] = json_format.ParseDict(await opened.json(), Payloads()).payloads
+    assert json.loads(payload.data)["event"]["source"] == "operator:siti.rahma"
+
+
+async def test_an_event_for_an_office_keeps_the_office_as_its_source(world):
+    token = world["tokens"]["budi.s"]
+    sealed = await post(world, "encode", envelope("dinsos_kalsel", {"office": "dinsos_kalsel"}), token)
+    opened = await post(world, "decode", await sealed.json(), token)
+    [payload] = json_format.ParseDict(await opened.json(), Payloads()).payloads
+    assert json.loads(payload.data)["event"]["source"] == "dinsos_kalsel"
+
+
+@pytest.mark.parametrize("who", ["eko.dev", "codec-token"])
+async def test_an_engineer_or_a_machine_token_enters_no_event(world, who):
+    token = CODEC_TOKEN if who == "codec-token" else world["tokens"][who]
+    response = await post(world, "encode", envelope("operator:eko.dev"), token)
+    assert response.status == 403
+    assert (await response.json())["error"] == "may_not_enter"
+    # What is not an entry (a query's argument, a trace header) it may still seal.
+    plain = {"payloads": [{"metadata": {"encoding": b64(b"json/plain")}, "data": b64(b'{"hello":"world"}')}]}
+    assert (await post(world, "encode", plain, token)).status == 200
+
+
+async def test_a_revoked_operator_is_refused_at_once_for_a_token_not_seen_before(world):
+    issued = world["operators"].add("new.person", "caseworker", created_by="test")
+    assert (await post(world, "decode", world["input"], issued.token, world["workflow_id"])).status == 200
+    world["operators"].revoke("new.person", revoked_by="test")
+    rotated = world["operators"].add("other.person", "caseworker", created_by="test")
+    world["operators"].rotate("other.person")
+    # The old token of a rotated operator, never used before: refused.
+    assert (await post(world, "decode", world["input"], rotated.token, world["workflow_id"])).status == 401
+
+
+async def test_a_record_that_cannot_check_operators_answers_503_not_401(world, dev_env, tmp_path):
+    class Down:
+        record = None
+
+        async def write(self, facts):
+            raise RecordUnavailable("down")
+
+    class Broken(CaseRecord):
+        def __init__(self):
+            pass
+
+        def _connection(self, *, writes=False):
+            raise RecordUnavailable("the record's database is down")
+
+    Down.record = Broken()
+    secrets_file, _ = dev_secrets(tmp_path)
+    async with harness(dev_env.client) as h:
+        resources = dataclasses.replace(resources_for(secrets_file, TemporalLink.to(h.cases)), record=Down())
+        async with serve_app(resources) as (client, _):
+            response = await client.post("/codec/decode", data=json.dumps(world["input"]), headers={
+                "Content-Type": "application/json", "Authorization": f"Bearer {world['tokens']['siti.rahma']}"})
+            assert response.status == 503
+            assert (await response.json())["error"] == "record_unavailable"
