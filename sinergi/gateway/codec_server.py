@@ -118,25 +118,27 @@ async def decode(request: web.Request) -> web.Response:
 
 
 async def _audit(resources, who: dict[str, str | None], principal: Principal, masked: bool) -> None:
-    """Record in the case record who decoded a case's history, before anything is shown (SPEC: every decode
-    audited; `report access` lists it). A record that cannot take it refuses the decode (503): nothing of a
-    victim is shown unaudited. A decode the UI makes for no case's page (a list, say) names no case."""
-    workflow_id = who.get("workflow_id") or ""
-    if resources.record is None or not workflow_id.startswith("case-"):
+    """Record in the case record who decoded, in which role, masked or not, before anything is shown (SPEC: every
+    decode audited; `report access` lists a case's). A record that cannot take it refuses the decode (503):
+    nothing is shown unaudited. A decode naming no case — the Temporal UI on another origin than the codec
+    sends no page path in its Referer (deploy/README.md: serve /codec under the UI's origin) — is audited as
+    unattributed (`UNATTRIBUTED`)."""
+    if resources.record is None:
         return
     from datetime import UTC, datetime
 
-    from sinergi.records import DecodeAudited, RecordError
+    from sinergi.records import UNATTRIBUTED, DecodeAudited, RecordError
 
-    fact = DecodeAudited(case_id=workflow_id.removeprefix("case-"), audit_id=uuid.uuid4().hex,
-                         workflow_id=workflow_id, who=who["who"] or "unknown", role=principal.role, masked=masked,
-                         at=datetime.now(UTC))
+    workflow_id = who.get("workflow_id") or ""
+    case_id = workflow_id.removeprefix("case-") if workflow_id.startswith("case-") else UNATTRIBUTED
+    fact = DecodeAudited(case_id=case_id, audit_id=uuid.uuid4().hex, workflow_id=workflow_id,
+                         who=principal.name, role=principal.role, masked=masked, at=datetime.now(UTC))
     try:
         await resources.record.write([fact])
     except (RecordError, ValueError) as exc:
         log.error("codec_decode_not_audited", workflow_id=workflow_id, problem=type(exc).__name__)
         raise Unavailable("the case record cannot audit this decode now; try again shortly",
-                                 code="audit_unavailable") from None
+                          code="audit_unavailable") from None
 
 
 async def _payloads(request: web.Request) -> tuple[Payloads, dict[str, str | None], Principal]:

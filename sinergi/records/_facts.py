@@ -248,6 +248,10 @@ class ManualTaskChanged(Fact):
         return f"{self.case_id}/task/{self.task_id}/{self.state}"
 
 
+# The case a decode is audited under when the request named none (the UI's list pages, a cross-origin Referer).
+UNATTRIBUTED = "unattributed"
+
+
 class DecodeAudited(Fact):
     """Someone decoded the case's Temporal history through the codec server: who, in which role, masked or not.
 

@@ -28,13 +28,18 @@ class AccessRow(BaseModel):
 
 
 def access(bind: Bind, case_id: str) -> list[AccessRow]:
-    """Who received or saw which fields of the case's victim, oldest first."""
-    d = t.deliveries
+    """Who received or saw which fields of the case's victim, oldest first; with every decode of the case's
+    history that showed its structure only (`how="decode_masked"`, no field: the victim's values were masked)."""
+    d, a = t.deliveries, t.decode_audits
     query = (sa.select(d.c.office, d.c.fields, d.c.at, d.c.how, d.c.purpose, d.c.mandated_by)
-             .where(d.c.case_id == case_id).order_by(d.c.at, d.c.how, d.c.office, d.c.fact_id))
+             .where(d.c.case_id == case_id))
+    masked = (sa.select(a.c.who, a.c.at, a.c.role).where(a.c.case_id == case_id, a.c.masked.is_(True)))
     with connected(bind) as conn:
-        return [AccessRow(office=row.office, fields=list(row.fields), at=row.at, how=row.how, purpose=row.purpose,
+        rows = [AccessRow(office=row.office, fields=list(row.fields), at=row.at, how=row.how, purpose=row.purpose,
                           mandated_by=row.mandated_by) for row in conn.execute(query)]
+        rows += [AccessRow(office=row.who, fields=[], at=row.at, how="decode_masked", purpose=row.role)
+                 for row in conn.execute(masked)]
+    return sorted(rows, key=lambda row: (row.at, row.how, row.office))
 
 
 def case_known(bind: Bind, case_id: str) -> bool:

@@ -13,7 +13,9 @@ def test_every_delivery_of_the_victims_fields_oldest_first(record):
         ("uptd_ppa_kalsel", ["person.full_name", "person.sex"], day(11, 2, 1), "referral"),
         ("dinsos_kalsel", ["person.full_name"], day(11, 3, 5), "page"),  # the unlock is a delivery
         ("gugus_tugas_kalsel", ["province", "regency"], day(11, 12), "notice"),
-        ("operator:ana", ["*"], day(11, 20), "decode"),  # unmasked, every field; budi's masked decode is none
+        ("operator:ana", ["*"], day(11, 20), "decode"),  # unmasked, every field
+        # budi's decode showed the case's structure, no value of the victim: listed, with no field.
+        ("operator:budi", [], day(11, 21), "decode_masked"),
     ]
 
 
