@@ -1,4 +1,5 @@
-"""Build hook: compile the gettext catalogs (e-mails, referral page), `.po` → `.mo`, at build and install.
+"""Build hook: compile the gettext catalogs (e-mails, referral page, reports, the CLI), `.po` → `.mo`, at build
+and install.
 
 The `.po` sources are kept in the repository; the compiled `.mo` files are build output (git-ignored) and are
 never compiled at run time, so a worker never writes into its own installation. `pip install -e .` (what
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# Every gettext catalog of the package: the e-mails' and the referral page's.
+# Every gettext catalog of the package: the e-mails', the referral page's, the reports' and the CLI's.
 CATALOGS = "sinergi/**/locale/*/LC_MESSAGES/*.po"
 
 

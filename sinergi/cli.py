@@ -18,6 +18,7 @@ import click
 from sinergi import __version__
 from sinergi.commands.console import UserError
 from sinergi.commands.kit import app_from, output_options
+from sinergi.commands.language import _
 from sinergi.commands.root import LazyCommand, Root, translate_error
 
 # Every command of `sinergi`: its module, imported only when the command is used, and the summary `sinergi
@@ -60,7 +61,7 @@ def translate_startup_errors(exc: BaseException) -> UserError | None:
 @output_options
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool, output: str | None,
-        color: str | None) -> None:
+        color: str | None, lang: str | None) -> None:
     """sinergi — carry every victim of trafficking through assistance, across agencies, on time.
 
     \b
@@ -71,7 +72,7 @@ def cli(ctx: click.Context, config_path: str | None, profile: str | None, as_jso
       What an event needs, who sends it:  sinergi events consent.recorded
       Shell completion (bash):            eval "$(sinergi completion bash)"
     """
-    ctx.obj = app_from(ctx, config_path, profile, as_json, output, color)
+    ctx.obj = app_from(ctx, config_path, profile, as_json, output, color, lang)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="sinergi", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(_("aborted"), err=True)
         code = 130
     except click.ClickException as exc:
         exc.show()

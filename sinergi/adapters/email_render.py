@@ -84,6 +84,11 @@ class EmailRenderer:
         subject = " ".join(parts["subject.txt"].split())
         return Rendered(subject=subject, text=parts["txt"] + "\n", html=parts["html"] + "\n")
 
+    def paragraph(self, template: str, language: Language, **context: object) -> str:
+        """`<template>.txt` as one paragraph in `language` (a notice's `text` for an office's own system)."""
+        rendered = self._environments[language].get_template(f"{template}.txt").render(language=language, **context)
+        return " ".join(rendered.split())
+
     def words(self, language: Language, message: str) -> str:
         return self._translations[language].gettext(message)
 

@@ -4,6 +4,11 @@
 office's outbound secret, `Idempotency-Key: <referral_id | notice_id>`. Office settings used:
 `base_url` (required), `outbound_secret_env`, `connect_timeout` (default 5 s), `read_timeout` (15 s).
 
+A notice's `text` is what a person at the office reads: written here, in the office's `language`, from the
+notice's fields (purpose, case, deadline and its source, escalation level) with the sentences of the notice
+e-mail (`email_templates/notice.message.txt`); `language` says which. The workflow's own English sentence,
+which the notice carried as `text` before (and which replays as it was written), is kept as `detail`.
+
 Status mapping, the one place it is decided: 2xx delivered; 408, 429, 5xx, timeouts and connection
 errors → AgencyUnavailable (retried); any other 4xx → AgencyRejected with the agency's reason.
 """
@@ -11,7 +16,7 @@ errors → AgencyUnavailable (retried); any other 4xx → AgencyRejected with th
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import aiohttp
 
@@ -19,6 +24,9 @@ from sinergi.adapters.base import AdapterContext, AgencyRejected, AgencyUnavaila
 from sinergi.domain.agencies import Office
 from sinergi.platform.secrets import MissingSecret, office_secret
 from sinergi.platform.signing import signed_headers
+
+if TYPE_CHECKING:
+    from sinergi.adapters.email_render import EmailRenderer
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
@@ -37,12 +45,28 @@ class WebhookAdapter:
                              "(AdapterContext.session); it never opens its own")
         self.context = context
         self.session: aiohttp.ClientSession = context.session
+        self._renderer: EmailRenderer | None = None  # built with the first notice: referrals need no words
 
     async def deliver_referral(self, office: Office, message: ReferralMessage) -> None:
         await self._post(office, "referrals", message.referral_id, message.model_dump(mode="json"))
 
     async def deliver_notice(self, office: Office, message: NoticeMessage) -> None:
-        await self._post(office, "notices", message.notice_id, message.model_dump(mode="json"))
+        await self._post(office, "notices", message.notice_id, self.notice_body(office, message))
+
+    def notice_body(self, office: Office, message: NoticeMessage) -> dict[str, Any]:
+        """The notice as the office's system receives it: its fields, `text` in the office's language (with
+        `language`), and the workflow's own English sentence as `detail`."""
+        if self._renderer is None:
+            from sinergi.adapters.email_render import EmailRenderer  # Jinja2 and Babel: only once a notice is sent
+
+            self._renderer = EmailRenderer()
+        body = message.model_dump(mode="json")
+        body["detail"] = message.text
+        body["text"] = self._renderer.paragraph(
+            "notice.message", office.language, case_id=message.case_id, purpose=message.purpose, clock=message.clock,
+            source=message.source, rung=message.rung)
+        body["language"] = office.language
+        return body
 
     async def close(self) -> None:
         # The session belongs to the composition root, which closes it after every adapter.

@@ -309,3 +309,12 @@ def _operator_group() -> None:
 
 
 _operator_group()
+
+
+def _deploy_group() -> None:
+    from sinergi.commands.deploy_admin import deploy
+
+    admin.add_command(deploy)
+
+
+_deploy_group()

@@ -27,7 +27,7 @@ _UNDECODABLE = re.compile(r"(?:unknown key id|cannot decrypt payload with key id
 
 async def register_search_attributes(settings: Settings) -> tuple[list[str], list[str]]:
     """Register the missing case search attributes; return (added, already present)."""
-    client = await connect(settings)
+    client = await connect(settings, payloads=False)  # no payload: the setup container holds no keys
     added = await ensure_search_attributes(client, settings.temporal.namespace)
     present = sorted(k.name for k in SEARCH_ATTRIBUTES if k.name not in added)
     return added, present

@@ -18,6 +18,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UserError, field_problems, print_json, validation_lines
 from sinergi.commands.kit import App, common, run
+from sinergi.commands.language import Group, _, ngettext
 from sinergi.commands.params import CASE_ID, complete_event_type, normalise_case_id
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def remember_person(name: str) -> None:
     remember(name)
 
 
-@click.group()
+@click.group(cls=Group)
 def case() -> None:
     """Open, inspect and steer cases.
 
@@ -62,23 +63,27 @@ def read_intake(path: Path) -> Intake:
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise UserError(_("{path}: cannot read ({error})").format(path=path, error=exc.strerror)) from exc
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text") from exc
+        raise UserError(_("{path}: not UTF-8 text").format(path=path)) from exc
     if len(text.encode()) > DOCUMENT_MAX_BYTES:
-        raise UserError(f"{path}: an intake file may be at most {DOCUMENT_MAX_BYTES // 1024} KiB",
-                        hint="an intake names the person and the situation; documents stay in the office's files")
+        raise UserError(_("{path}: an intake file may be at most {size} KiB").format(
+                            path=path, size=DOCUMENT_MAX_BYTES // 1024),
+                        hint=_("an intake names the person and the situation; documents stay in the office's "
+                               "files"))
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        raise UserError(_("{path}: not valid {format}: {error}").format(
+            path=path, format="JSON" if path.suffix.lower() == ".json" else "YAML", error=exc)) from exc
     if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected an object with province, received_at, source, person, consent")
+        raise UserError(_("{path}: expected an object with province, received_at, source, person, consent").format(
+            path=path))
     try:
         return Intake.model_validate(raw, context=STRICT)
     except ValidationError as exc:
-        raise UserError(f"{path}: invalid intake:\n  " + "\n  ".join(validation_lines(exc)),
-                        hint="see examples/ for a valid intake file", code="invalid_intake",
+        raise UserError(_("{path}: invalid intake:").format(path=path) + "\n  " + "\n  ".join(validation_lines(exc)),
+                        hint=_("see examples/ for a valid intake file"), code="invalid_intake",
                         details=field_problems(exc)) from exc
 
 
@@ -101,7 +106,7 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
     """
     if bulk:
         if case_id:
-            raise UserError("--id cannot be used with --bulk: each line gets its own id")
+            raise UserError(_("--id cannot be used with --bulk: each line gets its own id"))
         _open_bulk(app, file)
         return
     intake = read_intake(file)
@@ -121,7 +126,8 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
         print_json({"case_id": opened.case_id, "workflow_id": opened.workflow_id})
     else:
         click.echo(opened.case_id)
-        click.echo(f"opened; follow it with `sinergi case status {opened.case_id}`", err=True)
+        click.echo(_("opened; follow it with `sinergi case status {case_id}`").format(case_id=opened.case_id),
+                   err=True)
 
 
 @case.command("status")
@@ -164,7 +170,8 @@ def _or_recorded(app: App, case_id: str, go, from_record):
         if kept is None:
             raise
         if not app.as_json:
-            click.echo(f"{case_id}: no longer in Temporal; as the case record kept it when it ended", err=True)
+            click.echo(_("{case_id}: no longer in Temporal; as the case record kept it when it ended").format(
+                case_id=case_id), err=True)
         return from_record(kept)
 
 
@@ -184,14 +191,16 @@ def _event_data(data: str | None) -> dict[str, Any]:
         try:
             data = Path(where).read_text("utf-8")
         except OSError as exc:
-            raise UserError(f"--data {where}: cannot read ({exc.strerror})") from exc
+            raise UserError(_("--data {path}: cannot read ({error})").format(path=where, error=exc.strerror)) from exc
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        hint='e.g. --data \'{"outcome": "presumed_victim"}\'') from exc
+        raise UserError(_("{where}: not valid JSON: {error} at line {line} column {column}").format(
+                            where=where, error=exc.msg, line=exc.lineno, column=exc.colno),
+                        hint=_("e.g. {example}").format(example='--data \'{"outcome": "presumed_victim"}\'')) from exc
     if not isinstance(parsed, dict):
-        raise UserError(f"{where}: expected a JSON object, e.g. {{\"service\": \"health\"}}")
+        raise UserError(_("{where}: expected a JSON object, e.g. {example}").format(
+            where=where, example='{"service": "health"}'))
     return parsed
 
 
@@ -204,8 +213,8 @@ def build_event(case_id: str, type_: str, data: dict[str, Any], source: str, eve
     if type_ not in EVENT_TYPES or type_ in INTERNAL_EVENT_TYPES:
         public = event_catalog.public_types()
         close = [t for t in public if t.split(".")[0] == type_.split(".")[0]] or public
-        raise UserError(f"unknown event type {type_!r}",
-                        hint="known types: {types}; `sinergi events` says what each takes".format(
+        raise UserError(_("unknown event type {type!r}").format(type=type_),
+                        hint=_("known types: {types}; `sinergi events` says what each takes").format(
                             types=", ".join(close)), code="unknown_event_type", details={"known": close})
     raw = {"event_id": event_id or f"op-{uuid.uuid4().hex}", "case_id": case_id, "type": type_,
            "occurred_at": datetime.now(UTC).isoformat(), "source": source, "data": data}
@@ -215,8 +224,8 @@ def build_event(case_id: str, type_: str, data: dict[str, Any], source: str, eve
         # Each refused field says what it takes (its allowed values, or the fields the event has).
         errors = event_catalog.field_errors(type_, exc)
         lines = "\n  ".join(event_catalog.field_error_lines(errors))
-        raise UserError(f"invalid {type_} event:\n  {lines}", BAD_INPUT,
-                        hint=f"`sinergi events {type_}` shows its fields and an example",
+        raise UserError(_("invalid {type} event:").format(type=type_) + f"\n  {lines}", BAD_INPUT,
+                        hint=_("`sinergi events {type}` shows its fields and an example").format(type=type_),
                         code="invalid_event", details=errors) from exc
 
 
@@ -246,12 +255,13 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
         registry = load_registry(app.settings.agencies.file)
         office = registry.offices.get(as_office)
         if office is None:
-            raise UserError(f"--as: no office {as_office!r} in the agency registry",
-                            hint="see `sinergi agencies list`", code="unknown_office")
+            raise UserError(_("--as: no office {office!r} in the agency registry").format(office=as_office),
+                            hint=_("see `sinergi agencies list`"), code="unknown_office")
         if not office.may_send_type(type_):
-            raise UserError(f"{as_office} may not send {type_}: its agreement allows {', '.join(office.may_send)}",
-                            exit_code=1, hint="enter it without --as (as an operator), or as an office whose "
-                                              f"agreement allows it: see `sinergi events {type_}`",
+            raise UserError(_("{office} may not send {type}: its agreement allows {allowed}").format(
+                                office=as_office, type=type_, allowed=", ".join(office.may_send)),
+                            exit_code=1, hint=_("enter it without --as (as an operator), or as an office whose "
+                                                "agreement allows it: see `sinergi events {type}`").format(type=type_),
                             code="not_allowed")
 
     from sinergi.cases import NotAParty
@@ -262,17 +272,21 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
             try:
                 return await cases.send(built, sender=office.sender if as_office is not None else None)
             except NotAParty:
-                raise UserError(f"{as_office} is not part of case {case_id}: the case sent it no referral or "
-                                "notice and it is not the lead office", exit_code=1,
-                                hint="enter it as an operator (without --as), or as an office of the case",
+                raise UserError(_("{office} is not part of case {case_id}: the case sent it no referral or "
+                                  "notice and it is not the lead office").format(office=as_office, case_id=case_id),
+                                exit_code=1,
+                                hint=_("enter it as an operator (without --as), or as an office of the case"),
                                 code="not_a_party") from None
 
     outcome = run(go())
     if app.as_json:
         print_json(outcome)
     else:
-        note = " (already applied: nothing changed)" if outcome.duplicate else ""
-        click.echo(f"{outcome.case_id}: {type_} applied{note}; stage {outcome.stage}")
+        from sinergi.commands.console import stage_word
+
+        said = (_("{case_id}: {type} applied (already applied: nothing changed); stage {stage}") if outcome.duplicate
+                else _("{case_id}: {type} applied; stage {stage}"))
+        click.echo(said.format(case_id=outcome.case_id, type=type_, stage=stage_word(outcome.stage)))
 
 
 @case.command("timeline")
@@ -344,7 +358,7 @@ def close(app: App, case_id: str, reason: str) -> None:
     if app.as_json:
         print_json(outcome)
     else:
-        click.echo(f"{outcome.case_id}: closed ({reason})")
+        click.echo(_("{case_id}: closed ({reason})").format(case_id=outcome.case_id, reason=reason))
 
 
 @case.command("list")
@@ -387,7 +401,7 @@ def list_cases(app: App, stage: str | None, province: str | None, agency: str | 
     else:
         from sinergi.commands import views
 
-        click.echo(views.list_text(rows) if rows else "no cases match")
+        click.echo(views.list_text(rows) if rows else _("no cases match"))
 
 
 def _open_bulk(app: App, file: Path) -> None:
@@ -397,15 +411,15 @@ def _open_bulk(app: App, file: Path) -> None:
     try:
         text = file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{file}: cannot read as UTF-8 text ({exc})") from exc
+        raise UserError(_("{path}: cannot read as UTF-8 text ({error})").format(path=file, error=exc)) from exc
     items, rejected = parse_lines(text)
-    for _, _, intake in items:
+    for _line, _key, intake in items:
         remember_person(intake.person.full_name)
     key = load_keys(app.settings.codec.keys_file)[app.settings.codec.key_id]
 
     async def go():
         async with cases_for(app.settings) as cases:
-            with click.progressbar(length=len(items), label="opening cases", file=click.get_text_stream("stderr"),
+            with click.progressbar(length=len(items), label=_("opening cases"), file=click.get_text_stream("stderr"),
                                    show_pos=True) as bar:
                 return await open_all(cases, items, key, progress=bar.update)
 
@@ -415,17 +429,20 @@ def _open_bulk(app: App, file: Path) -> None:
     nothing = bool(result.rejected) and not result.opened and not result.existing
     if app.as_json:
         if nothing:  # one JSON document on stdout: the summary's keys, and the error's
-            raise UserError("no line could be opened", BAD_INPUT, code="bulk_rejected", result=summary)
+            raise UserError(_("no line could be opened"), BAD_INPUT, code="bulk_rejected", result=summary)
         print_json(summary)
     else:
-        click.echo(f"opened {len(result.opened)} case(s), {len(result.existing)} already open, "
-                   f"{len(result.rejected)} line(s) rejected")
+        click.echo(", ".join([
+            ngettext("opened {n} case", "opened {n} cases", len(result.opened)).format(n=len(result.opened)),
+            ngettext("{n} already open", "{n} already open", len(result.existing)).format(n=len(result.existing)),
+            ngettext("{n} line rejected", "{n} lines rejected", len(result.rejected)).format(
+                n=len(result.rejected))]))
         for case_id in result.opened:
-            click.echo(f"  opened   {case_id}")
+            click.echo(_("  opened   {case_id}").format(case_id=case_id))
         for row in result.rejected:
-            click.echo(f"  line {row['line']}: {row['error']}")
+            click.echo(_("  line {line}: {error}").format(line=row["line"], error=row["error"]))
     if nothing:
-        raise UserError("no line could be opened", BAD_INPUT, code="bulk_rejected")
+        raise UserError(_("no line could be opened"), BAD_INPUT, code="bulk_rejected")
 
 
 from sinergi.commands.intake_wizard import new as new_case  # noqa: E402 - `case new`: the guided intake, apart

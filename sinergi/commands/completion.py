@@ -7,12 +7,13 @@ from click.shell_completion import get_completion_class
 
 from sinergi.commands.console import print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import Command
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_SINERGI_COMPLETE"
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("shell", type=click.Choice(SHELLS))
 @common
 def completion(app: App, shell: str) -> None:

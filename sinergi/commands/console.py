@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sinergi.commands.language import N_, _, local_datetime, words
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -115,9 +117,9 @@ class UserError(click.ClickException):
             click.echo(_dumps(self.body(), output), color=False)
             return
         err = file or sys.stderr
-        click.echo(click.style("error: ", fg="red", bold=True) + self.message, file=err, color=output.color)
+        click.echo(click.style(_("error: "), fg="red", bold=True) + self.message, file=err, color=output.color)
         if self.hint:
-            click.echo(click.style("hint: ", fg="yellow") + self.hint, file=err, color=output.color)
+            click.echo(click.style(_("hint: "), fg="yellow") + self.hint, file=err, color=output.color)
 
 
 def validation_lines(exc: ValidationError, prefix: str = "") -> list[str]:
@@ -126,15 +128,50 @@ def validation_lines(exc: ValidationError, prefix: str = "") -> list[str]:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("tagged-union", "function-")))
         got = err.get("input")
-        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) and err["type"] != "missing" \
-            else ""
-        lines.append(f"{prefix}{loc or '(root)'}: {err['msg']}{shown}")
+        shown = _(" (got {value!r})").format(value=got) \
+            if got is not None and not isinstance(got, dict | list) and err["type"] != "missing" else ""
+        lines.append(f"{prefix}{loc or '(root)'}: {problem(err)}{shown}")
     return lines
+
+
+# pydantic's words for the mistakes people make most, by error type, with its own English as the message: where
+# the catalog has them in the run's language they are told in it, else as pydantic told them (tests/unit check
+# each is pydantic's template still).
+PROBLEMS = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "literal_error": N_("Input should be {expected}"),
+    "string_type": N_("Input should be a valid string"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "list_type": N_("Input should be a valid list"),
+    "string_too_short": N_("String should have at least {min_length} character{expected_plural}"),
+    "string_too_long": N_("String should have at most {max_length} character{expected_plural}"),
+}
+
+
+def problem(err: Mapping[str, Any]) -> str:
+    """A pydantic error's message in the run's language, where the catalog has its words."""
+    template = PROBLEMS.get(err["type"])
+    said = _(template) if template else None
+    if said is None or said == template:
+        return str(err["msg"])
+    values = dict(err.get("ctx") or {})
+    if "expected" in values:  # `'a', 'b' or 'c'`: the values, without pydantic's English `or`
+        import re
+
+        values["expected"] = " | ".join(re.findall(r"'([^']*)'", str(values["expected"]))) or values["expected"]
+    try:
+        return said.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return str(err["msg"])
 
 
 def field_problems(exc: ValidationError) -> list[dict[str, Any]]:
     """The bad fields of `exc` as `--json` gives them: `{"field", "message", "type"}`, as the gateway's."""
-    return [{"field": line.partition(": ")[0], "message": err["msg"], "type": err["type"]}
+    return [{"field": line.partition(": ")[0], "message": problem(err), "type": err["type"]}
             for line, err in zip(validation_lines(exc), exc.errors(), strict=True)]
 
 
@@ -170,15 +207,12 @@ def _dumps(obj: Any, output: Output) -> str:
 
 
 def local_time(value: datetime | None, province: str) -> str:
-    """`2026-11-28 08:00 WITA (+08:00)`: times in the case's own zone, with the offset spelled out."""
+    """`27 November 2026 08.00 WITA` (`08:00` in English): times in the case's own zone, as people write them."""
     if value is None:
         return "-"
     from sinergi.domain.durations import province_zone
 
-    zone = province_zone(province)
-    local = value.astimezone(zone)
-    offset = f"{local:%z}"
-    return f"{local:%Y-%m-%d %H:%M} {zone.tzname(None)} ({offset[:3]}:{offset[3:]})"
+    return local_datetime(value, province_zone(province))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -195,7 +229,26 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([click.style(head, bold=True), *body])
 
 
+# What a referral, a clock or a case is in, as people read it (the codes stay in JSON).
+STATES = {
+    "pending": N_("pending"), "held": N_("held"), "sent": N_("sent"), "acknowledged": N_("acknowledged"),
+    "accepted": N_("accepted"), "declined": N_("declined"), "completed": N_("completed"),
+    "cancelled": N_("cancelled"), "failed": N_("failed"), "running": N_("running"), "paused": N_("paused"),
+    "breached": N_("breached"), "stopped": N_("stopped"),
+}
+STAGES = {
+    "identification": N_("identification"), "protection": N_("protection"), "rehabilitation": N_("rehabilitation"),
+    "repatriation": N_("repatriation"), "reintegration": N_("reintegration"), "closed": N_("closed"),
+}
+
+
 def state_colour(state: str) -> str:
+    """A state in the run's language, coloured by what it means."""
     colour = {"breached": "red", "failed": "red", "declined": "yellow", "paused": "yellow", "held": "yellow",
               "running": "cyan", "completed": "green", "stopped": "green", "accepted": "green"}.get(state)
-    return click.style(state, fg=colour) if colour else state
+    shown = words(STATES, state)
+    return click.style(shown, fg=colour) if colour else shown
+
+
+def stage_word(stage: str) -> str:
+    return words(STAGES, stage)

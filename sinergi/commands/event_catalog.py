@@ -10,11 +10,13 @@ or allowed value shows here as soon as its model has it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from sinergi.commands.console import problem
+from sinergi.commands.language import N_, _
 from sinergi.domain import authority
 from sinergi.domain.agencies import Office
 from sinergi.domain.events import EVENT_CLASSES, EVENT_TYPES, INTERNAL_EVENT_TYPES
@@ -23,18 +25,18 @@ from sinergi.domain.policy import Policy
 SenderRule = Literal["internal", "referral", "decision", "closing", "agreement"]
 
 # Who may send an event, by the authority rule that governs its type (SPEC "Authority"). Whole sentences, so
-# each can be translated as one.
+# each can be translated as one (`who_words`); `SendersDoc.who`, in JSON, keeps the English.
 _WHO: dict[SenderRule, str] = {
-    "internal": "sinergi records it itself: no office or operator sends it",
-    "referral": "only the office the referral was sent to (if its agreement allows it), or an operator",
-    "decision": "a decision for the case: only its lead office (if its agreement allows it), or an operator",
-    "closing": "the case's lead office, the office that provided {service} (if its agreement allows it), or an "
-               "operator",
-    "agreement": "an office taking part in the case whose agreement allows it, or an operator",
+    "internal": N_("sinergi records it itself: no office or operator sends it"),
+    "referral": N_("only the office the referral was sent to (if its agreement allows it), or an operator"),
+    "decision": N_("a decision for the case: only its lead office (if its agreement allows it), or an operator"),
+    "closing": N_("the case's lead office, the office that provided {service} (if its agreement allows it), or an "
+                  "operator"),
+    "agreement": N_("an office taking part in the case whose agreement allows it, or an operator"),
 }
 # The one decision another office may also give: the answer to the case's own screening referral.
-_SCREENING = ("the screening outcome: the case's lead office or the office asked to screen (if its agreement "
-              "allows it), or an operator")
+_SCREENING = N_("the screening outcome: the case's lead office or the office asked to screen (if its agreement "
+                "allows it), or an operator")
 
 
 class FieldDoc(BaseModel):
@@ -112,20 +114,31 @@ def required_fields(event_type: str) -> list[FieldDoc]:
 def senders_of(event_type: str, offices: Iterable[Office]) -> SendersDoc:
     """Who may send `event_type`: the rule of `sinergi.domain.authority` for it, and the offices whose
     agreement allows it (the rule may narrow them further, case by case)."""
-    if event_type in INTERNAL_EVENT_TYPES:
-        return SendersDoc(rule="internal", who=_WHO["internal"], operators=False, offices=[])
     allowed = sorted(o.id for o in offices if o.may_send_type(event_type))
-    rule: SenderRule
+    rule = sender_rule(event_type)
+    return SendersDoc(rule=rule, who=who_words(event_type), operators=rule != "internal",
+                      offices=allowed if rule != "internal" else [])
+
+
+def sender_rule(event_type: str) -> SenderRule:
+    """The authority rule that says who may send `event_type`."""
+    if event_type in INTERNAL_EVENT_TYPES:
+        return "internal"
     if event_type.startswith("referral."):
-        rule, who = "referral", _WHO["referral"]
-    elif event_type in authority.CLOSERS:
-        rule, who = "closing", _WHO["closing"].format(service=authority.CLOSERS[event_type])
-    elif event_type in authority.DECISIONS:
-        rule = "decision"
-        who = _SCREENING if event_type == "identification.screening_completed" else _WHO["decision"]
-    else:
-        rule, who = "agreement", _WHO["agreement"]
-    return SendersDoc(rule=rule, who=who, operators=True, offices=allowed)
+        return "referral"
+    if event_type in authority.CLOSERS:
+        return "closing"
+    if event_type in authority.DECISIONS:
+        return "decision"
+    return "agreement"
+
+
+def who_words(event_type: str, translate: Callable[[str], str] = str) -> str:
+    """Who may send `event_type`, as a sentence; `translate` puts it in a person's language (English as is)."""
+    rule = sender_rule(event_type)
+    if rule == "decision" and event_type == "identification.screening_completed":
+        return translate(_SCREENING)
+    return translate(_WHO[rule]).format(service=authority.CLOSERS.get(event_type, ""))
 
 
 def clocks_of(event_type: str, policy: Policy | None) -> tuple[list[ClockDoc], list[ClockDoc]]:
@@ -182,7 +195,7 @@ def field_errors(event_type: str, exc: ValidationError) -> list[dict[str, Any]]:
         # The discriminated union puts the type first: `data.outcome` reads better than `<type>.data.outcome`.
         if loc and loc[0] == event_type:
             loc = loc[1:]
-        entry: dict[str, Any] = {"field": ".".join(loc) or "(root)", "message": err["msg"], "type": err["type"]}
+        entry: dict[str, Any] = {"field": ".".join(loc) or "(root)", "message": problem(err), "type": err["type"]}
         got = err.get("input")
         if got is not None and not isinstance(got, dict | list) and err["type"] != "missing":
             entry["got"] = got
@@ -201,12 +214,12 @@ def field_error_lines(errors: Sequence[dict[str, Any]]) -> list[str]:
     for e in errors:
         line = "{field}: {message}".format(field=e["field"], message=e["message"])
         if "got" in e:
-            line = "{line} (got {got!r})".format(line=line, got=e["got"])
+            line = _("{line} (got {got!r})").format(line=line, got=e["got"])
         if e.get("allowed") and e["type"] != "literal_error":  # pydantic's literal message lists them already
-            line = "{line}; allowed: {allowed}".format(line=line, allowed=" | ".join(e["allowed"]))
+            line = _("{line}; allowed: {allowed}").format(line=line, allowed=" | ".join(e["allowed"]))
         if "expected" in e:
-            expected = ", ".join(e["expected"]) or "no data"
-            line = f"{line}; this event takes: {expected}"
+            expected = ", ".join(e["expected"]) or _("no data")
+            line = _("{line}; this event takes: {expected}").format(line=line, expected=expected)
         lines.append(line)
     return lines
 
@@ -215,6 +228,6 @@ def field_summary(field: FieldDoc) -> str:
     """`outcome (presumed_victim | not_victim | needs_more_info)`, `report_number (string)`."""
     if field.allowed:
         what = " | ".join(field.allowed)
-        return f"{field.name} (list of: {what})" if field.type.startswith("array") \
-            else f"{field.name} ({what})"
+        return _("{name} (list of: {values})").format(name=field.name, values=what) \
+            if field.type.startswith("array") else f"{field.name} ({what})"
     return f"{field.name} ({field.type})"

@@ -9,6 +9,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UserError, print_json, table
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import N_, Command, _, words
 from sinergi.commands.params import complete_event_type
 
 if TYPE_CHECKING:
@@ -16,16 +17,16 @@ if TYPE_CHECKING:
 
 # `SENT BY` in the list, by authority rule: the long form is `sinergi events TYPE`.
 _SENT_BY = {
-    "internal": "sinergi itself",
-    "referral": "the referral's office; operators",
-    "decision": "the lead office; operators",
-    "closing": "the lead or serving office; operators",
-    "agreement": "offices by agreement; operators",
+    "internal": N_("sinergi itself"),
+    "referral": N_("the referral's office; operators"),
+    "decision": N_("the lead office; operators"),
+    "closing": N_("the lead or serving office; operators"),
+    "agreement": N_("offices by agreement; operators"),
 }
 
 # A clock an event starts or stops, and one it starts or stops only with a given outcome (`...:presumed_victim`).
-_STARTS = ("  starts {clock}: {title} — {source}", "  starts {clock} when {when}: {title} — {source}")
-_STOPS = ("  stops {clock}: {title} — {source}", "  stops {clock} when {when}: {title} — {source}")
+_STARTS = (N_("starts {clock}: {title} — {source}"), N_("starts {clock} when {when}: {title} — {source}"))
+_STOPS = (N_("stops {clock}: {title} — {source}"), N_("stops {clock} when {when}: {title} — {source}"))
 
 
 def complete_type_or_family(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -36,7 +37,7 @@ def complete_type_or_family(ctx: click.Context, param: click.Parameter, incomple
     return [*complete_event_type(ctx, param, incomplete), *(f for f in families if f.startswith(incomplete))]
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("type_", metavar="[TYPE]", required=False, shell_complete=complete_type_or_family)
 @common
 def events(app: App, type_: str | None) -> None:
@@ -59,8 +60,8 @@ def events(app: App, type_: str | None) -> None:
     types = catalog.select(type_)
     if not types:
         near = catalog.closest(type_ or "")
-        raise UserError(f"unknown event type {type_!r}", BAD_INPUT, code="unknown_event_type",
-                        hint="known types include: {near}; `sinergi events` lists them all".format(
+        raise UserError(_("unknown event type {type!r}").format(type=type_), BAD_INPUT, code="unknown_event_type",
+                        hint=_("known types include: {near}; `sinergi events` lists them all").format(
                             near=", ".join(near)), details={"known": near})
     offices, policy = _registry_and_policy(app)
     docs = [catalog.describe(t, offices, policy) for t in types]
@@ -84,34 +85,40 @@ def _registry_and_policy(app: App):
 
 def _list_text(docs: list[catalog.EventDoc]) -> str:
     rows = [[d.type, ", ".join(f.name + ("*" if f.required else "") for f in d.fields) or "-",
-             _SENT_BY[d.senders.rule], d.effect] for d in docs]
-    notes = ["* required.  `sinergi events TYPE` shows a type's fields, allowed values, clocks and offices.",
-             "The same events over HTTP: the gateway's OpenAPI document, GET /v1/openapi.json."]
-    return "\n".join([table(["type", "data", "sent by", "what it does"], rows), "", *notes])
+             words(_SENT_BY, d.senders.rule), _(d.effect)] for d in docs]
+    notes = [_("* required.  `sinergi events TYPE` shows a type's fields, allowed values, clocks and offices."),
+             _("The same events over HTTP: the gateway's OpenAPI document, GET /v1/openapi.json.")]
+    return "\n".join([table([_("type"), _("data"), _("sent by"), _("what it does")], rows), "", *notes])
 
 
 def _full_text(d: catalog.EventDoc) -> str:
-    lines = [click.style(d.type, bold=True), f"  what it does: {d.effect}"]
+    from sinergi.commands import event_catalog as catalog
+
+    lines = [click.style(d.type, bold=True), "  " + _("what it does: {effect}").format(effect=_(d.effect))]
     for clocks, (always, qualified) in ((d.starts, _STARTS), (d.stops, _STOPS)):
         for c in clocks:
             template = qualified if c.when else always
-            lines.append(template.format(clock=c.clock, when=c.when, title=c.title, source=c.source))
-    lines.append("  data:" if d.fields else "  data: none")
+            lines.append("  " + _(template).format(clock=c.clock, when=c.when, title=_(c.title), source=c.source))
+    lines.append("  " + (_("data:") if d.fields else _("data: none")))
+    need = {True: _("required"), False: _("optional")}
+    width = max(len(word) for word in need.values())
     for f in d.fields:
-        lines.append("    {name:<22} {need:<9} {what}".format(
-            name=f.name, need="required" if f.required else "optional", what=_takes(f)))
+        lines.append("    {name:<22} {need:<{width}} {what}".format(
+            name=f.name, need=need[f.required], width=width, what=_takes(f)))
         if f.description:
-            lines.append("    {blank:<22} {blank:<9} {description}".format(blank="", description=f.description))
-    lines.append(f"  sent by: {d.senders.who}")
+            lines.append("    {blank:<22} {blank:<{width}} {description}".format(
+                blank="", width=width, description=f.description))
+    lines.append("  " + _("sent by: {who}").format(who=catalog.who_words(d.type, _)))
     if d.senders.offices:
-        lines.append("  offices whose agreement allows it: {offices}".format(offices=", ".join(d.senders.offices)))
-    lines.append(f"  example: sinergi case event CASE_ID {d.type}{_example(d)}")
+        lines.append("  " + _("offices whose agreement allows it: {offices}").format(
+            offices=", ".join(d.senders.offices)))
+    lines.append("  " + _("example: {command}").format(command=f"sinergi case event CASE_ID {d.type}{_example(d)}"))
     return "\n".join(lines)
 
 
 # What a field takes, for people: by its JSON type, with its limits.
-_KINDS = {"string": "text", "boolean": "true or false", "integer": "a whole number", "number": "a number",
-          "array of string": "a list of texts"}
+_KINDS = {"string": N_("text"), "boolean": N_("true or false"), "integer": N_("a whole number"),
+          "number": N_("a number"), "array of string": N_("a list of texts")}
 
 
 def _takes(f: catalog.FieldDoc) -> str:
@@ -120,16 +127,19 @@ def _takes(f: catalog.FieldDoc) -> str:
     if f.allowed:
         values = " | ".join(f.allowed)
         if listed:
-            return f"a list of: {values} (at most {f.max_items})" if f.max_items else f"a list of: {values}"
-        return f"one of: {values}"
-    kind = _KINDS.get(f.type, f.type)
+            return (_("a list of: {values} (at most {items})") if f.max_items else _("a list of: {values}")).format(
+                values=values, items=f.max_items)
+        return _("one of: {values}").format(values=values)
+    kind = words(_KINDS, f.type)
     if listed and f.max_items and f.max_length:
-        return f"{kind} (at most {f.max_items}, each at most {f.max_length} characters)"
-    if listed and f.max_items:
-        return f"{kind} (at most {f.max_items})"
-    if f.max_length:
-        return f"{kind} (at most {f.max_length} characters)"
-    return kind
+        said = _("{kind} (at most {items}, each at most {length} characters)")
+    elif listed and f.max_items:
+        said = _("{kind} (at most {items})")
+    elif f.max_length:
+        said = _("{kind} (at most {length} characters)")
+    else:
+        said = "{kind}"
+    return said.format(kind=kind, items=f.max_items, length=f.max_length)
 
 
 def _example(d: catalog.EventDoc) -> str:

@@ -8,12 +8,13 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UserError
 from sinergi.commands.kit import App, common, serve_until_stopped
+from sinergi.commands.language import Command, _
 
 if TYPE_CHECKING:
     import asyncio
 
 
-@click.command()
+@click.command(cls=Command)
 @common
 def gateway(app: App) -> None:
     """Run the HTTP gateway: agency events in, the codec endpoint for the Temporal UI (Ctrl-C to stop).
@@ -33,7 +34,8 @@ def gateway(app: App) -> None:
         try:
             await serve(settings, stop)
         except OSError as exc:  # the port is taken, or the host is not ours
-            raise UserError(f"cannot listen on {settings.gateway.host}:{settings.gateway.port}: {exc.strerror}",
-                            BAD_INPUT, hint="set [gateway] port (or SINERGI_GATEWAY_PORT)") from exc
+            raise UserError(_("cannot listen on {host}:{port}: {error}").format(
+                                host=settings.gateway.host, port=settings.gateway.port, error=exc.strerror),
+                            BAD_INPUT, hint=_("set [gateway] port (or SINERGI_GATEWAY_PORT)")) from exc
 
     serve_until_stopped(settings, telemetry.GATEWAY, listen)

@@ -9,8 +9,9 @@ code path (the same command, invoked), unless `--no-open`.
   free ids (`situation.exploitation`, `situation.means_of_control`) they come from the vocabulary the reports
   map those ids with (docs/reports.md, `sinergi.reports._ctdc`); once the model names them, its schema wins.
 - Places are matched forgivingly (`sinergi.domain.places`): an unknown one is refused with the nearest names.
-- The words are in one table per language below (`TEXTS`, `VALUE_LABELS`); they move to the CLI's gettext
-  catalogs with the rest (tests/e2e/test_case_new.py checks both tables hold the same entries).
+- The words are the CLI's (`sinergi.commands.language`): English in the tables below (`TEXTS`, `VALUE_LABELS`),
+  in the `cli` gettext catalog for the other language, chosen as every command chooses it (`--lang`,
+  `SINERGI_LANG`, `[ui] language`, the locale).
 - The person's name is personal data: the summary shows it on the terminal only, and nothing here logs.
 
 Questions, the summary and errors go to stderr; stdout gets the result only (the case id, as `case open`
@@ -33,233 +34,148 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UserError, print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import LANGUAGES, MONTHS, N_, Command, _, local_datetime
 
-LANGUAGES = ("id", "en")
 SECTIONS = ("source", "person", "situation", "consent", "flags")
 DEFAULT_PROVINCE = "KALSEL"
 
-# --- the words, one table per language ------------------------------------------------------------------------
-# Keys of a field are its dotted path in the intake; the rest name a message. `{...}` are filled in.
+# --- the words -------------------------------------------------------------------------------------------------
+# Keys of a field are its dotted path in the intake; the rest name a message. `{...}` are filled in. English here,
+# the other language in the catalog (`_`).
 
-TEXTS: dict[str, dict[str, str]] = {
-    "id": {
-        "intro": "Kasus baru: data penerimaan diisi per kolom. Tekan Ctrl-C kapan saja untuk membatalkan; "
-                 "tidak ada yang disimpan sebelum Anda menyetujui ringkasan.",
-        "section.place": "Tempat dan waktu",
-        "section.source": "Sumber rujukan",
-        "section.person": "Korban",
-        "section.situation": "Situasi",
-        "section.consent": "Persetujuan",
-        "section.flags": "Tanda khusus",
-        "province": "Provinsi",
-        "regency": "Kabupaten/kota",
-        "received_at": "Tanggal diterima",
-        "source.agency": "Instansi pengirim",
-        "source.channel": "Jalur penerimaan",
-        "person.full_name": "Nama lengkap",
-        "person.sex": "Jenis kelamin",
-        "person.date_of_birth": "Tanggal lahir",
-        "person.age_estimate": "Perkiraan umur dalam tahun",
-        "person.nationality": "Kewarganegaraan",
-        "person.phone": "Nomor telepon",
-        "person.home_regency": "Kabupaten/kota asal",
-        "situation.location_country": "Negara tempat korban berada",
-        "situation.exploitation": "Bentuk eksploitasi",
-        "situation.means_of_control": "Cara pengendalian",
-        "situation.is_pmi": "Pekerja Migran Indonesia",
-        "consent.services": "Persetujuan layanan",
-        "consent.data_sharing": "Persetujuan berbagi data",
-        "consent.legal": "Persetujuan proses hukum",
-        "consent.recorded_by": "Dicatat oleh petugas",
-        "flags.sexual_exploitation": "Ada eksploitasi seksual",
-        "flags.urgent_medical": "Perlu penanganan medis segera",
-        "hint.optional": "kosongkan jika tidak ada",
-        "hint.choice": "nomor atau kode",
-        "hint.multi": "nomor atau kode, pisahkan dengan koma; kosongkan jika tidak ada",
-        "hint.date": "mis. 14-03-2001 atau 14 Maret 2001",
-        "hint.datetime": "mis. 27-11-2026 08.00 atau 27 November 2026 pukul 08.00",
-        "hint.country": "kode dua huruf atau nama negara, mis. MY atau Malaysia",
-        "hint.place": "nama atau kode Kemendagri",
-        "hint.age": "hanya jika tanggal lahir tidak diketahui",
-        "yes": "ya",
-        "no": "tidak",
-        "yes_no": "ya/tidak",
-        "now": "sekarang",
-        "none": "-",
-        "required": "Wajib diisi.",
-        "bad_yes_no": "Jawab ya atau tidak.",
-        "bad_choice": "{answer!r} bukan pilihan: ketik nomornya (1-{count}) atau kodenya.",
-        "bad_date": "Tanggal {answer!r} tidak dikenali: tulis mis. 14-03-2001 atau 14 Maret 2001.",
-        "bad_datetime": "Tanggal {answer!r} tidak dikenali: tulis mis. 27-11-2026 08.00, "
-                        "27 November 2026 pukul 08.00, atau sekarang.",
-        "date_only": "Cukup tanggalnya, tanpa jam.",
-        "bad_country": "Negara {answer!r} tidak dikenali: tulis kode dua huruf (MY, SA, HK) atau nama negaranya.",
-        "unknown_province": "Provinsi {answer!r} tidak dikenal.",
-        "unknown_regency": "Tidak ada kabupaten/kota {answer!r} di {province}.",
-        "unknown_regency_anywhere": "Kabupaten/kota {answer!r} tidak dikenal.",
-        "elsewhere": "{place} ada di provinsi {province}.",
-        "nearest": "Yang terdekat: {names}.",
-        "ambiguous": "{answer!r} bisa berarti: {names}. Tulis nama lengkapnya atau kode Kemendagri-nya.",
-        "invalid": "Tidak valid: {message}",
-        "summary": "Ringkasan",
-        "confirm_open": "Simpan dan buka kasus? (ya / tidak / nomor baris untuk mengubah)",
-        "confirm_save": "Simpan data penerimaan? (ya / tidak / nomor baris untuk mengubah)",
-        "bad_confirm": "Jawab ya, tidak, atau nomor baris 1-{count}.",
-        "not_valid_yet": "Data penerimaan belum valid:",
-        "cancelled": "dibatalkan; tidak ada yang ditulis",
-        "aborted": "dibatalkan (Ctrl-C); tidak ada yang ditulis",
-        "not_a_terminal": "`sinergi case new` bertanya lewat terminal, tetapi masukannya bukan terminal",
-        "not_a_terminal_hint": "tanpa terminal (skrip, pipa): tulis data penerimaan sebagai berkas JSON atau YAML "
-                               "(contoh di examples/), lalu `sinergi case open BERKAS`",
-        "exists": "{path} sudah ada; tidak ditimpa",
-        "exists_hint": "pilih nama lain dengan --output",
-        "no_folder": "folder {folder} tidak ada",
-        "written": "Data penerimaan ditulis ke {path} (hanya dapat dibaca oleh Anda).",
-        "open_later": "Data penerimaan tetap tersimpan di {path}; buka nanti dengan `sinergi case open {path}`.",
-        "bad_lang": "bahasa {answer!r}: pilih salah satu dari {choices}",
-    },
-    "en": {
-        "intro": "New case: the intake, field by field. Press Ctrl-C at any time to cancel; nothing is saved "
-                 "before you confirm the summary.",
-        "section.place": "Place and time",
-        "section.source": "Where the case comes from",
-        "section.person": "The person",
-        "section.situation": "Situation",
-        "section.consent": "Consent",
-        "section.flags": "Flags",
-        "province": "Province",
-        "regency": "Regency/city",
-        "received_at": "Date received",
-        "source.agency": "Sending agency",
-        "source.channel": "Channel",
-        "person.full_name": "Full name",
-        "person.sex": "Sex",
-        "person.date_of_birth": "Date of birth",
-        "person.age_estimate": "Estimated age in years",
-        "person.nationality": "Nationality",
-        "person.phone": "Phone number",
-        "person.home_regency": "Home regency/city",
-        "situation.location_country": "Country the person is in",
-        "situation.exploitation": "Forms of exploitation",
-        "situation.means_of_control": "Means of control",
-        "situation.is_pmi": "Indonesian migrant worker",
-        "consent.services": "Consent to services",
-        "consent.data_sharing": "Consent to data sharing",
-        "consent.legal": "Consent to legal proceedings",
-        "consent.recorded_by": "Recorded by officer",
-        "flags.sexual_exploitation": "Sexual exploitation",
-        "flags.urgent_medical": "Needs urgent medical care",
-        "hint.optional": "leave empty if none",
-        "hint.choice": "number or code",
-        "hint.multi": "numbers or codes, separated by commas; leave empty if none",
-        "hint.date": "e.g. 14-03-2001 or 14 March 2001",
-        "hint.datetime": "e.g. 27-11-2026 08:00 or 27 November 2026 08:00",
-        "hint.country": "two-letter code or the country's name, e.g. MY or Malaysia",
-        "hint.place": "name or Kemendagri code",
-        "hint.age": "only if the date of birth is not known",
-        "yes": "yes",
-        "no": "no",
-        "yes_no": "yes/no",
-        "now": "now",
-        "none": "-",
-        "required": "Required.",
-        "bad_yes_no": "Answer yes or no.",
-        "bad_choice": "{answer!r} is not a choice: type its number (1-{count}) or its code.",
-        "bad_date": "Date {answer!r} not understood: write e.g. 14-03-2001 or 14 March 2001.",
-        "bad_datetime": "Date {answer!r} not understood: write e.g. 27-11-2026 08:00, 27 November 2026 08:00, "
-                        "or now.",
-        "date_only": "The date alone, without a time.",
-        "bad_country": "Country {answer!r} not known: write its two-letter code (MY, SA, HK) or its name.",
-        "unknown_province": "No province {answer!r}.",
-        "unknown_regency": "No regency or city {answer!r} in {province}.",
-        "unknown_regency_anywhere": "No regency or city {answer!r}.",
-        "elsewhere": "{place} is in {province}.",
-        "nearest": "Nearest: {names}.",
-        "ambiguous": "{answer!r} may be: {names}. Write its full name or its Kemendagri code.",
-        "invalid": "Not valid: {message}",
-        "summary": "Summary",
-        "confirm_open": "Save and open the case? (yes / no / a line's number to change it)",
-        "confirm_save": "Save the intake? (yes / no / a line's number to change it)",
-        "bad_confirm": "Answer yes, no, or a line number 1-{count}.",
-        "not_valid_yet": "The intake is not valid yet:",
-        "cancelled": "cancelled; nothing written",
-        "aborted": "cancelled (Ctrl-C); nothing written",
-        "not_a_terminal": "`sinergi case new` asks its questions on a terminal, and its input is not one",
-        "not_a_terminal_hint": "without a terminal (a script, a pipe): write the intake as a JSON or YAML file "
-                               "(examples/ has some), then `sinergi case open FILE`",
-        "exists": "{path} already exists; not overwritten",
-        "exists_hint": "choose another name with --output",
-        "no_folder": "folder {folder} does not exist",
-        "written": "Intake written to {path} (readable by you only).",
-        "open_later": "The intake stays saved in {path}; open it later with `sinergi case open {path}`.",
-        "bad_lang": "language {answer!r}: expected one of {choices}",
-    },
+TEXTS: dict[str, str] = {
+    "intro": N_("New case: the intake, field by field. Press Ctrl-C at any time to cancel; "
+            "nothing is saved before you confirm the summary."),
+    "section.place": N_("Place and time"),
+    "section.source": N_("Where the case comes from"),
+    "section.person": N_("The person"),
+    "section.situation": N_("Situation"),
+    "section.consent": N_("Consent"),
+    "section.flags": N_("Flags"),
+    "province": N_("Province"),
+    "regency": N_("Regency/city"),
+    "received_at": N_("Date received"),
+    "source.agency": N_("Sending agency"),
+    "source.channel": N_("Channel"),
+    "person.full_name": N_("Full name"),
+    "person.sex": N_("Sex"),
+    "person.date_of_birth": N_("Date of birth"),
+    "person.age_estimate": N_("Estimated age in years"),
+    "person.nationality": N_("Nationality"),
+    "person.phone": N_("Phone number"),
+    "person.home_regency": N_("Home regency/city"),
+    "situation.location_country": N_("Country the person is in"),
+    "situation.exploitation": N_("Forms of exploitation"),
+    "situation.means_of_control": N_("Means of control"),
+    "situation.is_pmi": N_("Indonesian migrant worker"),
+    "consent.services": N_("Consent to services"),
+    "consent.data_sharing": N_("Consent to data sharing"),
+    "consent.legal": N_("Consent to legal proceedings"),
+    "consent.recorded_by": N_("Recorded by officer"),
+    "flags.sexual_exploitation": N_("Sexual exploitation"),
+    "flags.urgent_medical": N_("Needs urgent medical care"),
+    "hint.optional": N_("leave empty if none"),
+    "hint.choice": N_("number or code"),
+    "hint.multi": N_("numbers or codes, separated by commas; leave empty if none"),
+    "hint.date": N_("e.g. 14-03-2001 or 14 March 2001"),
+    "hint.datetime": N_("e.g. 27-11-2026 08:00 or 27 November 2026 08:00"),
+    "hint.country": N_("two-letter code or the country's name, e.g. MY or Malaysia"),
+    "hint.place": N_("name or Kemendagri code"),
+    "hint.age": N_("only if the date of birth is not known"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "yes_no": N_("yes/no"),
+    "now": N_("now"),
+    "none": N_("-"),
+    "required": N_("Required."),
+    "bad_yes_no": N_("Answer yes or no."),
+    "bad_choice": N_("{answer!r} is not a choice: type its number (1-{count}) or its code."),
+    "bad_date": N_("Date {answer!r} not understood: write e.g. 14-03-2001 or 14 March 2001."),
+    "bad_datetime": N_("Date {answer!r} not understood: write e.g. 27-11-2026 08:00, 27 November 2026 "
+            "08:00, or now."),
+    "date_only": N_("The date alone, without a time."),
+    "bad_country": N_("Country {answer!r} not known: write its two-letter code (MY, SA, HK) or its name."),
+    "unknown_province": N_("No province {answer!r}."),
+    "unknown_regency": N_("No regency or city {answer!r} in {province}."),
+    "unknown_regency_anywhere": N_("No regency or city {answer!r}."),
+    "elsewhere": N_("{place} is in {province}."),
+    "nearest": N_("Nearest: {names}."),
+    "ambiguous": N_("{answer!r} may be: {names}. Write its full name or its Kemendagri code."),
+    "invalid": N_("Not valid: {message}"),
+    "summary": N_("Summary"),
+    "confirm_open": N_("Save and open the case? (yes / no / a line's number to change it)"),
+    "confirm_save": N_("Save the intake? (yes / no / a line's number to change it)"),
+    "bad_confirm": N_("Answer yes, no, or a line number 1-{count}."),
+    "not_valid_yet": N_("The intake is not valid yet:"),
+    "cancelled": N_("cancelled; nothing written"),
+    "aborted": N_("cancelled (Ctrl-C); nothing written"),
+    "not_a_terminal": N_("`sinergi case new` asks its questions on a terminal, and its input is not one"),
+    "not_a_terminal_hint": N_("without a terminal (a script, a pipe): write the intake as a JSON or YAML file "
+            "(examples/ has some), then `sinergi case open FILE`"),
+    "exists": N_("{path} already exists; not overwritten"),
+    "exists_hint": N_("choose another name with --output"),
+    "no_folder": N_("folder {folder} does not exist"),
+    "written": N_("Intake written to {path} (readable by you only)."),
+    "open_later": N_("The intake stays saved in {path}; open it later with `sinergi case open {path}`."),
 }
 
 # What each choice means, by field and value. Values without a label show as their code.
-VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "id": {
-        "source.agency": {
-            "bp3mi": "BP3MI / KP2MI", "uptd_ppa": "UPTD PPA", "polri": "Polri (Unit PPA)", "lpsk": "LPSK",
-            "dinsos": "Dinas Sosial", "dinkes": "Dinas Kesehatan", "kbri": "Perwakilan RI (KBRI/KJRI)",
-            "imigrasi": "Imigrasi", "gugus_tugas": "Gugus Tugas PP-TPPO", "ngo": "LSM / IOM / bantuan hukum",
-        },
-        "source.channel": {
-            "debarkation": "debarkasi (kedatangan di pelabuhan/bandara)", "complaint": "pengaduan",
-            "outreach": "penjangkauan", "border_interception": "pencegatan di perbatasan",
-            "mission_report": "laporan perwakilan RI", "deportation": "deportasi", "hotline": "layanan telepon",
-            "police_referral": "rujukan kepolisian", "other": "lainnya",
-        },
-        "person.sex": {"F": "perempuan", "M": "laki-laki", "X": "lainnya"},
-        "situation.exploitation": {
-            "forced_labour": "kerja paksa", "sexual_exploitation": "eksploitasi seksual",
-            "forced_marriage": "perkawinan paksa", "forced_military": "dinas militer paksa",
-            "organ_removal": "pengambilan organ", "slavery_and_practices": "perbudakan dan praktik serupa",
-            "other": "lainnya",
-        },
-        "situation.means_of_control": {
-            "debt_bondage": "jeratan utang", "takes_earnings": "mengambil penghasilan",
-            "restricts_financial_access": "membatasi akses keuangan", "threats": "ancaman",
-            "psychological_abuse": "kekerasan psikis", "physical_abuse": "kekerasan fisik",
-            "sexual_abuse": "kekerasan seksual", "false_promises": "janji palsu",
-            "psychoactive_substances": "zat psikoaktif (narkoba, alkohol)", "restricts_movement": "membatasi gerak",
-            "restricts_medical_care": "membatasi perawatan medis", "excessive_working_hours": "jam kerja berlebihan",
-            "uses_children": "memanfaatkan anak", "threat_of_law_enforcement": "ancaman dilaporkan ke aparat",
-            "withholds_necessities": "menahan kebutuhan pokok", "withholds_documents": "menahan dokumen (paspor, KTP)",
-            "other": "lainnya",
-        },
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "source.agency": {
+        "bp3mi": N_("BP3MI / KP2MI"),
+        "uptd_ppa": N_("UPTD PPA"),
+        "polri": N_("Police (Unit PPA)"),
+        "lpsk": N_("LPSK"),
+        "dinsos": N_("Social affairs (Dinas Sosial)"),
+        "dinkes": N_("Health (Dinas Kesehatan)"),
+        "kbri": N_("Indonesian mission abroad (KBRI/KJRI)"),
+        "imigrasi": N_("Immigration"),
+        "gugus_tugas": N_("Anti-trafficking task force (Gugus Tugas PP-TPPO)"),
+        "ngo": N_("NGO / IOM / legal aid"),
     },
-    "en": {
-        "source.agency": {
-            "bp3mi": "BP3MI / KP2MI", "uptd_ppa": "UPTD PPA", "polri": "Police (Unit PPA)", "lpsk": "LPSK",
-            "dinsos": "Social affairs (Dinas Sosial)", "dinkes": "Health (Dinas Kesehatan)",
-            "kbri": "Indonesian mission abroad (KBRI/KJRI)", "imigrasi": "Immigration",
-            "gugus_tugas": "Anti-trafficking task force (Gugus Tugas PP-TPPO)", "ngo": "NGO / IOM / legal aid",
-        },
-        "source.channel": {
-            "debarkation": "debarkation (arrival at a port or airport)", "complaint": "complaint",
-            "outreach": "outreach", "border_interception": "border interception",
-            "mission_report": "report of a mission abroad", "deportation": "deportation", "hotline": "hotline",
-            "police_referral": "police referral", "other": "other",
-        },
-        "person.sex": {"F": "female", "M": "male", "X": "other"},
-        "situation.exploitation": {
-            "forced_labour": "forced labour", "sexual_exploitation": "sexual exploitation",
-            "forced_marriage": "forced marriage", "forced_military": "forced military service",
-            "organ_removal": "organ removal", "slavery_and_practices": "slavery and similar practices",
-            "other": "other",
-        },
-        "situation.means_of_control": {
-            "debt_bondage": "debt bondage", "takes_earnings": "takes earnings",
-            "restricts_financial_access": "restricts access to money", "threats": "threats",
-            "psychological_abuse": "psychological abuse", "physical_abuse": "physical abuse",
-            "sexual_abuse": "sexual abuse", "false_promises": "false promises",
-            "psychoactive_substances": "psychoactive substances", "restricts_movement": "restricts movement",
-            "restricts_medical_care": "restricts medical care", "excessive_working_hours": "excessive working hours",
-            "uses_children": "uses children", "threat_of_law_enforcement": "threat of law enforcement",
-            "withholds_necessities": "withholds necessities", "withholds_documents": "withholds documents",
-            "other": "other",
-        },
+    "source.channel": {
+        "debarkation": N_("debarkation (arrival at a port or airport)"),
+        "complaint": N_("complaint"),
+        "outreach": N_("outreach"),
+        "border_interception": N_("border interception"),
+        "mission_report": N_("report of a mission abroad"),
+        "deportation": N_("deportation"),
+        "hotline": N_("hotline"),
+        "police_referral": N_("police referral"),
+        "other": N_("other"),
+    },
+    "person.sex": {
+        "F": N_("female"),
+        "M": N_("male"),
+        "X": N_("other"),
+    },
+    "situation.exploitation": {
+        "forced_labour": N_("forced labour"),
+        "sexual_exploitation": N_("sexual exploitation"),
+        "forced_marriage": N_("forced marriage"),
+        "forced_military": N_("forced military service"),
+        "organ_removal": N_("organ removal"),
+        "slavery_and_practices": N_("slavery and similar practices"),
+        "other": N_("other"),
+    },
+    "situation.means_of_control": {
+        "debt_bondage": N_("debt bondage"),
+        "takes_earnings": N_("takes earnings"),
+        "restricts_financial_access": N_("restricts access to money"),
+        "threats": N_("threats"),
+        "psychological_abuse": N_("psychological abuse"),
+        "physical_abuse": N_("physical abuse"),
+        "sexual_abuse": N_("sexual abuse"),
+        "false_promises": N_("false promises"),
+        "psychoactive_substances": N_("psychoactive substances"),
+        "restricts_movement": N_("restricts movement"),
+        "restricts_medical_care": N_("restricts medical care"),
+        "excessive_working_hours": N_("excessive working hours"),
+        "uses_children": N_("uses children"),
+        "threat_of_law_enforcement": N_("threat of law enforcement"),
+        "withholds_necessities": N_("withholds necessities"),
+        "withholds_documents": N_("withholds documents"),
+        "other": N_("other"),
     },
 }
 
@@ -329,14 +245,12 @@ class Refused(ValueError):
 # --- the command ----------------------------------------------------------------------------------------------
 
 
-@click.command("new")
+@click.command("new", cls=Command)
 @click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the intake here (default: intake-<timestamp>.json in the current folder).")
 @click.option("--no-open", is_flag=True, help="Write the intake file only; open it later with `case open FILE`.")
-@click.option("--lang", type=click.Choice(LANGUAGES),
-              help="Language of the questions (default: $SINERGI_LANG, else the locale: en_* English, else id).")
 @common(output=False)
-def new(app: App, output_file: Path | None, no_open: bool, lang: str | None) -> None:
+def new(app: App, output_file: Path | None, no_open: bool) -> None:
     """Open a case by answering questions: the intake, field by field, with a summary to confirm.
 
     Each answer is checked as it is given (a place not known shows the nearest names); nothing is written
@@ -349,8 +263,7 @@ def new(app: App, output_file: Path | None, no_open: bool, lang: str | None) -> 
       sinergi case new
       sinergi case new --lang en --output intake-siti.json --no-open
     """
-    language = resolve_language(lang, os.environ)
-    say = Speaker(language, app.color)
+    say = Speaker(app.language, app.color)
     if not sys.stdin.isatty():
         raise UserError(say.text("not_a_terminal"), BAD_INPUT, hint=say.text("not_a_terminal_hint"),
                         code="not_a_terminal")
@@ -378,38 +291,26 @@ def new(app: App, output_file: Path | None, no_open: bool, lang: str | None) -> 
     try:
         ctx.invoke(
             open_case, file=path, case_id=None, bulk=False, config_path=app.config_path, profile=app.profile,
-            as_json=app.as_json, output=None, color={True: "always", False: "never"}.get(app.color))
+            as_json=app.as_json, output=None, color={True: "always", False: "never"}.get(app.color), lang=app.lang)
     except click.ClickException:
         say.echo(say.text("open_later", path=path))
         raise
 
 
-def resolve_language(explicit: str | None, env: Mapping[str, str]) -> str:
-    """`--lang`, else `SINERGI_LANG`, else the locale in force (`LC_ALL`, `LC_MESSAGES`, `LANG`: `en*` is English),
-    else Bahasa Indonesia."""
-    for value in (explicit, env.get("SINERGI_LANG")):
-        if value:
-            if value not in LANGUAGES:
-                raise UserError(TEXTS["id"]["bad_lang"].format(answer=value, choices=", ".join(LANGUAGES)),
-                                BAD_INPUT, code="bad_language")
-            return value
-    locale = next((env[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(v)), "")
-    return "en" if locale.lower().startswith("en") else "id"
-
-
 class Speaker:
-    """The words of one language, and the terminal they go to (stderr: stdout is for the result)."""
+    """The words of the run's language (`language`: dates and country names follow it too), and the terminal
+    they go to (stderr: stdout is for the result)."""
 
     def __init__(self, language: str, color: bool | None) -> None:
         self.language = language
         self.color = color
-        self.texts = TEXTS[language]
 
     def text(self, key: str, **values: Any) -> str:
-        return self.texts[key].format(**values) if values else self.texts[key]
+        return _(TEXTS[key]).format(**values) if values else _(TEXTS[key])
 
     def label(self, path: str, value: str) -> str:
-        return VALUE_LABELS[self.language].get(path, {}).get(value, value)
+        label = VALUE_LABELS.get(path, {}).get(value)
+        return _(label) if label else value
 
     def echo(self, message: str = "", **style: Any) -> None:
         click.echo(click.style(message, **style) if style else message, err=True, color=self.color)
@@ -878,17 +779,10 @@ def _shown(question: Question, value: Any, intake: Any, say: Speaker) -> str:
     if question.kind == "multi":
         return "; ".join(f"{v} — {say.label(question.path, v)}" for v in value)
     if isinstance(value, datetime):
-        clock = f"{value:%H.%M}" if say.language == "id" else f"{value:%H:%M}"
-        return f"{_long_date(value, say.language)} {clock} {value.tzname()}"
+        return local_datetime(value, value.tzinfo or UTC)
     if isinstance(value, date):
-        return _long_date(value, say.language)
+        return f"{value.day} {_(MONTHS[value.month - 1])} {value.year}"
     return str(value)
-
-
-def _long_date(day: date, language: str) -> str:
-    from babel.dates import get_month_names
-
-    return f"{day.day} {get_month_names('wide', locale=language)[day.month]} {day.year}"
 
 
 # --- the file -------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What every command module shares: the `App` object, the `common` options (`--config`, `--profile`, `--json`,
-`--output`, `--color`), `run` (case errors into exit codes) and `serve_until_stopped`, the one skeleton of a
+`--output`, `--color`, `--lang`), `run` (case errors into exit codes) and `serve_until_stopped`, the one skeleton of a
 long-running process (SPEC "Operator CLI", "Processes").
 
 `sinergi.cli` and every module of `sinergi.commands` import this module; it imports neither of them, so
@@ -30,6 +30,15 @@ from sinergi.commands.console import (
     color_choice,
     use_output,
 )
+from sinergi.commands.language import (
+    LANGUAGES,
+    UnknownLanguage,
+    _,
+    configured_language,
+    current_language,
+    resolve_language,
+    use_language,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -43,15 +52,19 @@ class App:
     """What every command shares: the settings (loaded once, on first use) and how to print.
 
     `profile` is the user config's profile (`sinergi.commands.profiles`), `output` table, json or jsonl,
-    `color` True, False or None (a terminal decides).
+    `color` True, False or None (a terminal decides), `language` what people read (`id` or `en`), `lang` the
+    `--lang` given, if any.
     """
 
     def __init__(self, config_path: str | None, as_json: bool, *, profile: str | None = None,
-                 output: str | None = None, color: bool | None = None) -> None:
+                 output: str | None = None, color: bool | None = None, language: str = "en",
+                 lang: str | None = None) -> None:
         self.config_path = config_path
         self.profile = profile
         self.output = output or ("json" if as_json else "table")
         self.color = color
+        self.language = language
+        self.lang = lang
         self._settings: Settings | None = None
 
     @property
@@ -69,7 +82,7 @@ class App:
 
 
 def output_options(command: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
-    """The options every command and the root share: --config, --profile, --json, --output, --color."""
+    """The options every command and the root share: --config, --profile, --json, --output, --color, --lang."""
     options = [
         click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="SINERGI_CONFIG",
                      help="sinergi.toml to use (default: $SINERGI_CONFIG, else the profile's, else "
@@ -84,6 +97,9 @@ def output_options(command: Callable[..., Any], *, output: bool = True) -> Calla
         else None,
         click.option("--color", type=click.Choice(COLORS),
                      help="Colour: auto (a terminal, unless NO_COLOR is set), always or never."),
+        click.option("--lang", type=click.Choice(LANGUAGES),
+                     help="Language of what you read: id (Bahasa Indonesia) or en (English). Default: "
+                          "$SINERGI_LANG, else [ui] language, else the locale (id_* is Bahasa Indonesia), else en."),
     ]
     for option in reversed([o for o in options if o is not None]):
         command = option(command)
@@ -91,18 +107,30 @@ def output_options(command: Callable[..., Any], *, output: bool = True) -> Calla
 
 
 def app_from(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
-             output: str | None, color: str | None) -> App:
+             output: str | None, color: str | None, lang: str | None = None) -> App:
     """The App of a command: its own options, else its parents' (`sinergi --profile x case status ...`)."""
     parent = ctx.find_object(App)
     if as_json and output == "table":
-        raise UserError("--json and --output table contradict each other: give one", BAD_INPUT,
+        raise UserError(_("--json and --output table contradict each other: give one"), BAD_INPUT,
                         code="usage")
     mode = "json" if as_json and output is None else output
     app = App(config_path or (parent.config_path if parent else None), False,
               profile=profile or (parent.profile if parent else None),
               output=mode or (parent.output if parent else None),
               color=color_choice(color, os.environ) if color else (parent.color if parent else
-                                                                   color_choice(None, os.environ)))
+                                                                   color_choice(None, os.environ)),
+              lang=lang or (parent.lang if parent else None))
+    if parent is None and lang is None:
+        # The root, with no --lang of its own: what `Root.make_context` read off the whole command line (a
+        # command's own --lang or --config included) stays in force, as the output does below.
+        app.language = current_language()
+    else:
+        try:
+            app.language = resolve_language(app.lang, os.environ,
+                                            lambda: configured_language(app.config_path, app.profile, os.environ))
+        except UnknownLanguage as exc:
+            raise UserError(str(exc), BAD_INPUT, code="bad_language") from None
+    use_language(app.language)
     ctx.color = app.color
     if parent is not None or mode or color:
         use_output(Output(app.output, app.color))
@@ -123,19 +151,27 @@ def common(command: Callable[..., Any] | None = None, *, output: bool = True) ->
         @click.pass_context
         @wraps(command)
         def with_file_output(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
-                             color: str | None, **kwargs: Any) -> Any:
+                             color: str | None, lang: str | None, **kwargs: Any) -> Any:
             # The command's own --output (a file) is among `kwargs`, handed on under its name.
-            return command(app_from(ctx, config_path, profile, as_json, None, color), **kwargs)
+            return command(app_from(ctx, config_path, profile, as_json, None, color, lang), **kwargs)
 
         return output_options(with_file_output, output=False)
 
     @click.pass_context
     @wraps(command)
     def wrapper(ctx: click.Context, config_path: str | None, profile: str | None, as_json: bool,
-                output: str | None, color: str | None, **kwargs: Any) -> Any:
-        return command(app_from(ctx, config_path, profile, as_json, output, color), **kwargs)
+                output: str | None, color: str | None, lang: str | None, **kwargs: Any) -> Any:
+        return command(app_from(ctx, config_path, profile, as_json, output, color, lang), **kwargs)
 
     return output_options(wrapper)
+
+
+def case_message(message: str) -> str:
+    """A case's own words (`sinergi.cases`, the domain's refusals) in the run's language where they have a known
+    form (`sinergi.commands.case_words`); the rest as the case said them."""
+    from sinergi.commands.case_words import translated
+
+    return translated(message)
 
 
 def run(coro: Awaitable[T]) -> T:
@@ -159,32 +195,37 @@ def run(coro: Awaitable[T]) -> T:
         return asyncio.run(coro)  # type: ignore[arg-type]  # asyncio.run is typed for coroutines; ours all are
     except EventRefused as exc:
         # The same answer `case why` gives: both come from `lifecycle.accepted_now`.
-        accepted = ", ".join(exc.accepted) or "none"
-        raise UserError(exc.reason, REFUSED, hint=f"event types accepted now: {accepted}",
+        accepted = ", ".join(exc.accepted) or _("none")
+        raise UserError(case_message(exc.reason), REFUSED,
+                        hint=_("event types accepted now: {types}").format(types=accepted),
                         code="event_refused", details={"reason": exc.reason, "accepted": exc.accepted}) from exc
     except CaseExists as exc:
-        raise UserError(str(exc), REFUSED, hint="use another --id, or `sinergi case status` to see it",
-                        code="case_exists") from exc
+        raise UserError(case_message(str(exc)), REFUSED,
+                        hint=_("use another --id, or `sinergi case status` to see it"), code="case_exists") from exc
     except NotAllowed as exc:
-        raise UserError(str(exc), REFUSED, hint="`sinergi case why` names the case's lead office; an operator "
-                                                "may enter it without --as", code="not_allowed") from exc
+        raise UserError(case_message(str(exc)), REFUSED,
+                        hint=_("`sinergi case why` names the case's lead office; an operator may enter it without "
+                               "--as"), code="not_allowed") from exc
     except EventIdReused as exc:
-        raise UserError(str(exc), REFUSED, hint="leave out --event-id: a new one is made for each event",
+        raise UserError(case_message(str(exc)), REFUSED,
+                        hint=_("leave out --event-id: a new one is made for each event"),
                         code="event_id_reused") from exc
     except CaseNotFound as exc:
-        raise UserError(str(exc), BAD_INPUT, hint="check the case id with `sinergi case list`",
+        raise UserError(case_message(str(exc)), BAD_INPUT, hint=_("check the case id with `sinergi case list`"),
                         code="case_not_found") from exc
     except CaseStuck as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="asking again will not help: tell the engineers on duty",
-                        code="case_stuck") from exc
+        raise UserError(case_message(str(exc)), UNREACHABLE,
+                        hint=_("asking again will not help: tell the engineers on duty"), code="case_stuck") from exc
     except CaseBusy as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="the case is applying an agency's answer or a deadline; "
-                                                    "run the command again", code="case_unavailable") from exc
+        raise UserError(case_message(str(exc)), UNREACHABLE,
+                        hint=_("the case is applying an agency's answer or a deadline; run the command again"),
+                        code="case_unavailable") from exc
     except ServiceUnavailable as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="is Temporal running? start everything with `sinergi dev`",
+        raise UserError(case_message(str(exc)), UNREACHABLE,
+                        hint=_("is Temporal running? start everything with `sinergi dev`"),
                         code="temporal_unavailable") from exc
     except CaseError as exc:
-        raise UserError(str(exc), UNREACHABLE, code="case_unavailable") from exc
+        raise UserError(case_message(str(exc)), UNREACHABLE, code="case_unavailable") from exc
 
 
 @contextmanager

@@ -9,9 +9,11 @@ _SAFE = re.compile(r"^[A-Za-z0-9_. -]{1,100}$")
 
 def _quoted(name: str, value: str) -> str:
     from sinergi.commands.console import UserError
+    from sinergi.commands.language import _
 
     if not _SAFE.match(value):
-        raise UserError(f"--{name}: {value!r} has characters a filter cannot hold; use letters, digits, '_', '-'")
+        raise UserError(_("--{name}: {value!r} has characters a filter cannot hold; use letters, digits, '_', "
+                          "'-'").format(name=name, value=value))
     return f"'{value}'"
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from sinergi.commands.language import _
 from sinergi.domain.ids import CASE_ID_PATTERN, workflow_id
 
 # `case-`: how the Temporal UI shows a case (its workflow id), read off the one function that makes it.
@@ -25,8 +26,9 @@ def normalise_case_id(text: str) -> str:
         value = rest
     value = value.upper()
     if not CASE_ID_PATTERN.match(value):
-        raise ValueError(f"{text!r} is not a case id: expected letters, digits and '-', 3 to 64 characters, "
-                         "e.g. KALSEL-2026-7Q2M9XKD (or its workflow id, case-KALSEL-2026-7Q2M9XKD)")
+        raise ValueError(_("{text!r} is not a case id: expected letters, digits and '-', 3 to 64 characters, "
+                           "e.g. KALSEL-2026-7Q2M9XKD (or its workflow id, case-KALSEL-2026-7Q2M9XKD)").format(
+                             text=text))
     return value
 
 

@@ -8,6 +8,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
 from sinergi.commands.kit import App, common, observed, serve_until_stopped
+from sinergi.commands.language import Command, _
 
 if TYPE_CHECKING:
     import asyncio
@@ -17,7 +18,7 @@ DEV_METRICS_ADDRESS = "127.0.0.1:9464"
 CONNECT_WAIT_SECONDS = 30.0
 
 
-@click.command()
+@click.command(cls=Command)
 @common
 def worker(app: App) -> None:
     """Run a worker against the configured Temporal cluster (Ctrl-C to stop).
@@ -30,7 +31,7 @@ def worker(app: App) -> None:
 
     import structlog
 
-    from sinergi.bootstrap import agency_activities
+    from sinergi.bootstrap import agency_activities, worker_version
     from sinergi.platform import telemetry
     from sinergi.platform.temporal import connect
     from sinergi.worker import build_workers, run_workers
@@ -44,23 +45,26 @@ def worker(app: App) -> None:
         deadline = asyncio.get_running_loop().time() + CONNECT_WAIT_SECONDS
         while True:
             try:
-                client = await connect(settings, runtime=runtime)
+                client = await connect(settings, runtime=runtime, keys=True, sealed_only=True)
                 break
             except RuntimeError as exc:
                 if asyncio.get_running_loop().time() >= deadline or stop.is_set():
-                    raise UserError(f"cannot reach Temporal at {settings.temporal.address}: {exc}",
-                                    UNREACHABLE) from exc
+                    raise UserError(_("cannot reach Temporal at {address}: {error}").format(
+                                        address=settings.temporal.address, error=exc), UNREACHABLE) from exc
                 structlog.get_logger("sinergi.worker").warning("temporal_unreachable_retrying",
                                                                address=settings.temporal.address)
                 await asyncio.sleep(1.0)
+        # Worker Versioning (README "Upgrading workers"): this build polls as a version of the deployment.
+        version = worker_version(settings)
         async with agency_activities(settings) as activities:
             await run_workers(build_workers(client, settings.temporal.task_queue, activities,
-                                            max_cached_workflows=settings.temporal.max_cached_workflows), stop)
+                                            max_cached_workflows=settings.temporal.max_cached_workflows,
+                                            version=version), stop, version=version)
 
     serve_until_stopped(settings, telemetry.WORKER, work)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--no-sandbox", is_flag=True, help="Use the adapters configured in the agencies file.")
 @click.option("--demo", "demo", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also open N sample cases on the demo policy, carried through by the sandbox.")
@@ -84,8 +88,8 @@ def dev(app: App, no_sandbox: bool, demo: int, people: str | None) -> None:
 
     settings = app.settings
     if people is not None and no_sandbox:
-        raise UserError("--people leaves some sandbox offices to people: it needs the sandbox (drop --no-sandbox)",
-                        BAD_INPUT)
+        raise UserError(_("--people leaves some sandbox offices to people: it needs the sandbox (drop "
+                          "--no-sandbox)"), BAD_INPUT)
     # Without a demo, the e-mail offices wait for a person at /dev/mail; a demo plays them all unless told.
     left = people_option(people or ("none" if demo else "all"), bootstrap.office_registry(settings))
     if settings.telemetry.metrics_address is None:  # dev shows the worker's metrics unless told otherwise

@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sinergi.commands.language import user_config_file
 from sinergi.platform.config import BUILTIN_AGENCIES, BUILTIN_POLICIES, ConfigError, Settings, load_settings
 
 PROFILE_ENV = "SINERGI_PROFILE"
@@ -39,13 +40,9 @@ _FILE_NAMES = {("policy", "file"): BUILTIN_POLICIES, ("agencies", "file"): BUILT
 
 
 def user_config_path(env: Mapping[str, str]) -> Path:
-    """`$XDG_CONFIG_HOME/sinergi/config.toml`, else `~/.config/sinergi/config.toml` (a relative
-    XDG_CONFIG_HOME is ignored, as the XDG specification says)."""
-    base = env.get("XDG_CONFIG_HOME", "")
-    if not base or not Path(base).is_absolute():
-        home = env.get("HOME") or str(Path.home())
-        base = str(Path(home) / ".config")
-    return Path(base) / "sinergi" / "config.toml"
+    """`$XDG_CONFIG_HOME/sinergi/config.toml`, else `~/.config/sinergi/config.toml` (`language.user_config_file`,
+    which the CLI reads its language with before anything heavy is imported)."""
+    return Path(user_config_file(env))
 
 
 def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
@@ -91,13 +88,21 @@ def settings_for(config_path: str | None, profile: str | None, env: Mapping[str,
         return load_settings(config_path, env)
     table = dict(profiles[name])
     base_file = table.pop("config", None)
+    # The operator's token (SPEC: SINERGI_TOKEN, or the profile): this file is the user's own, like gh's hosts.
+    token = table.pop("token", None)
+    if token is not None and not isinstance(token, str):
+        raise ConfigError(f"{path}: profiles.{name}.token: expected the token string `sinergi admin operator add` "
+                          "printed")
     if base_file is not None and not isinstance(base_file, str):
         raise ConfigError(f"{path}: profiles.{name}.config: expected a path string")
     if config_path is None and not env.get("SINERGI_CONFIG") and base_file:
         config_path = str(_absolute(base_file, path.parent))
     overlay = _as_variables(table, f"{path}: profiles.{name}", path.parent)
     # Under the environment: a SINERGI_<SECTION>_<KEY> set in the shell still wins over the profile.
-    return load_settings(config_path, {**overlay, **env})
+    settings = load_settings(config_path, {**overlay, **env})
+    if token:
+        settings.codec = settings.codec.with_profile_token(token)
+    return settings
 
 
 def _as_variables(table: Mapping[str, Any], where: str, folder: Path) -> dict[str, str]:

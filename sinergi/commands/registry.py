@@ -6,9 +6,12 @@ import click
 
 from sinergi.commands.console import print_json, table
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import N_, Group, _, words
+
+CLOCK_KINDS = {"statutory": N_("statutory"), "operational": N_("operational")}
 
 
-@click.group()
+@click.group(cls=Group)
 def policy() -> None:
     """The clocks in force: durations, triggers, legal sources.
 
@@ -46,16 +49,17 @@ def show(app: App, policy_name: str | None) -> None:
     if app.as_json:
         print_json(rows)
         return
-    click.echo(f"policy {loaded.name}")
+    click.echo(_("policy {name}").format(name=loaded.name))
     click.echo(table(
-        ["id", "duration", "kind", "source", "starts on", "stops on", "escalation"],
-        [[r["id"], r["duration"] if isinstance(r["duration"], str) else ", ".join(r["duration"]), r["kind"],
-          r["source"], ", ".join(r["starts_on"]), ", ".join(r["stops_on"]) or "(period)",
-          " → ".join(f"{e['role']}+{e['after']}" for e in r["escalation"]) or "-"] for r in rows]))
+        [_("id"), _("duration"), _("kind"), _("source"), _("starts on"), _("stops on"), _("escalation")],
+        [[r["id"], r["duration"] if isinstance(r["duration"], str) else ", ".join(r["duration"]),
+          words(CLOCK_KINDS, r["kind"]), r["source"], ", ".join(r["starts_on"]),
+          ", ".join(r["stops_on"]) or _("(period)"),
+          " → ".join(f"{_(e['role'])}+{e['after']}" for e in r["escalation"]) or "-"] for r in rows]))
     click.echo("\n" + loaded.working_days.summary)  # text only: `--json` lists the clocks, as SPEC shows
 
 
-@click.group()
+@click.group(cls=Group)
 def agencies() -> None:
     """The agency registry: the MoU as configuration.
 
@@ -83,6 +87,6 @@ def list_agencies(app: App) -> None:
         print_json(offices)
         return
     click.echo(table(
-        ["office", "kind", "jurisdiction", "adapter", "response", "may send", "receives"],
-        [[o["id"], o["kind"], ",".join(o["countries"] or o["regencies"] or o["provinces"]) or "national",
+        [_("office"), _("kind"), _("jurisdiction"), _("adapter"), _("response"), _("may send"), _("receives")],
+        [[o["id"], o["kind"], ",".join(o["countries"] or o["regencies"] or o["provinces"]) or _("national"),
           o["adapter"], o["response_time"], ", ".join(o["may_send"]), ", ".join(o["receives"])] for o in offices]))

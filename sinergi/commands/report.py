@@ -19,6 +19,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError, print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import Group, _
 from sinergi.commands.params import CASE_ID
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ def _format_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table, json and csv on stdout (or --output); xlsx needs --output."),
         click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."),
-        click.option("--lang", type=click.Choice(["id", "en"]),
-                     help="Language of table, xlsx and html (default: $SINERGI_LANG, the locale, else id)."),
     ]):
         command = option(command)
     return command
@@ -52,11 +51,12 @@ def _period_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@click.group()
+@click.group(cls=Group)
 def report() -> None:
     """Reports of the case record for the task force's coordination meeting, and the victim's access report.
 
-    Dates are days in the province's zone (WIB when no --province is given); --to is included.
+    Dates are days in the province's zone (WIB when no --province is given); --to is included. Tables, xlsx and
+    html are in the language of --lang (the CLI's: $SINERGI_LANG, [ui] language, the locale).
 
     \b
     Examples:
@@ -114,7 +114,7 @@ def cases(app: App, **options: Any) -> None:
 @click.argument("case_id", type=CASE_ID)
 @_format_options
 @common(output=False)
-def access(app: App, case_id: str, fmt: str, output: Path | None, lang: str | None) -> None:
+def access(app: App, case_id: str, fmt: str, output: Path | None) -> None:
     """Which office received or saw which fields of the victim, when and how (field names, never values).
 
     \b
@@ -129,26 +129,28 @@ def access(app: App, case_id: str, fmt: str, output: Path | None, lang: str | No
     try:
         with _record_errors():
             if not case_known(record.engine, case_id):
-                raise UserError(f"no case {case_id} in the case record", BAD_INPUT,
-                                hint="check the case id with `sinergi case list`")
+                raise UserError(_("no case {case_id} in the case record").format(case_id=case_id), BAD_INPUT,
+                                hint=_("check the case id with `sinergi case list`"))
             found = collect_access(record.engine, case_id, Scope(zone=province_zone(case_id.split("-")[0])))
     finally:
         record.close()
-    _emit(app, found, fmt, output, lang)
+    _emit(app, found, fmt, output)
 
 
 def _period_report(app: App, kind: str, *, since: datetime | None, until: datetime | None, province: str | None,
-                   fmt: str, output: Path | None, lang: str | None) -> None:
+                   fmt: str, output: Path | None) -> None:
     from sinergi.domain.durations import province_zone
     from sinergi.reports import Scope, collect
 
     if province is not None:
         province = province.upper()
         if not PROVINCE.match(province):
-            raise UserError(f"--province: {province!r} is not a province code", BAD_INPUT, hint="e.g. KALSEL")
+            raise UserError(_("--province: {province!r} is not a province code").format(province=province), BAD_INPUT,
+                            hint=_("e.g. {example}").format(example="KALSEL"))
     zone = province_zone(province or "DKI")
     if since and until and since > until:
-        raise UserError(f"--from {since:%Y-%m-%d} is after --to {until:%Y-%m-%d}", BAD_INPUT)
+        raise UserError(_("--from {since} is after --to {until}").format(since=f"{since:%Y-%m-%d}",
+                                                                         until=f"{until:%Y-%m-%d}"), BAD_INPUT)
     scope = Scope(since=_start_of(since.date(), zone) if since else None,
                   until=_start_of(until.date() + timedelta(days=1), zone) if until else None,
                   province=province, zone=zone)
@@ -160,25 +162,24 @@ def _period_report(app: App, kind: str, *, since: datetime | None, until: dateti
                             meeting=(fmt == "html" and not app.as_json))
     finally:
         record.close()
-    _emit(app, found, fmt, output, lang)
+    _emit(app, found, fmt, output)
 
 
 def _start_of(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def _emit(app: App, found: Any, fmt: str, output: Path | None, lang: str | None) -> None:
-    """Render and write the report: to `output`, else stdout (never xlsx's bytes on a terminal)."""
+def _emit(app: App, found: Any, fmt: str, output: Path | None) -> None:
+    """Render and write the report, in the CLI's language: to `output`, else stdout (never xlsx's bytes on a
+    terminal)."""
     from sinergi.platform.i18n import CatalogsMissing
-    from sinergi.reports.render import render, resolve_language
+    from sinergi.reports.render import render
 
     fmt = "json" if app.as_json else fmt
     if fmt == "xlsx" and output is None:
-        raise UserError("xlsx is a binary file: give --output FILE.xlsx", BAD_INPUT)
+        raise UserError(_("xlsx is a binary file: give --output FILE.xlsx"), BAD_INPUT)
     try:
-        content = render(found, fmt, resolve_language(lang))  # type: ignore[arg-type]  # a Format, a Language
-    except ValueError as exc:  # SINERGI_LANG names no language we have
-        raise UserError(str(exc), BAD_INPUT) from exc
+        content = render(found, fmt, app.language)  # type: ignore[arg-type]  # a Format, a Language
     except CatalogsMissing as exc:
         raise UserError(str(exc), BAD_INPUT) from exc
     if output is None:
@@ -186,7 +187,7 @@ def _emit(app: App, found: Any, fmt: str, output: Path | None, lang: str | None)
         return
     _write(output, content)
     if not app.as_json:
-        click.echo(f"wrote {output} ({fmt})")
+        click.echo(_("wrote {path} ({format})").format(path=output, format=fmt))
 
 
 def _write(output: Path, content: str | bytes) -> None:
@@ -196,7 +197,7 @@ def _write(output: Path, content: str | bytes) -> None:
         else:
             output.write_text(content, encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror}", BAD_INPUT) from exc
+        raise UserError(_("cannot write {path}: {error}").format(path=output, error=exc.strerror), BAD_INPUT) from exc
 
 
 def _committed_times(app: App) -> dict[str, timedelta]:
@@ -206,8 +207,8 @@ def _committed_times(app: App) -> dict[str, timedelta]:
     try:
         registry = load_registry(app.settings.agencies.file)
     except RegistryError as exc:
-        click.echo(f"warning: agencies file not read ({exc}); reports without committed response times",
-                   err=True)
+        click.echo(_("warning: agencies file not read ({error}); reports without committed response times").format(
+            error=exc), err=True)
         return {}
     return {office.id: timedelta(seconds=office.response_seconds) for office in registry.offices.values()}
 
@@ -221,8 +222,8 @@ def _open_record(app: App) -> CaseRecord:
     parsed = make_url(url) if "://" in url else None
     if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
             and not Path(parsed.database).is_file():
-        raise UserError(f"no case record at {parsed.database}", BAD_INPUT,
-                        hint="the worker writes it (`sinergi dev`); or set [records] url in sinergi.toml")
+        raise UserError(_("no case record at {path}").format(path=parsed.database), BAD_INPUT,
+                        hint=_("the worker writes it (`sinergi dev`); or set [records] url in sinergi.toml"))
     with _record_errors():
         # No codec keys: what reports read holds no personal data, and with none they could not open any.
         record = CaseRecord.open(url)
@@ -237,14 +238,14 @@ def _record_errors() -> Iterator[None]:
     try:
         yield
     except RecordUnavailable as exc:
-        raise UserError(str(exc), UNREACHABLE, hint="is the database running? check [records] url") from exc
+        raise UserError(str(exc), UNREACHABLE, hint=_("is the database running? check [records] url")) from exc
     except SchemaOutOfDate as exc:
-        raise UserError(str(exc), BAD_INPUT, hint="the worker migrates the record when it starts") from exc
+        raise UserError(str(exc), BAD_INPUT, hint=_("the worker migrates the record when it starts")) from exc
     except RecordError as exc:
         raise UserError(str(exc), BAD_INPUT) from exc
 
 
-@click.group()
+@click.group(cls=Group)
 def export() -> None:
     """De-identified exports of the case record for national and international partners.
 
@@ -284,10 +285,13 @@ def ctdc(app: App, k: int, output: Path) -> None:
     if app.as_json:
         print_json(summary)
         return
-    click.echo(f"wrote {output}: {len(found.rows)} rows, every quasi-identifier combination shared by at least {k}")
-    click.echo(f"generalised: {found.generalised_cells} cells ("
-               + ", ".join(f"{column} to {rung}" for column, rung in found.rungs.items()) + ")")
-    click.echo(f"suppressed: {found.suppressed_rows} rows")
+    click.echo(_("wrote {path}: {rows} rows, every quasi-identifier combination shared by at least {k}").format(
+        path=output, rows=len(found.rows), k=k))
+    click.echo(_("generalised: {cells} cells ({columns})").format(
+        cells=found.generalised_cells,
+        columns=", ".join(_("{column} to {rung}").format(column=column, rung=rung)
+                          for column, rung in found.rungs.items())))
+    click.echo(_("suppressed: {rows} rows").format(rows=found.suppressed_rows))
     if found.unmapped:
-        click.echo("exported as other (no HTCDS value): "
-                   + ", ".join(f"{value} ({n})" for value, n in sorted(found.unmapped.items())), file=sys.stderr)
+        click.echo(_("exported as other (no HTCDS value): {values}").format(
+            values=", ".join(f"{value} ({n})" for value, n in sorted(found.unmapped.items()))), file=sys.stderr)

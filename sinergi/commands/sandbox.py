@@ -8,6 +8,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, UserError
 from sinergi.commands.kit import App, common, serve_until_stopped
+from sinergi.commands.language import Command, _
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,7 +37,7 @@ def people_option(text: str, registry) -> frozenset[str]:
     return left
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Loopback port for every office (default: [dev] sandbox_port, 9100).")
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
@@ -89,13 +90,14 @@ def sandbox(app: App, port: int | None, delay: float, jitter: float, answer_dela
                              gateway_url=gateway_url, seed=seed,
                              people=people_option(people, bootstrap.office_registry(settings)))
     where = port if port is not None else settings.dev.sandbox_port
-    click.echo(f"sandbox agencies on http://127.0.0.1:{where} (ledger: /ledger); Ctrl-C to stop", err=True)
+    click.echo(_("sandbox agencies on http://127.0.0.1:{port} (ledger: /ledger); Ctrl-C to stop").format(port=where),
+               err=True)
 
     async def agencies(stop: asyncio.Event) -> None:
         try:
             await serve(settings, options, stop, port)
         except OSError as exc:
-            raise UserError(f"cannot listen: {exc.strerror}", BAD_INPUT,
-                            hint="is another sandbox running? choose another --port or [dev] mail_port") from exc
+            raise UserError(_("cannot listen: {error}").format(error=exc.strerror), BAD_INPUT,
+                            hint=_("is another sandbox running? choose another --port or [dev] mail_port")) from exc
 
     serve_until_stopped(settings, telemetry.SANDBOX, agencies)

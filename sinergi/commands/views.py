@@ -1,4 +1,10 @@
-"""Human renderings of case views: aligned tables, local times, colour only on a terminal."""
+"""Human renderings of case views: aligned tables, times in the case's zone, colour only on a terminal, every
+word in the run's language (`sinergi.commands.language`). JSON is the views as they are: codes, not words.
+
+What comes from the case as words of its own stays as the case wrote it: a closure reason, a manual task's
+reason, a timeline entry, an agency's error (the timeline's texts are part of the case's history). Its codes
+(stages, states, services, events) and the shipped policies' clock titles and roles are shown translated.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,53 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sinergi.commands.console import local_time, state_colour, table
+from sinergi.commands.console import local_time, stage_word, state_colour, table
+from sinergi.commands.language import N_, _, words
 
 if TYPE_CHECKING:
-    from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
+    from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy, Waiting
+
+CONSENT = {"services": N_("services"), "data_sharing": N_("data sharing"), "legal": N_("legal proceedings")}
+FLAGS = {
+    "police_report": N_("police report made"), "in_shelter": N_("in a shelter"),
+    "lpsk_pending": N_("LPSK decision pending"), "first_aid_pending": N_("first aid pending"),
+    "return_unsafe": N_("return not safe"), "plan_agreed": N_("plan agreed"),
+    "retrafficking_risk": N_("risk of re-trafficking"), "legal_track_open": N_("legal track open"),
+    "abroad": N_("abroad"), "foreign_national": N_("foreign national"), "pmi": N_("migrant worker (PMI)"),
+    "sexual_exploitation": N_("sexual exploitation"),
+}
+BREACH_KINDS = {"breach": N_("breach"), "warning": N_("warning")}
+ENTRY_KINDS = {
+    "event": N_("event"), "stage": N_("stage"), "referral": N_("referral"), "clock": N_("clock"),
+    "breach": N_("breach"), "escalation": N_("escalation"), "notice": N_("notice"), "task": N_("task"),
+    "consent": N_("consent"),
+}
+# What a referral waits for, by its status (`Waiting.status`).
+REFERRAL_STEPS = {
+    "pending": N_("delivery of the referral to {who}"),
+    "held": N_("the victim's consent to share data (consent.recorded)"),
+    "sent": N_("referral.acknowledged"),
+    "acknowledged": N_("referral.accepted or referral.declined"),
+    "accepted": N_("referral.completed"),
+}
+
+
+def yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def service_words(service: str) -> str:
+    """What an office is asked to do for `service` (`routing.SERVICES`), in the run's language."""
+    from sinergi.domain.routing import SERVICES
+
+    return _(SERVICES[service][0]) if service in SERVICES else service.replace("_", " ")
+
+
+def flag_words(flag: str) -> str:
+    code, _colon, reason = flag.partition(":")
+    if code == "paused":
+        return _("deadlines paused: {reasons}").format(reasons=reason)
+    return words(FLAGS, flag)
 
 
 def status_text(s: CaseStatus) -> str:
@@ -19,36 +68,39 @@ def status_text(s: CaseStatus) -> str:
 
     t = lambda v: local_time(v, s.province)  # noqa: E731 - a one-line formatter, read beside its use
     head = [
-        f"{click.style(s.case_id, bold=True)}  stage {click.style(s.stage, bold=True)}"
-        + (f"  closed: {s.closure_reason}" if s.closed else ""),
-        f"province {s.province}  regency {places.label(s.regency, s.province)}  "
-        f"child {'yes' if s.is_child else 'no'}  "
-        f"opened {t(s.opened_at)}",
-        "consent  " + "  ".join(f"{k} {'yes' if v else 'NO'}" for k, v in s.consent.model_dump().items()),
+        _("{case_id}  stage {stage}").format(case_id=click.style(s.case_id, bold=True),
+                                             stage=click.style(stage_word(s.stage), bold=True))
+        + (_("  closed: {reason}").format(reason=s.closure_reason) if s.closed else ""),
+        _("province {province}  regency {regency}  child {child}  opened {opened}").format(
+            province=s.province, regency=places.label(s.regency, s.province), child=yes_no(s.is_child),
+            opened=t(s.opened_at)),
+        _("consent  {consent}").format(consent="  ".join(
+            f"{words(CONSENT, k)} {_('yes') if v else _('NO')}" for k, v in s.consent.model_dump().items())),
     ]
     if s.flags:
-        head.append("flags    " + ", ".join(s.flags))
+        head.append(_("flags    {flags}").format(flags=", ".join(flag_words(f) for f in s.flags)))
     parts = ["\n".join(head)]
     if s.referrals:
-        parts.append("REFERRALS\n" + table(
-            ["id", "agency", "service", "status", "due"],
+        parts.append(_("REFERRALS") + "\n" + table(
+            [_("id"), _("agency"), _("service"), _("status"), _("due")],
             [[r.referral_id, r.agency, r.service, state_colour(r.status), t(r.due_at)] for r in s.referrals]))
     live = [c for c in s.clocks if c.state in ("running", "paused", "breached")]
     if live:
-        parts.append("CLOCKS\n" + table(
-            ["clock", "what", "source", "due", "state"],
-            [[c.id, c.title + (f" ({c.context})" if c.context else ""), c.source, t(c.due_at), state_colour(c.state)]
-             for c in live]))
+        parts.append(_("CLOCKS") + "\n" + table(
+            [_("clock"), _("what"), _("source"), _("due"), _("state")],
+            [[c.id, _(c.title) + (f" ({c.context})" if c.context else ""), c.source, t(c.due_at),
+              state_colour(c.state)] for c in live]))
     if s.breaches:
-        parts.append("BREACHES\n" + table(["clock", "kind", "source", "at"],
-                                          [[b.clock, b.kind, b.source, t(b.at)] for b in s.breaches]))
+        parts.append(_("BREACHES") + "\n" + table(
+            [_("clock"), _("kind"), _("source"), _("at")],
+            [[b.clock, words(BREACH_KINDS, b.kind), b.source, t(b.at)] for b in s.breaches]))
     if s.escalations:
-        parts.append("ESCALATIONS\n" + table(["clock", "rung", "to", "at"],
-                                             [[e.clock, e.rung, f"{e.role} ({e.agency})", t(e.at)]
-                                              for e in s.escalations]))
+        parts.append(_("ESCALATIONS") + "\n" + table(
+            [_("clock"), _("rung"), _("to"), _("at")],
+            [[e.clock, e.rung, f"{_(e.role)} ({e.agency})", t(e.at)] for e in s.escalations]))
     if s.manual_tasks:
-        parts.append("MANUAL TASKS\n" + table(["id", "agency", "what to do"],
-                                              [[m.id, m.agency, m.reason] for m in s.manual_tasks]))
+        parts.append(_("MANUAL TASKS") + "\n" + table([_("id"), _("agency"), _("what to do")],
+                                                      [[m.id, m.agency, m.reason] for m in s.manual_tasks]))
     return "\n\n".join(parts)
 
 
@@ -67,33 +119,61 @@ def _local_times_in(text: str, province: str) -> str:
 
 
 def timeline_text(t: CaseTimeline, province: str) -> str:
-    return table(["at", "what", "entry"],
-                 [[local_time(e.at, province), e.kind, _local_times_in(e.text, province)] for e in t.entries])
+    return table([_("at"), _("what"), _("entry")],
+                 [[local_time(e.at, province), words(ENTRY_KINDS, e.kind), _local_times_in(e.text, province)]
+                  for e in t.entries])
+
+
+def waiting_text(item: Waiting) -> str:
+    """One thing the case waits on, in the run's language."""
+    if item.on == "referral":
+        who = item.who or _("a {kind} office").format(kind=item.kind)
+        step = _(REFERRAL_STEPS[item.status]).format(who=who) if item.status in REFERRAL_STEPS else item.status
+        return _("{who}: {step} for {referral_id} ({service})").format(
+            who=who, step=step, referral_id=item.referral_id, service=service_words(item.service or ""))
+    if item.on == "clock":
+        title = (_(item.title) if item.title else "") + (f", {item.context}" if item.context else "")
+        return _("{who}: {events} ({clock}: {title})").format(
+            who=item.who or _("the case team"), events=_(" or ").join(item.events), clock=item.clock, title=title)
+    return _("deadlines paused: {reasons}").format(reasons=", ".join(item.reasons))
 
 
 def why_text(w: CaseWhy, province: str) -> str:
     case_id = click.style(w.case_id, bold=True)
-    lines = [f"{case_id} is closed" if w.closed
-             else f"{case_id} is in {w.stage}"]
-    lines.append(f"Lead office: {w.lead_office or 'none yet (operators decide)'}")
+    lines = [_("{case_id} is closed").format(case_id=case_id) if w.closed
+             else _("{case_id} is in {stage}").format(case_id=case_id, stage=stage_word(w.stage))]
+    lines.append(_("Lead office: {office}").format(office=w.lead_office or _("none yet (operators decide)")))
     if w.at_size_limit:
-        lines.append(click.style("The case has reached its size limit: it takes events from operators only.",
+        lines.append(click.style(_("The case has reached its size limit: it takes events from operators only."),
                                  fg="red"))
-    lines.append("\nWaiting on:")
-    lines += [f"  - {item}" for item in w.waiting_on] or ["  nothing: the case is not waiting on anyone"]
+    lines.append("\n" + _("Waiting on:"))
+    # A case that ran older code says what it waits on in English only.
+    waiting = [waiting_text(item) for item in w.waiting] if len(w.waiting) == len(w.waiting_on) else w.waiting_on
+    lines += [f"  - {item}" for item in waiting] or ["  " + _("nothing: the case is not waiting on anyone")]
     if w.next_deadline:
         d = w.next_deadline
-        kind = "statutory deadline" if d.kind == "statutory" else "service standard"
-        overdue = click.style(" — MISSED", fg="red", bold=True) if d.state == "breached" else ""
-        lines.append(f"\nNext deadline: {d.clock}, {d.title}, due {local_time(d.due_at, province)}{overdue}")
-        lines.append(f"  a {kind} set by {d.source}" + (f"; owed by {d.responsible}" if d.responsible else ""))
+        overdue = click.style(_(" — MISSED"), fg="red", bold=True) if d.state == "breached" else ""
+        lines.append("\n" + _("Next deadline: {clock}, {title}, due {due}").format(
+            clock=d.clock, title=_title(d.title), due=local_time(d.due_at, province)) + overdue)
+        kind = _("a statutory deadline set by {source}") if d.kind == "statutory" \
+            else _("a service standard set by {source}")
+        lines.append("  " + kind.format(source=d.source)
+                     + (_("; owed by {office}").format(office=d.responsible) if d.responsible else ""))
     if w.last_error:
-        lines.append(f"\nLast delivery error: {click.style(w.last_error, fg='red')}")
+        lines.append("\n" + _("Last delivery error: {error}").format(error=click.style(w.last_error, fg="red")))
     if w.open_manual_tasks:
-        lines.append("\nManual tasks for you:")
+        lines.append("\n" + _("Manual tasks for you:"))
         lines += [f"  - {t.id} ({t.agency}): {t.reason}" for t in w.open_manual_tasks]
     lines += _accepted_text(w.accepted_events)
     return "\n".join(lines)
+
+
+def _title(title: str) -> str:
+    """A clock's title (`services start after an Art. 51 request (R001)`), its context kept as it is."""
+    if _(title) != title:
+        return _(title)
+    base, space, context = title.rpartition(" (")
+    return _(base) + space + context if space and context.endswith(")") else title
 
 
 def _accepted_text(accepted: list[str]) -> list[str]:
@@ -101,13 +181,13 @@ def _accepted_text(accepted: list[str]) -> list[str]:
     from sinergi.commands.event_catalog import field_summary, required_fields
 
     if not accepted:
-        return ["\nEvents accepted now: none"]
+        return ["\n" + _("Events accepted now: none")]
     rows = []
     for event_type in accepted:
         needed = ", ".join(field_summary(f) for f in required_fields(event_type))
         rows.append([event_type, needed or "-"])
-    return ["\nEvents accepted now:", table(["event", "required data"], rows),
-            "(`sinergi events TYPE`: every field, allowed value and who may send it)"]
+    return ["\n" + _("Events accepted now:"), table([_("event"), _("required data")], rows),
+            _("(`sinergi events TYPE`: every field, allowed value and who may send it)")]
 
 
 def why_json(w: CaseWhy) -> dict:
@@ -122,7 +202,7 @@ def why_json(w: CaseWhy) -> dict:
 def list_text(rows) -> str:
     from sinergi.domain import places
 
-    return table(["case", "stage", "province", "regency", "opened", "escalated", "open"],
-                 [[r.case_id, r.stage, r.province, places.label(r.regency, r.province),
-                   local_time(r.opened_at, r.province), "yes" if r.escalated else "", "yes" if r.open else "no"]
+    return table([_("case"), _("stage"), _("province"), _("regency"), _("opened"), _("escalated"), _("open")],
+                 [[r.case_id, stage_word(r.stage), r.province, places.label(r.regency, r.province),
+                   local_time(r.opened_at, r.province), _("yes") if r.escalated else "", yes_no(r.open)]
                   for r in rows])

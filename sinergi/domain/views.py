@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -110,6 +111,24 @@ class Deadline(BaseModel):
     responsible: str | None = None
 
 
+class Waiting(BaseModel):
+    """One thing the case waits on, as data: `CaseWhy.waiting_on` says it in English, the CLI in its operator's
+    language. `on` is what waits: a referral (its office `who`, or an office of `kind` not chosen yet, its
+    `status`), a clock (`who` owes one of `events`), or the deadlines themselves, paused for `reasons`."""
+
+    on: Literal["referral", "clock", "paused"]
+    who: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    referral_id: str | None = None
+    service: str | None = None
+    clock: str | None = None
+    title: str | None = None
+    context: str | None = None
+    events: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+
 class CaseWhy(BaseModel):
     """`case why`: what the case waits on, and why, in words an operator understands."""
 
@@ -125,6 +144,8 @@ class CaseWhy(BaseModel):
     lead_office: str | None = None
     # The case holds as much as it may (`limits.STATE_SOFT_MAX_BYTES`): only operators' events are taken.
     at_size_limit: bool = False
+    # `waiting_on` as data (one item each, in the same order); empty from a case that ran older code.
+    waiting: list[Waiting] = Field(default_factory=list)
 
 
 def _referral_due(state: CaseState, referral_id: str) -> datetime | None:
@@ -175,6 +196,7 @@ def timeline(state: CaseState) -> CaseTimeline:
 
 def why(state: CaseState, policy: Policy) -> CaseWhy:
     waiting: list[str] = []
+    items: list[Waiting] = []
     for r in state.referrals.values():
         if r.status not in OPEN_REFERRAL:
             continue
@@ -184,14 +206,19 @@ def why(state: CaseState, policy: Policy) -> CaseWhy:
                 "sent": "referral.acknowledged", "acknowledged": "referral.accepted or referral.declined",
                 "accepted": "referral.completed"}[r.status]
         waiting.append(f"{who}: {step} for {r.referral_id} ({routing.describe(r.service)})")
+        items.append(Waiting(on="referral", who=r.office, kind=r.kind, status=r.status, referral_id=r.referral_id,
+                             service=r.service))
     for c in state.clocks.values():
         if c.state in ("running", "breached") and c.context not in state.referrals:
             rule = policy.clock(c.clock_id)
             if rule.stops_on:
                 waiting.append(f"{c.responsible or 'the case team'}: {' or '.join(rule.stops_on)} "
                                f"({rule.id}: {rule.title}{f', {c.context}' if c.context else ''})")
+                items.append(Waiting(on="clock", who=c.responsible, clock=rule.id, title=rule.title,
+                                     context=c.context, events=list(rule.stops_on)))
     if state.pause_reasons:
         waiting.append(f"deadlines paused: {', '.join(state.pause_reasons)}")
+        items.append(Waiting(on="paused", reasons=list(state.pause_reasons)))
     next_deadline = None
     if (c := next_clock(state)) is not None:
         rule = policy.clock(c.clock_id)
@@ -204,7 +231,7 @@ def why(state: CaseState, policy: Policy) -> CaseWhy:
                    open_manual_tasks=_open_tasks(state.manual_tasks),
                    accepted_events=lifecycle.accepted_now(state),
                    lead_office=authority.lead_office(state),
-                   at_size_limit=limits.state_bytes(state) > limits.STATE_SOFT_MAX_BYTES)
+                   at_size_limit=limits.state_bytes(state) > limits.STATE_SOFT_MAX_BYTES, waiting=items)
 
 
 def next_clock(state: CaseState):

@@ -43,19 +43,12 @@ CSS = TEMPLATES / "report.css"
 
 
 def resolve_language(explicit: str | None, env: Mapping[str, str] | None = None) -> Language:
-    """`--lang`, else `SINERGI_LANG`, else the locale (`id_*` -> id, `en_*` -> en), else Bahasa Indonesia:
-    the reports are read at the task force's meeting, in the deployment's language."""
-    env = os.environ if env is None else env
-    for value in (explicit, env.get("SINERGI_LANG")):
-        if value:
-            if value not in LANGUAGES:
-                raise ValueError(f"language {value!r}: expected one of {', '.join(LANGUAGES)}")
-            return value  # type: ignore[return-value]  # checked just above
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        locale = env.get(variable, "")
-        if locale.startswith(("id_", "en_")) or locale in LANGUAGES:
-            return locale[:2]  # type: ignore[return-value]  # one of LANGUAGES by the test above
-    return "id"
+    """The CLI's rule (`sinergi.platform.languages`): `--lang`, else `SINERGI_LANG`, else the locale (`id_*` ->
+    id), else English; the deployment's `[ui] language` is the CLI's to add. ValueError for a language we do not
+    have."""
+    from sinergi.platform.languages import resolve_language as resolve
+
+    return resolve(explicit, os.environ if env is None else env)  # type: ignore[return-value]  # one of LANGUAGES
 
 
 def render(report: Report, fmt: Format, language: Language = "id") -> str | bytes:

@@ -97,6 +97,7 @@ VALUES = {
     "notice": N_("notice"),
     "page": N_("referral page"),
     "decode": N_("history decoded"),
+    "decode_masked": N_("history decoded, personal data masked"),
     # groups and placeholders
     "child": N_("child"),
     "adult": N_("adult"),

@@ -20,7 +20,7 @@ from sinergi.domain.agencies import Office
 from sinergi.platform.secrets import DEV_SECRETS, ensure_dev_secrets, office_secret
 from sinergi.platform.signing import verify
 from sinergi.sandbox import Sandbox, SandboxOptions
-from sinergi.testing.contract import AdapterContract, sample_referral
+from sinergi.testing.contract import AdapterContract, sample_notice, sample_referral
 
 REGISTRY = load_registry("sandbox")
 OFFICE = "uptd_ppa_kalsel"
@@ -183,3 +183,28 @@ async def test_the_referral_is_posted_signed_with_its_idempotency_key_in_the_spe
 def test_the_adapter_refuses_to_run_without_the_shared_session() -> None:
     with pytest.raises(ValueError, match="shared aiohttp.ClientSession"):
         WebhookAdapter(AdapterContext(callback_base_url="http://x"))
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("id", ["Tenggat dalam kasus KALSEL-2026-000042 terlewati", "Tenggat: T1 (UU 21/2007 Art. 52(1))",
+            "Tingkat eskalasi: 2"]),
+    ("en", ["A deadline in case KALSEL-2026-000042 was missed", "Deadline: T1 (UU 21/2007 Art. 52(1))",
+            "Escalation level: 2"]),
+])
+async def test_a_notice_is_worded_in_the_offices_language_with_the_workflows_own_text_kept(
+        webhook, fake_agency, language, words) -> None:
+    # SPEC "Language": notice texts in the office's language. The workflow's English (which must replay as it was
+    # written) stays in `detail`; the JSON keys of a notice are all still there.
+    url, _, seen = fake_agency
+    english = "Statutory deadline T1 (UU 21/2007 Art. 52(1)) missed: services start after an Art. 51 request."
+    notice = sample_notice(case_id="KALSEL-2026-000042", purpose="escalation", clock="T1",
+                           source="UU 21/2007 Art. 52(1)", rung=2, text=english)
+    await webhook.deliver_notice(_office(url).model_copy(update={"language": language}), notice)
+    _, body = seen[-1]
+    sent = json.loads(body)
+    assert set(notice.model_dump()) <= set(sent) and sent["language"] == language
+    assert (sent["notice_id"], sent["purpose"], sent["clock"], sent["rung"]) == (notice.notice_id, "escalation",
+                                                                                 "T1", 2)
+    assert sent["detail"] == english
+    for word in words:
+        assert word in sent["text"], sent["text"]

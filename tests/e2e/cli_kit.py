@@ -20,9 +20,10 @@ from typing import Any
 
 SINERGI = str(Path(sys.executable).parent / "sinergi")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Variables that would make the CLI colour its output, or pick another configuration (a user's profiles in
-# $XDG_CONFIG_HOME/sinergi), behind the test's back.
-_DROPPED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "OTEL_EXPORTER_OTLP_ENDPOINT", "XDG_CONFIG_HOME")
+# Variables that would make the CLI colour its output, pick another configuration (a user's profiles in
+# $XDG_CONFIG_HOME/sinergi) or speak another language (the locale), behind the test's back.
+_DROPPED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "OTEL_EXPORTER_OTLP_ENDPOINT", "XDG_CONFIG_HOME",
+            "LC_ALL", "LC_MESSAGES", "LANGUAGE")
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Result:
 
 def base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SINERGI_") and k not in _DROPPED}
-    return {**env, "HOME": str(home), "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1"}
+    # English unless a test asks for another language (a developer's own locale may be id_ID).
+    return {**env, "HOME": str(home), "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
 
 
 async def run_sinergi(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> Result:

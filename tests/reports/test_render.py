@@ -113,10 +113,12 @@ def test_the_table_shows_every_section_with_translated_words(meeting):
     (None, {"SINERGI_LANG": "en"}, "en"),
     (None, {"LANG": "en_GB.UTF-8"}, "en"),
     (None, {"LC_ALL": "id_ID.UTF-8", "LANG": "en_US.UTF-8"}, "id"),
-    (None, {"LANG": "C.UTF-8"}, "id"),
-    (None, {}, "id"),
+    (None, {"LANG": "id_ID.UTF-8"}, "id"),
+    (None, {"LANG": "C.UTF-8"}, "en"),
+    (None, {}, "en"),
 ])
-def test_the_language_is_asked_for_else_set_else_the_locales_else_indonesian(explicit, env, expected):
+def test_the_language_is_asked_for_else_set_else_the_locales_else_english(explicit, env, expected):
+    # SPEC "Language": the CLI's rule; the deployment's `[ui] language` comes before the locale (tests/unit).
     assert resolve_language(explicit, env) == expected
 
 

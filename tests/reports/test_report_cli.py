@@ -50,11 +50,15 @@ def test_report_breaches_and_cases_in_csv(config):
 def test_report_offices_html_and_xlsx_are_written_to_the_output(config, tmp_path):
     page, book = tmp_path / "rapat.html", tmp_path / "rapat.xlsx"
     html = sinergi(config, "report", "offices", "--format", "html", "--output", str(page), "--lang", "en")
-    xlsx = sinergi(config, "report", "cases", "--format", "xlsx", "--output", str(book))
+    # The deployment's language (`[ui] language`) when neither --lang nor SINERGI_LANG says otherwise.
+    deployment = tmp_path / "kalsel.toml"
+    deployment.write_text(config.read_text() + '[ui]\nlanguage = "id"\n')
+    xlsx = sinergi(deployment, "report", "cases", "--format", "xlsx", "--output", str(book))
     assert html.exit_code == 0 and xlsx.exit_code == 0, html.output + xlsx.output
     assert f"wrote {page}" in html.output
     assert "Coordination meeting report" in page.read_text()
-    assert load_workbook(book).sheetnames[0] == "Kasus"  # Indonesian unless asked otherwise
+    assert load_workbook(book).sheetnames[0] == "Kasus"
+    assert f"{book} ditulis (xlsx)" in xlsx.output
 
 
 def test_report_access_names_each_office_and_field(config):
@@ -62,7 +66,7 @@ def test_report_access_names_each_office_and_field(config):
     assert done.exit_code == 0, done.output
     assert [(r["office"], r["how"]) for r in json.loads(done.output)] == [
         ("uptd_ppa_kalsel", "referral"), ("dinsos_kalsel", "page"), ("gugus_tugas_kalsel", "notice"),
-        ("operator:ana", "decode")]
+        ("operator:ana", "decode"), ("operator:budi", "decode_masked")]
 
 
 def test_mistakes_are_told_with_exit_code_2(config, tmp_path):

@@ -78,7 +78,7 @@ def test_version_and_help_import_no_command_and_nothing_heavy(args: list[str]) -
     assert _heavy(loaded, (*HEAVY, "pydantic", "asyncio")) == []
     # Not one command module: the listing comes from `sinergi.cli.COMMANDS`.
     assert sorted(m for m in loaded if m.startswith(f"{PACKAGE}.")) == [
-        f"{PACKAGE}.console", f"{PACKAGE}.kit", f"{PACKAGE}.root"]
+        f"{PACKAGE}.console", f"{PACKAGE}.kit", f"{PACKAGE}.language", f"{PACKAGE}.root"]
 
 
 @pytest.mark.parametrize("group", sorted(c.name for c in COMMANDS))

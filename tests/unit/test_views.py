@@ -149,3 +149,36 @@ def test_the_timeline_is_in_time_order() -> None:
     entries = views.timeline(case.s).entries
     assert [e.at for e in entries] == sorted(e.at for e in entries)
     assert entries[0].text == "case opened (bp3mi, debarkation)"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Case(**DOMESTIC).to_protection(),
+    lambda: Case(**DOMESTIC, flags={"sexual_exploitation": True}),
+    lambda: (lambda c: (c.send("consent.withdrawn", scope="data_sharing"), c)[1])(Case()),
+    lambda: (lambda c: (c.send("case.contact_lost"), c)[1])(Case(**DOMESTIC)),
+])
+def test_what_a_case_waits_on_as_data_says_in_english_what_its_words_say(make) -> None:
+    # `waiting` is `waiting_on` as data, so the CLI can say it in its reader's language (SPEC "Language").
+    from sinergi.commands.language import speaking
+    from sinergi.commands.views import waiting_text
+
+    why = views.why(make().s, POLICY)
+    assert why.waiting and len(why.waiting) == len(why.waiting_on)
+    with speaking("en"):
+        assert [waiting_text(item) for item in why.waiting] == why.waiting_on
+    with speaking("id"):
+        said = [waiting_text(item) for item in why.waiting]
+    assert said != why.waiting_on
+    assert all(any(w in s for w in ("untuk", "tenggat dijeda", "tim penanganan kasus", ":")) for s in said), said
+
+
+def test_a_why_kept_by_older_code_is_shown_as_its_words() -> None:
+    # A case record's kept view from before `waiting` existed: its English words, rather than nothing.
+    from sinergi.commands.language import speaking
+    from sinergi.commands.views import why_text
+
+    why = views.why(Case(**DOMESTIC).to_protection().s, POLICY)
+    old = views.CaseWhy.model_validate({k: v for k, v in why.model_dump(mode="json").items() if k != "waiting"})
+    with speaking("id"):
+        assert why.waiting_on[0] in why_text(old, "KALSEL")
+        assert why.waiting_on[0] not in why_text(why, "KALSEL")

@@ -1,0 +1,190 @@
+"""The command line's catalogs (`sinergi/commands/locale/<lang>/LC_MESSAGES/cli.po`): every message the CLI shows
+is in both, none is left over, every Indonesian one is translated and reviewed (not fuzzy), placeholders are kept,
+and the compiled `.mo` the CLI reads is the `.po`'s. Then what is shown with them: every command's help under
+`--lang id` holds none of its English, and the case's own words are told in the reader's language.
+
+When one of these fails: `python -m sinergi.cli_catalogs update`, translate what is empty or fuzzy in
+`sinergi/commands/locale/id/LC_MESSAGES/cli.po` (docs/glossary.md has the words), `.venv/bin/pip install -e .`.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+import string
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sinergi import cli_catalogs
+from sinergi.cli import cli
+from sinergi.commands import case_words, console
+from sinergi.commands.language import LANGUAGES, LOCALES, help_messages, one_line, speaking
+
+UPDATE = "run `python -m sinergi.cli_catalogs update`, translate, then `.venv/bin/pip install -e .`"
+
+
+@pytest.fixture(scope="module")
+def extracted() -> set[str | tuple[str, ...]]:
+    return {m.id for m in cli_catalogs.extract() if m.id}
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    return {language: cli_catalogs.read(language) for language in LANGUAGES}
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalog_holds_every_message_the_cli_shows_and_no_other(language, extracted, catalogs) -> None:
+    in_catalog = {m.id for m in catalogs[language] if m.id}
+    assert not extracted - in_catalog, f"{language}: missing {sorted(map(str, extracted - in_catalog))}; {UPDATE}"
+    assert not in_catalog - extracted, f"{language}: obsolete {sorted(map(str, in_catalog - extracted))}; {UPDATE}"
+
+
+def test_every_indonesian_message_is_translated_and_reviewed(catalogs) -> None:
+    catalog = catalogs["id"]
+    empty = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not empty, f"untranslated: {empty}; {UPDATE}"
+    assert not fuzzy, f"fuzzy (review the translation, then drop the flag): {fuzzy}"
+    assert not catalog.fuzzy, "the catalog's header is marked fuzzy"
+
+
+def test_english_is_the_codes_own(catalogs) -> None:
+    # The English catalog lists the messages; the English is the message itself (no translation to go stale).
+    assert not [m.id for m in catalogs["en"] if m.id and (m.fuzzy or any(m.string if isinstance(m.string, tuple)
+                                                                         else [m.string]))]
+
+
+def test_every_translation_keeps_its_placeholders(catalogs) -> None:
+    # A translation may leave a value out (Indonesian has no plural), never name one the code does not give.
+    wrong = []
+    for message in catalogs["id"]:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        given = set().union(*map(_fields, ids))
+        used = set().union(*map(_fields, strings))
+        if not used <= given:
+            wrong.append((message.id, sorted(used - given)))
+    assert not wrong
+
+
+def _typed(text: str) -> set[str]:
+    """What `text` quotes in backquotes, its placeholders (FILE, TYPE: capitals) left out."""
+    return {re.sub(r"\b[A-Z][A-Z_]+\b", "_", quoted) for quoted in re.findall(r"`[^`]*`", text)}
+
+
+def test_a_translation_keeps_what_is_typed_as_it_is(catalogs) -> None:
+    # Commands, options, event types and files in backquotes are typed as they are: a translation keeps them (its
+    # placeholders, `FILE`, may be the reader's words: `BERKAS`).
+    changed = [m.id for m in catalogs["id"]
+               if isinstance(m.id, str) and m.string and not _typed(m.id) <= _typed(m.string)]
+    assert not changed
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_installed_compiled_catalog_matches_its_source(language, catalogs) -> None:
+    # The .mo is build output (hatch_build.py): an edited .po without a reinstall would show the old words.
+    with open(Path(LOCALES) / language / "LC_MESSAGES" / "cli.mo", "rb") as fh:
+        compiled = gettext.GNUTranslations(fh)
+    stale = [m.id for m in catalogs[language] if isinstance(m.id, str) and m.id and m.string
+             and compiled.gettext(m.id) != m.string]
+    assert not stale, f"{language}: .mo older than .po; reinstall (`.venv/bin/pip install -e .`)"
+
+
+def test_the_extraction_finds_what_the_cli_shows(extracted) -> None:
+    # Without this, an extraction that found nothing would pass every test above.
+    for message in ("Open, inspect and steer cases.", "Examples:", "Open a case:", "no case {case_id}", "Usage:",
+                    "Show this message and exit.", "services start after an Art. 51 request", "shelter placement",
+                    "the victim is in a shelter (stops S2)", "Only cases in this stage.", "Province", "May"):
+        assert message in extracted, message
+    assert ("opened {n} case", "opened {n} cases") in extracted
+
+
+# --- what is shown with them --------------------------------------------------------------------------------
+
+
+def _help(args: list[str], language: str) -> str:
+    done = CliRunner().invoke(cli, ["--lang", language, *args, "--help"], prog_name="sinergi",
+                              env={"SINERGI_LANG": "", "NO_COLOR": "1", "COLUMNS": "110"})
+    assert done.exit_code == 0, done.output
+    return " ".join(done.output.split())
+
+
+def test_every_commands_help_under_lang_id_holds_none_of_its_english(catalogs) -> None:
+    translations = {m.id: m.string for m in catalogs["id"] if isinstance(m.id, str)}
+    left = []
+    commands = list(cli_catalogs.commands())
+    assert len(commands) > 30  # the whole tree, every lazy command loaded
+    for path, command in commands:
+        args = path.split()[1:]
+        english, indonesian = _help(args, "en"), _help(args, "id")
+        texts = [command.help or "", *(p.help for p in command.params if getattr(p, "help", None))]
+        messages = [m for text in texts for m in (help_messages(text) if text is command.help else [one_line(text)])]
+        for message in messages:
+            assert message in english, (path, message)  # the comparison can see the English where it is
+            if translations.get(message) != message and message in indonesian:
+                left.append((path, message))
+        for word in ("Usage:", "Options:", "Show this message and exit."):
+            assert word in english and word not in indonesian, (path, word)
+        assert "Penggunaan:" in indonesian and "Opsi:" in indonesian, path
+    assert not left, left
+
+
+def test_the_root_listing_and_completion_speak_the_language_asked_for() -> None:
+    listing = _help([], "id")
+    assert "case Membuka, memeriksa, dan mengarahkan kasus." in listing
+    assert "Contoh: Menjalankan semuanya di komputer ini: sinergi dev" in listing
+    assert "case Open, inspect and steer cases." in _help([], "en")
+
+
+@pytest.mark.parametrize(("message", "indonesian"), [
+    ("no case KALSEL-2026-NOSUCH00", "tidak ada kasus KALSEL-2026-NOSUCH00"),
+    ("case KALSEL-2026-AAAAAAAA already exists", "kasus KALSEL-2026-AAAAAAAA sudah ada"),
+    ("reintegration.completed refused: the case is in identification, not reintegration",
+     "reintegration.completed ditolak: kasus berada pada tahap identifikasi, bukan reintegrasi"),
+    ("referral.accepted refused: referral R1 is sent, expected acknowledged or accepted",
+     "referral.accepted ditolak: rujukan R1 berstatus terkirim, seharusnya dikonfirmasi atau diterima"),
+    ("protection.shelter_admitted refused: something the CLI does not know",
+     "protection.shelter_admitted ditolak: something the CLI does not know"),
+    ("a message of no known form", "a message of no known form"),
+])
+def test_the_cases_own_words_are_told_in_the_readers_language(message, indonesian) -> None:
+    with speaking("id"):
+        assert case_words.translated(message) == indonesian
+    with speaking("en"):
+        assert case_words.translated(message) == message
+
+
+def _skeleton(form: str) -> re.Pattern[str]:
+    """A form as the code writes it: its literal words, any expression where a `{field}` is."""
+    parts = [re.escape(literal) + (r"\{[^}]+\}" if field else "")
+             for literal, field, _, _ in string.Formatter().parse(form)]
+    return re.compile("".join(parts))
+
+
+def test_every_form_of_the_cases_words_is_still_written_so_in_the_code() -> None:
+    # A form no message has any more would leave that message in English: each must still be in the code that
+    # makes it (an f-string: `{...}` where the form has a field).
+    root = Path(cli_catalogs.ROOT)
+    code = "\n".join(p.read_text("utf-8") for p in (root / "cases.py", root / "commands" / "session.py",
+                                                    *sorted((root / "domain").rglob("*.py"))))
+    code = re.sub(r'"\s*\n\s*f?"', "", code)  # implicit concatenation: one string, as Python reads it
+    gone = [form for form in case_words.FORMS if not _skeleton(form).search(code)]
+    assert not gone
+
+
+def test_pydantics_words_are_its_own_templates() -> None:
+    # `console.PROBLEMS` quotes pydantic's English to find its translation: a pydantic that words an error type
+    # otherwise would leave it in English. Each must be pydantic's template for that type.
+    from pydantic_core._pydantic_core import list_all_errors
+
+    templates = {e["type"]: e["message_template_python"] for e in list_all_errors()}
+    assert {kind: templates[kind] for kind in console.PROBLEMS} == console.PROBLEMS
