@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sinergi.gateway.auth import InboundSecret
     from sinergi.gateway.referral_page import ReferralPages
     from sinergi.gateway.resources import Resources
+    from sinergi.platform.versioning import WorkerVersion
 
 
 def _log():
@@ -75,13 +76,24 @@ def policy(settings: Settings) -> Policy:
     return load_policy(settings.policy.file)
 
 
-async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Policy] | None = None) -> Cases:
-    """`Cases` on a new Temporal client; the policy new cases open under (by default read when the first opens)."""
+async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Policy] | None = None, *,
+                        keys: bool = False) -> Cases:
+    """`Cases` on a new Temporal client; the policy new cases open under (by default read when the first opens).
+    `keys`: the process holds the keys file (the gateway); else `[codec] endpoint`, if set, codes payloads."""
     from sinergi.cases import Cases
     from sinergi.platform.temporal import connect  # the Temporal client: only for the processes that talk to it
 
-    return Cases(await connect(settings), settings.temporal.task_queue,
+    return Cases(await connect(settings, keys=keys), settings.temporal.task_queue,
                  policy_of if policy_of is not None else (lambda: policy(settings)))
+
+
+def worker_version(settings: Settings, *, dev: bool = False) -> WorkerVersion | None:
+    """The Worker Deployment version the workers poll as (`[temporal] versioning`, `deployment_name`,
+    `build_id`; None when versioning is off); for `build_workers(version=...)` and `run_workers(version=...)`.
+    `dev`: `sinergi dev`, whose worker always makes its build current."""
+    from sinergi.platform.versioning import worker_version as version_of
+
+    return version_of(settings, dev=dev)
 
 
 @asynccontextmanager
@@ -145,7 +157,7 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
                     effect="/codec admits named operators' tokens only")
 
     temporal = TemporalLink.to(cases) if cases is not None else TemporalLink(
-        lambda: connect_cases(settings, new_cases_policy))
+        lambda: connect_cases(settings, new_cases_policy, keys=True))
     # With a rate limit, each agency kind's calls wait on a queue of its own (AgencyActivities.dispatch):
     # readiness then needs a worker there too, for every kind an office of the registry has.
     agency_queues = tuple(agency_task_queue(settings.temporal.task_queue, kind)

@@ -43,6 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from sinergi.domain.events import Event, EventEnvelope, Sender
 from sinergi.domain.ids import new_case_id, workflow_id
 from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
+from sinergi.platform.remote_codec import set_workflow
 from sinergi.workflows import messages as m
 
 if TYPE_CHECKING:
@@ -191,7 +192,10 @@ class Cases:
         return self._policy
 
     def handle(self, case_id: str) -> WorkflowHandle:
-        return self.client.get_workflow_handle(workflow_id(case_id))
+        workflow = workflow_id(case_id)
+        # A client coding through the gateway (`[codec] endpoint`) names the case each decode is audited under.
+        set_workflow(workflow)
+        return self.client.get_workflow_handle(workflow)
 
     async def open(self, intake: Intake, case_id: str | None = None) -> OpenedCase:
         # The workflow's own module (the whole lifecycle) only where a case starts: a read needs none of it.

@@ -213,7 +213,7 @@ async def _wait_for_temporal(settings: Settings, process: subprocess.Popen, dead
             raise UserError(f"the Temporal dev server exited with code {process.returncode}; see its log in "
                             f"{settings.dev.state_dir / 'temporal.log'}", UNREACHABLE)
         try:
-            return await connect(settings, runtime=telemetry.worker_runtime(settings))
+            return await connect(settings, runtime=telemetry.worker_runtime(settings), keys=True, sealed_only=True)
         except RuntimeError as exc:
             last = exc
             await asyncio.sleep(0.3)
@@ -283,7 +283,7 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0, people: 
 
 async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int,
                  people: frozenset[str] = frozenset()) -> None:
-    from sinergi.bootstrap import agency_activities
+    from sinergi.bootstrap import agency_activities, worker_version
     from sinergi.cases import Cases
     from sinergi.demo import run_demo
     from sinergi.gateway.serve import serve as serve_gateway
@@ -308,10 +308,13 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
         except OSError as exc:
             raise UserError(f"the mail catcher cannot listen on 127.0.0.1:{settings.dev.mail_port}: {exc.strerror}",
                             BAD_INPUT, hint="set [dev] mail_port (or SINERGI_DEV_MAIL_PORT) to a free port") from exc
+    # `sinergi dev` makes its own build current, even one replaced before (another branch checked out again).
+    version = worker_version(settings, dev=True)
     async with agency_activities(settings) as activities:
         tasks = [
             asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue, activities,
-                                            max_cached_workflows=settings.temporal.max_cached_workflows), stop)),
+                                                          max_cached_workflows=settings.temporal.max_cached_workflows,
+                                                          version=version), stop, version=version)),
             asyncio.create_task(serve_gateway(settings, stop, cases)),
         ]
         if sandbox:

@@ -15,6 +15,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverter
 from temporalio.runtime import Runtime
 from temporalio.worker import Replayer
 
+from sinergi.platform.remote_codec import for_workflow
 from sinergi.worker import WORKFLOWS, workflow_runner
 
 # Every case, running or closed, newest first: what an upgrade must still be able to replay.
@@ -58,7 +59,9 @@ async def replay(histories: Iterable[WorkflowHistory] | AsyncIterable[WorkflowHi
                         workflow_runner=workflow_runner())
     report = ReplayReport()
     async for history in _each(histories):
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        # Through the gateway's codec (`[codec] endpoint`), each decode is audited under its case.
+        with for_workflow(history.workflow_id):
+            result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         report.replayed.append(history.workflow_id)
         if result.replay_failure is not None:
             # Runs of one workflow id (continue-as-new) must not hide each other's failures.

@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from sinergi.platform.config import CodecSettings, ConfigError
 
 ENCODING = b"binary/encrypted"
+UNSEALED = b"binary/unsealed"  # what the worker makes of a payload no key holder sealed: unreadable by design
 KEY_ID_METADATA = "encryption-key-id"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -31,7 +32,7 @@ NONCE_BYTES = 12
 class EncryptionCodec(temporalio.converter.PayloadCodec):
     """Encrypts with `current_key_id`; decrypts with whichever key each payload names."""
 
-    def __init__(self, keys: Mapping[str, bytes], current_key_id: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], current_key_id: str, *, sealed_only: bool = False) -> None:
         if current_key_id not in keys:
             raise ValueError(f"current key id {current_key_id!r} is not among the loaded keys")
         for key_id, key in keys.items():
@@ -39,14 +40,24 @@ class EncryptionCodec(temporalio.converter.PayloadCodec):
                 raise ValueError(f"key {key_id!r}: expected {KEY_BYTES} bytes, got {len(key)}")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current_key_id = current_key_id
+        # The worker's: a payload that was not sealed by a key holder (a client that went around the gateway's
+        # codec endpoint, say to enter an event under someone else's name) decodes to one no converter reads,
+        # so an update carrying it is rejected before it reaches the case (docs/operators.md).
+        self.sealed_only = sealed_only
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Encrypt each whole serialized payload (its metadata too) with the current key."""
         return [self._encrypt(p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        """Decrypt `binary/encrypted` payloads; anything else passes through unchanged."""
-        return [self._decrypt(p) if p.metadata.get("encoding") == ENCODING else p for p in payloads]
+        """Decrypt `binary/encrypted` payloads; anything else passes through unchanged, or, `sealed_only`,
+        becomes an `binary/unsealed` payload no converter reads."""
+        return [self._decrypt(p) if p.metadata.get("encoding") == ENCODING else self._unsealed(p) for p in payloads]
+
+    def _unsealed(self, payload: Payload) -> Payload:
+        if not self.sealed_only:
+            return payload
+        return Payload(metadata={"encoding": UNSEALED}, data=b"")
 
     def _encrypt(self, payload: Payload) -> Payload:
         key_id = self.current_key_id.encode()
@@ -119,7 +130,7 @@ def ensure_keys_file(path: str | Path, key_id: str) -> None:
         fh.write(content + "\n")
 
 
-def codec_from_settings(settings: CodecSettings) -> EncryptionCodec:
+def codec_from_settings(settings: CodecSettings, *, sealed_only: bool = False) -> EncryptionCodec:
     """Build the codec from the `[codec]` settings (keys file must exist and hold `key_id`)."""
     keys = load_keys(settings.keys_file)
     if settings.key_id not in keys:
@@ -127,7 +138,7 @@ def codec_from_settings(settings: CodecSettings) -> EncryptionCodec:
             f"{settings.keys_file}: codec.key_id: key {settings.key_id!r} not in keys file "
             f"(it has: {', '.join(map(repr, keys))})"
         )
-    return EncryptionCodec(keys, settings.key_id)
+    return EncryptionCodec(keys, settings.key_id, sealed_only=sealed_only)
 
 
 def data_converter(codec: temporalio.converter.PayloadCodec) -> temporalio.converter.DataConverter:

@@ -56,6 +56,39 @@ class TemporalSettings(_Section):
     # others are rebuilt from history when they next wake. The default keeps a worker under 300 MB however
     # many cases are open; raise it for throughput when many hundreds of cases are active at once.
     max_cached_workflows: int = Field(default=DEFAULT_CACHED_CASES, ge=0)
+    # Worker Versioning (README "Upgrading workers"): the workers poll as build `build_id` of the worker
+    # deployment `deployment_name`, and the server hands a case's tasks only to the build current for it, so
+    # old and new code never take turns on one case. "auto": a worker makes its build current once it polls,
+    # unless that build was current before or a newer one is; "manual": a new build waits for `sinergi admin
+    # deploy set-current`; "off": unversioned workers, any of which takes any task. true/false: "auto"/"off".
+    versioning: Literal["off", "auto", "manual"] = "auto"
+    # Default: the task queue's name (a deployment per province queue; no "." allowed).
+    deployment_name: str | None = None
+    # Default: sinergi's version and a fingerprint of its code (sinergi.platform.versioning.default_build_id).
+    build_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("versioning", mode="before")
+    @classmethod
+    def _versioning_switch(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "auto" if value else "off"
+        if isinstance(value, str):
+            return {"true": "auto", "false": "off"}.get(value.strip().lower(), value)
+        return value
+
+    @field_validator("deployment_name")
+    @classmethod
+    def _deployment_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "." in value or value != value.strip()):
+            raise ValueError("expected a name without '.' or surrounding spaces")
+        return value
+
+    @field_validator("build_id")
+    @classmethod
+    def _build_id(cls, value: str | None) -> str | None:
+        if value is not None and value != value.strip():
+            raise ValueError("expected a build id without surrounding spaces")
+        return value
 
 
 class GatewaySettings(_Section):
@@ -134,8 +167,19 @@ class CodecSettings(_Section):
     # encodes and decodes through the gateway's codec endpoint (`https://gateway/codec`), as
     # `temporal --codec-endpoint` does; the keys file is then never read. Only the worker and gateway hold keys.
     endpoint: str | None = None
-    # The env var holding the operator's token the CLI sends to the endpoint (and the gateway's operator routes).
+    # The env var holding the operator's token the CLI sends to the endpoint.
     token_env: str = "SINERGI_TOKEN"
+    # The user profile's `token` (sinergi.commands.profiles), when the env var is not set: never in sinergi.toml.
+    _profile_token: str | None = PrivateAttr(default=None)
+
+    @property
+    def profile_token(self) -> str | None:
+        return self._profile_token
+
+    def with_profile_token(self, token: str | None) -> CodecSettings:
+        copy = self.model_copy()
+        copy._profile_token = token
+        return copy
 
     @field_validator("endpoint")
     @classmethod

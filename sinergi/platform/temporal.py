@@ -29,8 +29,25 @@ _DEV_SERVER_TYPE = {
 }
 
 
-def converter_for(settings: Settings) -> DataConverter:
-    return data_converter(codec_from_settings(settings.codec))
+# A client that sends and reads no payload (`admin setup`): it needs no keys and no codec endpoint.
+_NO_PAYLOADS = DataConverter.default
+
+
+def converter_for(settings: Settings, *, keys: bool = False, sealed_only: bool = False) -> DataConverter:
+    """The converter of every client and worker: sealed with the keys file, or — a client with `[codec]
+    endpoint` set and `keys=False` (an operator's CLI) — through the gateway's codec endpoint, no keys read."""
+    if settings.codec.endpoint and not keys:
+        from sinergi.platform.remote_codec import RemoteCodec
+
+        return data_converter(RemoteCodec(settings.codec.endpoint, codec_token(settings),
+                                          settings.temporal.namespace))
+    return data_converter(codec_from_settings(settings.codec, sealed_only=sealed_only))
+
+
+def codec_token(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """The operator's token: `[codec] token_env` (SINERGI_TOKEN), else the user profile's `token`."""
+    value = (os.environ if environ is None else environ).get(settings.codec.token_env)
+    return value or settings.codec.profile_token
 
 
 def tls_config(settings: Settings, environ: Mapping[str, str] | None = None) -> TLSConfig | bool:
@@ -74,15 +91,20 @@ def _read(path: Path | None, key: str) -> bytes | None:
 
 
 async def connect(settings: Settings, interceptors: Sequence[Interceptor] = (), runtime: Runtime | None = None,
-                  tracing: bool = True) -> Client:
+                  tracing: bool = True, *, keys: bool = False, payloads: bool = True,
+                  sealed_only: bool = False) -> Client:
     """A client for the configured cluster (TLS, mTLS or API key per `[temporal]`), with the encrypting
     converter and, unless `tracing=False`, the tracing interceptor (workers built on the client inherit it).
-    `runtime`: a worker's (`sinergi.platform.telemetry.worker_runtime`), else the SDK's default."""
+    `runtime`: a worker's (`sinergi.platform.telemetry.worker_runtime`), else the SDK's default. `keys`: this
+    process holds the keys file (the worker, the gateway) and never codes through `[codec] endpoint`.
+    `payloads=False`: a client that sends and reads no payload (`admin setup`) needs neither keys nor endpoint.
+    `sealed_only`: a worker's client, which reads no payload a key holder did not seal (`EncryptionCodec`)."""
     chain = list(interceptors)
     if tracing and not any(isinstance(i, CaseTracingInterceptor) for i in chain):
         chain.insert(0, CaseTracingInterceptor())
     return await Client.connect(settings.temporal.address, namespace=settings.temporal.namespace,
-                                data_converter=converter_for(settings), tls=tls_config(settings),
+                                data_converter=(converter_for(settings, keys=keys, sealed_only=sealed_only) if payloads
+                                                else _NO_PAYLOADS), tls=tls_config(settings),
                                 api_key=api_key(settings), interceptors=chain, runtime=runtime,
                                 # Headers (the trace context) are encrypted like every other payload in history.
                                 header_codec_behavior=HeaderCodecBehavior.CODEC)

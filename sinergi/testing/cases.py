@@ -72,7 +72,8 @@ def sample_codec() -> EncryptionCodec:
     return EncryptionCodec({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID)
 
 
-TEST_CONVERTER = data_converter(sample_codec())
+# The worker's converter, as `sinergi worker` has it: it reads no payload a key holder did not seal.
+TEST_CONVERTER = data_converter(EncryptionCodec({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID, sealed_only=True))
 
 
 class Harness:

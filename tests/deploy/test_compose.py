@@ -202,3 +202,33 @@ def test_sandbox_is_optional_and_the_overlay_points_every_service_at_it():
         assert environment(overlay[name])["SINERGI_DEV_SANDBOX_URL"] == "http://sandbox:9100"
     assert all(environment(svc).get("SINERGI_AGENCIES_FILE", "sandbox") == "sandbox" for svc in overlay.values())
     assert all(is_sinergi(SERVICES[name]) for name in overlay)
+
+
+def test_the_codec_keys_reach_the_worker_and_the_gateway_and_no_other_container():
+    holders = {name for name, svc in SERVICES.items()
+               if any((s if isinstance(s, str) else s.get("source")) == "codec_keys" for s in svc.get("secrets", []))}
+    assert holders == {"worker", "gateway"}
+
+
+def test_setup_runs_without_keys_and_so_does_an_operators_cli():
+    # `admin setup` codes no payload; the CLI with [codec] endpoint codes through the gateway.
+    from sinergi.platform.temporal import converter_for
+    from sinergi.platform.remote_codec import RemoteCodec
+
+    settings = load_settings(REPO / "deploy" / "sinergi.toml", env={
+        CONFIG_ENV: "", "SINERGI_CODEC_ENDPOINT": "https://sinergi.example.go.id/codec"})
+    assert isinstance(converter_for(settings).payload_codec, RemoteCodec)  # the keys file is never opened
+
+
+def test_the_ui_signs_users_in_and_passes_their_token_exactly_when_the_gateway_checks_it():
+    ui = environment(SERVICES["temporal-ui"])
+    raw_ui = SERVICES["temporal-ui"]["environment"]
+    raw_gateway = SERVICES["gateway"]["environment"]
+    assert raw_ui["TEMPORAL_AUTH_ENABLED"] == raw_ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"]
+    assert raw_ui["TEMPORAL_AUTH_PROVIDER_URL"] == raw_gateway["SINERGI_AUTH_ISSUER"]
+    assert ui["TEMPORAL_AUTH_ENABLED"] == "false"  # off until an identity provider is configured
+    settings = load_settings(REPO / "deploy" / "sinergi.toml", env={
+        CONFIG_ENV: "", **environment(SERVICES["gateway"]),
+        "SINERGI_AUTH_ISSUER": "https://sso.example.go.id/realms/sinergi", "SINERGI_AUTH_AUDIENCE": "sinergi-gateway",
+        "SINERGI_AUTH_JWKS_URL": "https://sso.example.go.id/realms/sinergi/protocol/openid-connect/certs"})
+    assert settings.auth.oidc and settings.auth.role_claim == "sinergi_role"

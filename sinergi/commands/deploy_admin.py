@@ -1,0 +1,163 @@
+"""`sinergi admin deploy ...`: roll out a new worker build with Temporal's Worker Versioning (README "Upgrading
+workers"): see which build runs the cases, and make another one current.
+
+Talks to Temporal only: no payload is read, so no codec key or endpoint is needed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json, table
+from sinergi.commands.kit import App, common
+
+if TYPE_CHECKING:
+    from sinergi.platform.config import Settings
+
+DEPLOYMENT_OPTION = click.option("--deployment", "deployment", default=None, metavar="NAME",
+                                 help="The worker deployment (default: [temporal] deployment_name, else the task "
+                                      "queue's name).")
+
+
+@click.group("deploy")
+def deploy() -> None:
+    """Roll out a worker build: which build runs the cases, and making another one current.
+
+    \b
+    Examples:
+      sinergi admin deploy status
+      sinergi admin deploy set-current 0.2.0-3f9c2a81d0e4
+      sinergi admin deploy set-current --unversioned
+    """
+
+
+def _run(coro, settings: Settings) -> Any:
+    """Run `coro`; Temporal unreachable is exit 3, a refusal exit 2 with the server's reason."""
+    import asyncio
+
+    from temporalio.service import RPCError, RPCStatusCode
+
+    address = settings.temporal.address
+    try:
+        return asyncio.run(coro)
+    except RuntimeError as exc:
+        if "connect" not in str(exc).lower():
+            raise
+        raise UserError(f"cannot reach Temporal at {address}: {exc}", UNREACHABLE,
+                        hint="check [temporal] address, tls_* and api_key_env (or SINERGI_TEMPORAL_*)") from exc
+    except RPCError as exc:
+        message = f"Temporal at {address} refused: {exc.message or exc.status.name}"
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise UserError(message, UNREACHABLE) from exc
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UserError(message, REFUSED, code="version_not_found",
+                            hint="a build is known once its workers poll: start them (with versioning on), then "
+                                 "run this again; `sinergi admin deploy status` lists the builds") from exc
+        raise UserError(message, BAD_INPUT) from exc
+
+
+def _names(settings: Settings, deployment: str | None) -> tuple[str, str]:
+    from sinergi.platform.versioning import build_id, deployment_name
+
+    return deployment or deployment_name(settings), build_id(settings)
+
+
+@deploy.command("status")
+@DEPLOYMENT_OPTION
+@common
+def status(app: App, deployment: str | None) -> None:
+    """Show the current build, every build the deployment knows, and this installation's build.
+
+    \b
+    Statuses: current (takes new cases; running cases move to it), ramping, draining (still has
+    cases on it), drained (none: its workers may stop), inactive (never current).
+
+    \b
+    Examples:
+      sinergi admin deploy status
+      sinergi admin deploy status --json
+    """
+    from sinergi.platform.versioning import admin_client, describe
+
+    settings = app.settings
+    name, mine = _names(settings, deployment)
+
+    async def ask():
+        return await describe(await admin_client(settings), name)
+
+    found = _run(ask(), settings)
+    versions = [{"build_id": v.build_id, "status": v.status,
+                 "created": v.created.isoformat() + "Z" if v.created else None} for v in (found.versions if found
+                                                                                          else [])]
+    summary = {"deployment": name, "namespace": settings.temporal.namespace,
+               "versioning": settings.temporal.versioning, "this_build": mine,
+               "current": found.current if found else None, "ramping": found.ramping if found else None,
+               "ramping_percentage": found.ramping_percentage if found else 0.0, "versions": versions}
+    if app.as_json:
+        print_json(summary)
+        return
+    if found is None:
+        click.echo(f"deployment {name} (namespace {settings.temporal.namespace}): no versioned worker has polled "
+                   f"yet; new cases go to unversioned workers.\nthis installation's build: {mine} "
+                   f"(versioning {settings.temporal.versioning})")
+        return
+    click.echo(f"deployment {name} (namespace {settings.temporal.namespace}): current build "
+               f"{found.current or 'none (unversioned workers)'}"
+               + (f", ramping {found.ramping} at {found.ramping_percentage:g}%" if found.ramping else ""))
+    click.echo(table(["build", "status", "created (UTC)", ""],
+                     [[v["build_id"], v["status"], (v["created"] or "-")[:19].replace("T", " "),
+                       "this installation" if v["build_id"] == mine else ""] for v in versions]))
+    if not any(v["build_id"] == mine for v in versions):
+        click.echo(f"this installation's build: {mine} (no worker of it has polled)")
+
+
+@deploy.command("set-current")
+@click.argument("build", required=False)
+@click.option("--unversioned", is_flag=True,
+              help="Send cases to unversioned workers again (to go back to workers with versioning off).")
+@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="Wait this long for the build's workers to poll before giving up.")
+@DEPLOYMENT_OPTION
+@common
+def set_current(app: App, build: str | None, unversioned: bool, wait: float, deployment: str | None) -> None:
+    """Make BUILD the current build: new cases start on it, running cases move to it at their next task.
+
+    BUILD defaults to this installation's build (`sinergi admin deploy status` shows it): run from the new
+    image, it promotes that image. Start the new build's workers first (with `[temporal] versioning =
+    "manual"` they wait for this), and check it with `sinergi admin replay` before. Going back to an older
+    build is the same command with the older build id, as long as its workers run and no case has recorded
+    anything it cannot read (README "Upgrading workers").
+
+    \b
+    Examples:
+      sinergi admin deploy set-current
+      sinergi admin deploy set-current 0.2.0-3f9c2a81d0e4 --wait 120
+      sinergi admin deploy set-current --unversioned
+    """
+    from sinergi.platform.versioning import admin_client, describe
+    from sinergi.platform.versioning import set_current as make_current
+
+    if build and unversioned:
+        raise UserError("give a BUILD or --unversioned, not both", BAD_INPUT, code="usage")
+    settings = app.settings
+    name, mine = _names(settings, deployment)
+    target = None if unversioned else (build or mine)
+
+    async def switch() -> tuple[str | None, bool]:
+        client = await admin_client(settings)
+        found = await describe(client, name)
+        if (found.current if found is not None else None) == target:
+            return target, False  # already current (unversioned: no versioned worker ever polled)
+        return await make_current(client, name, target, wait=wait), True
+
+    before, changed = _run(switch(), settings)
+    shown = target or "none (unversioned workers)"
+    if app.as_json:
+        print_json({"deployment": name, "current": target, "previous": before, "changed": changed})
+    elif changed:
+        click.echo(f"deployment {name}: current build is now {shown} (was {before or 'unversioned workers'}); "
+                   "new cases start on it, running cases move to it at their next task")
+    else:
+        click.echo(f"deployment {name}: {shown} is already current; nothing to do")
