@@ -77,13 +77,14 @@ def policy(settings: Settings) -> Policy:
 
 
 async def connect_cases(settings: Settings, policy_of: Policy | Callable[[], Policy] | None = None, *,
-                        keys: bool = False) -> Cases:
+                        keys: bool = False, tracing: bool = True) -> Cases:
     """`Cases` on a new Temporal client; the policy new cases open under (by default read when the first opens).
-    `keys`: the process holds the keys file (the gateway); else `[codec] endpoint`, if set, codes payloads."""
+    `keys`: the process holds the keys file (the gateway); else `[codec] endpoint`, if set, codes payloads.
+    `tracing=False`: no tracing interceptor (a CLI call whose spans go nowhere; bench/RESULTS.md §11)."""
     from sinergi.cases import Cases
     from sinergi.platform.temporal import connect  # the Temporal client: only for the processes that talk to it
 
-    return Cases(await connect(settings, keys=keys), settings.temporal.task_queue,
+    return Cases(await connect(settings, keys=keys, tracing=tracing), settings.temporal.task_queue,
                  policy_of if policy_of is not None else (lambda: policy(settings)))
 
 

@@ -17,7 +17,6 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from sinergi.platform.codec import codec_from_settings, data_converter
 from sinergi.platform.config import ConfigError, Settings
-from sinergi.platform.tracing import CaseTracingInterceptor
 from sinergi.workflows.messages import SEARCH_ATTRIBUTES
 
 # The dev server's `--search-attribute Name=Type` spelling of each indexed value type.
@@ -100,8 +99,11 @@ async def connect(settings: Settings, interceptors: Sequence[Interceptor] = (), 
     `payloads=False`: a client that sends and reads no payload (`admin setup`) needs neither keys nor endpoint.
     `sealed_only`: a worker's client, which reads no payload a key holder did not seal (`EncryptionCodec`)."""
     chain = list(interceptors)
-    if tracing and not any(isinstance(i, CaseTracingInterceptor) for i in chain):
-        chain.insert(0, CaseTracingInterceptor())
+    if tracing:
+        from sinergi.platform.tracing import CaseTracingInterceptor  # here: it imports the SDK's worker (~40 ms)
+
+        if not any(isinstance(i, CaseTracingInterceptor) for i in chain):
+            chain.insert(0, CaseTracingInterceptor())
     return await Client.connect(settings.temporal.address, namespace=settings.temporal.namespace,
                                 data_converter=(converter_for(settings, keys=keys, sealed_only=sealed_only) if payloads
                                                 else _NO_PAYLOADS), tls=tls_config(settings),
