@@ -90,7 +90,7 @@ def add(app: App, name: str, role: str) -> None:
 @click.argument("name")
 @common
 def rotate(app: App, name: str) -> None:
-    """Give an operator a new token; the old one stops working at once.
+    """Give an operator a new token; the old one stops working within 10 seconds.
 
     \b
     Example:
@@ -109,7 +109,7 @@ def rotate(app: App, name: str) -> None:
 @click.argument("name")
 @common
 def revoke(app: App, name: str) -> None:
-    """Revoke an operator: their token stops working at once; the name stays, never given again.
+    """Revoke an operator: their token stops working within 10 seconds; the name stays, never given again.
 
     \b
     Example:

@@ -25,7 +25,7 @@ async def cases_for(settings: Settings) -> AsyncIterator[Cases]:
                 # The policy is read when a case opens: the other commands never need the policy file.
                 # The tracing interceptor (and the Temporal worker module it imports, ~40 ms of every call) only
                 # when this command's spans are exported: without an exporter, no one would see the trace.
-                cases = await bootstrap.connect_cases(settings, tracing=telemetry.otlp_endpoint(settings) is not None)
+                cases = await bootstrap.connect_cases(settings, tracing=telemetry.exporting())
             except RuntimeError as exc:
                 raise ServiceUnavailable(f"cannot reach Temporal at {settings.temporal.address}: {exc}") from exc
             yield cases

@@ -36,6 +36,11 @@ class Verifiers:
         # A key nobody holds: stands in for unknown offices, so they cost the same HMAC and get the same 401.
         self._nobody = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
+    @property
+    def registry(self) -> AgencyRegistry:
+        """The agreement registry the gateway serves (the codec endpoint rebuilds `--as` senders from it)."""
+        return self._registry
+
     def _secret(self, office: Office | None) -> str:
         if office is None:
             return self._nobody

@@ -23,6 +23,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.common.v1 import Payloads
+from temporalio.converter import WorkflowSerializationContext
 
 from sinergi.gateway import devlogin, stamping
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
@@ -31,6 +32,7 @@ from sinergi.gateway.identities import NotAdmitted
 from sinergi.gateway.masking import mask_payload
 from sinergi.gateway.principals import LEAST_PRIVILEGE, Principal, may_see_personal
 from sinergi.gateway.resources import RESOURCES, SETTINGS
+from sinergi.platform.codec import sealed_for
 
 log = structlog.get_logger("sinergi.gateway.codec")
 
@@ -90,11 +92,16 @@ async def encode(request: web.Request) -> web.Response:
     resources = request.config_dict[RESOURCES]
     payloads, who, principal = await _payloads(request)
     try:
-        stamped = stamping.stamp(list(payloads.payloads), principal)
+        stamped = stamping.stamp(list(payloads.payloads), principal, resources.verifiers.registry)
     except stamping.MayNotEnter as exc:
         log.warning("codec_encode_refused", problem="may_not_enter", role=principal.role, **who)
         raise Forbidden(str(exc), code="may_not_enter") from None
-    encoded = await resources.codec.encode(stamped)
+    codec = resources.codec
+    if who.get("workflow_id") and hasattr(codec, "with_context"):
+        # Sealed for the workflow the client names: a payload moved to another case is refused there.
+        codec = codec.with_context(WorkflowSerializationContext(namespace=resources.namespace,
+                                                                workflow_id=who["workflow_id"]))
+    encoded = await codec.encode(stamped)
     log.debug("codec_encode", count=len(encoded), role=principal.role, **who)
     return _reply(encoded)
 
@@ -112,12 +119,15 @@ async def decode(request: web.Request) -> web.Response:
     masked = not may_see_personal(principal.role)
     if masked:
         decoded = [mask_payload(p) for p in decoded]
-    await _audit(resources, who, principal, masked)
+    # Each payload names its workflow, authenticated with its ciphertext: the audit trusts that over any header.
+    bound = sorted({w for w in (sealed_for(p) for p in payloads.payloads) if w})
+    await _audit(resources, who, principal, masked, bound)
     log.info("codec_decode", count=len(decoded), role=principal.role, masked=masked, **who)
     return _reply(decoded)
 
 
-async def _audit(resources, who: dict[str, str | None], principal: Principal, masked: bool) -> None:
+async def _audit(resources, who: dict[str, str | None], principal: Principal, masked: bool,
+                 bound: list[str]) -> None:
     """Record in the case record who decoded, in which role, masked or not, before anything is shown (SPEC: every
     decode audited; `report access` lists a case's). A record that cannot take it refuses the decode (503):
     nothing is shown unaudited. A decode naming no case — the Temporal UI on another origin than the codec
@@ -129,12 +139,15 @@ async def _audit(resources, who: dict[str, str | None], principal: Principal, ma
 
     from sinergi.records import UNATTRIBUTED, DecodeAudited, RecordError
 
-    workflow_id = who.get("workflow_id") or ""
-    case_id = workflow_id.removeprefix("case-") if workflow_id.startswith("case-") else UNATTRIBUTED
-    fact = DecodeAudited(case_id=case_id, audit_id=uuid.uuid4().hex, workflow_id=workflow_id,
-                         who=principal.name, role=principal.role, masked=masked, at=datetime.now(UTC))
+    at = datetime.now(UTC)
+    facts = []
+    for workflow_id in bound or [who.get("workflow_id") or ""]:
+        case_id = workflow_id.removeprefix("case-") if workflow_id.startswith("case-") else UNATTRIBUTED
+        facts.append(DecodeAudited(case_id=case_id, audit_id=uuid.uuid4().hex, workflow_id=workflow_id,
+                                   who=principal.name, role=principal.role, masked=masked, at=at))
+    workflow_id = ",".join(f.workflow_id for f in facts)
     try:
-        await resources.record.write([fact])
+        await resources.record.write(facts)
     except (RecordError, ValueError) as exc:
         log.error("codec_decode_not_audited", workflow_id=workflow_id, problem=type(exc).__name__)
         raise Unavailable("the case record cannot audit this decode now; try again shortly",

@@ -58,9 +58,12 @@ class Identities:
             from sinergi.gateway.oidc import InvalidToken
 
             try:
-                return await self._oidc.verify(token)
+                user = await self._oidc.verify(token)
             except InvalidToken as exc:
                 raise NotAdmitted(f"oidc_{exc.reason}") from None
+            # Named apart from the operators (`oidc:`): the provider's user names are its own, and a name the
+            # provider gives must never pass for a named operator's in an audit.
+            return Principal(name=f"oidc:{user.name}", role=user.role, via="oidc")
         if self._shared_token and hmac.compare_digest(token.encode(), self._shared_token.encode()):
             return Principal(name=TOKEN_HOLDER, role="engineer", via="codec-token")
         raise NotAdmitted("unknown_token")

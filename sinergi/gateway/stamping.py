@@ -2,11 +2,19 @@
 
 An operator's CLI holds no keys: every payload it sends to Temporal is sealed by the gateway's `/codec/encode`,
 which knows who asked (`identities`). So the gateway, the only holder of the keys besides the worker, writes
-the identity itself: an event an operator enters (`EventEnvelope` without a `sender`) gets
-`source = "operator:<verified name>"` whatever the CLI claimed; an event entered on behalf of an office
-(`case event --as`) keeps the office as its source and is logged with the operator's name. An engineer enters
-nothing: an event or an intake sent to be sealed for one is refused. docs/operators.md explains why the
-identity is bound here and not in the workflow.
+the identity itself:
+
+- an event a named operator enters (`EventEnvelope` without a `sender`) gets
+  `source = "operator:<verified name>"`, whatever the CLI claimed;
+- an event entered on behalf of an office (`case event --as`) gets that office as its source and its `sender`
+  rebuilt from the gateway's own registry (jurisdiction and agreement as the MoU says, not as the laptop says);
+  the operator who entered it is logged;
+- only a named operator (a `sinergi admin operator` token) in a role that sees personal data seals anything.
+  An engineer, the shared codec token, the dev UI session and the identity provider's users (the Temporal UI,
+  which is read-only) read; they seal nothing, since a sealed payload of any shape — a page unlock, an
+  activity's completion — is something a worker would act on.
+
+docs/operators.md explains why the identity is bound here and not in the workflow.
 """
 
 from __future__ import annotations
@@ -17,13 +25,14 @@ from typing import Any
 import structlog
 from temporalio.api.common.v1 import Payload
 
+from sinergi.domain.agencies import AgencyRegistry
 from sinergi.gateway.principals import Principal, may_see_personal
 
 log = structlog.get_logger("sinergi.gateway.stamping")
 
 
 class MayNotEnter(Exception):
-    """The principal may not enter what it asked to seal (an engineer's event or intake)."""
+    """The principal may not seal payloads (it reads only), or asked to seal an event it may not enter."""
 
 
 def _event_envelope(value: Any) -> dict | None:
@@ -33,37 +42,33 @@ def _event_envelope(value: Any) -> dict | None:
     return None
 
 
-def _an_intake(value: Any, depth: int = 0) -> bool:
-    if not isinstance(value, dict) or depth > 3:
-        return False
-    if "person" in value and "consent" in value:
-        return True
-    return any(_an_intake(item, depth + 1) for item in value.values())
-
-
-def stamp(payloads: list[Payload], principal: Principal) -> list[Payload]:
-    """The payloads to seal for `principal`: events carry its verified name. `MayNotEnter` for an engineer's."""
-    if principal.via not in ("operator", "oidc"):
-        # The shared codec token and the dev UI's session name no person: nothing they seal is an entry.
-        writes = any(_writes(p) for p in payloads)
-        if writes:
-            raise MayNotEnter(f"{principal.name} names no person: events and intakes are sealed only for a "
-                              "named operator (SINERGI_TOKEN)")
+def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistry | None) -> list[Payload]:
+    """The payloads to seal for `principal`: events carry its verified name. `MayNotEnter` if it reads only."""
+    if not payloads:
         return payloads
+    if principal.via != "operator" or not may_see_personal(principal.role):
+        reason = ("engineers read cases, they enter nothing" if principal.role == "engineer"
+                  else "only a named operator's token (SINERGI_TOKEN) seals what goes to a case")
+        raise MayNotEnter(f"{principal.name}: {reason}")
     out = []
     for payload in payloads:
         value = _json(payload)
         envelope = _event_envelope(value)
-        if (envelope is not None or _an_intake(value)) and not may_see_personal(principal.role):
-            raise MayNotEnter(f"{principal.name} is an engineer: engineers read cases, they enter nothing")
         if envelope is None:
             out.append(payload)
             continue
         event = envelope["event"]
-        if envelope.get("sender") is None:
+        sender = envelope.get("sender")
+        if sender is None:
             event["source"] = f"operator:{principal.name}"
         else:
-            log.info("operator_entered_for_office", operator=principal.name, office=envelope["sender"].get("office"),
+            office_id = sender.get("office") if isinstance(sender, dict) else None
+            office = registry.offices.get(office_id) if registry is not None and isinstance(office_id, str) else None
+            if office is None:
+                raise MayNotEnter(f"--as {office_id!r}: no such office in the gateway's agency registry")
+            envelope["sender"] = office.sender.model_dump(mode="json")
+            event["source"] = office.id
+            log.info("operator_entered_for_office", operator=principal.name, office=office.id,
                      event_id=event.get("event_id"), case_id=event.get("case_id"), type=event.get("type"))
         stamped = Payload()
         stamped.CopyFrom(payload)
@@ -77,10 +82,5 @@ def _json(payload: Payload) -> Any:
         return None
     try:
         return json.loads(payload.data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-
-
-def _writes(payload: Payload) -> bool:
-    value = _json(payload)
-    return _event_envelope(value) is not None or _an_intake(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import dataclasses
 import json
 import os
@@ -25,12 +26,19 @@ from sinergi.platform.config import CodecSettings, ConfigError
 ENCODING = b"binary/encrypted"
 UNSEALED = b"binary/unsealed"  # what the worker makes of a payload no key holder sealed: unreadable by design
 KEY_ID_METADATA = "encryption-key-id"
+WORKFLOW_METADATA = "encryption-workflow-id"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-class EncryptionCodec(temporalio.converter.PayloadCodec):
-    """Encrypts with `current_key_id`; decrypts with whichever key each payload names."""
+class EncryptionCodec(temporalio.converter.PayloadCodec, temporalio.converter.WithSerializationContext):
+    """Encrypts with `current_key_id`; decrypts with whichever key each payload names.
+
+    Bound to its workflow: a payload sealed for a workflow (the SDK's serialization context names it) carries
+    the workflow id in `encryption-workflow-id`, authenticated with the ciphertext, so it cannot be copied into
+    another case by anyone without the keys; a worker decoding it for another workflow refuses it. Payloads
+    sealed before this (no such metadata) decode as they did: old histories replay.
+    """
 
     def __init__(self, keys: Mapping[str, bytes], current_key_id: str, *, sealed_only: bool = False) -> None:
         if current_key_id not in keys:
@@ -44,6 +52,12 @@ class EncryptionCodec(temporalio.converter.PayloadCodec):
         # codec endpoint, say to enter an event under someone else's name) decodes to one no converter reads,
         # so an update carrying it is rejected before it reaches the case (docs/operators.md).
         self.sealed_only = sealed_only
+        self.workflow_id: str | None = None  # from the serialization context (`with_context`)
+
+    def with_context(self, context: temporalio.converter.SerializationContext) -> EncryptionCodec:
+        bound = copy.copy(self)
+        bound.workflow_id = getattr(context, "workflow_id", None) or None
+        return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Encrypt each whole serialized payload (its metadata too) with the current key."""
@@ -62,9 +76,14 @@ class EncryptionCodec(temporalio.converter.PayloadCodec):
     def _encrypt(self, payload: Payload) -> Payload:
         key_id = self.current_key_id.encode()
         nonce = os.urandom(NONCE_BYTES)
-        # The key id is authenticated data: relabelling a payload with another key id fails to decrypt.
-        sealed = self._ciphers[self.current_key_id].encrypt(nonce, payload.SerializeToString(), key_id)
-        return Payload(metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id}, data=nonce + sealed)
+        metadata = {"encoding": ENCODING, KEY_ID_METADATA: key_id}
+        if self.workflow_id:
+            metadata[WORKFLOW_METADATA] = self.workflow_id.encode()
+        # The key id (and the workflow) are authenticated data: relabelling a payload with another key id, or
+        # moving it to another workflow, fails to decrypt.
+        sealed = self._ciphers[self.current_key_id].encrypt(nonce, payload.SerializeToString(),
+                                                            _associated(key_id, metadata.get(WORKFLOW_METADATA)))
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def _decrypt(self, payload: Payload) -> Payload:
         raw_id = payload.metadata.get(KEY_ID_METADATA)
@@ -75,13 +94,29 @@ class EncryptionCodec(temporalio.converter.PayloadCodec):
         if cipher is None:
             raise ValueError(f"payload was encrypted with unknown key id {key_id!r}; add it to the keys file")
         data = payload.data
+        bound = payload.metadata.get(WORKFLOW_METADATA)
         try:
-            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], raw_id)
+            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _associated(raw_id, bound))
         except InvalidTag:
             raise ValueError(
                 f"cannot decrypt payload with key id {key_id!r}: wrong key or tampered data"
             ) from None
+        if bound is not None and self.workflow_id and bound.decode(errors="replace") != self.workflow_id:
+            if self.sealed_only:
+                return Payload(metadata={"encoding": UNSEALED}, data=b"")  # read by no converter: refused
+            raise ValueError(f"payload sealed for workflow {bound.decode(errors='replace')!r}, "
+                             f"used in {self.workflow_id!r}")
         return Payload.FromString(plain)
+
+
+def sealed_for(payload: Payload) -> str | None:
+    """The workflow a sealed payload is bound to (trust it only once the payload decrypted)."""
+    bound = payload.metadata.get(WORKFLOW_METADATA)
+    return bound.decode(errors="replace") if bound is not None else None
+
+
+def _associated(key_id: bytes, workflow_id: bytes | None) -> bytes:
+    return key_id if workflow_id is None else key_id + b"\x1f" + workflow_id
 
 
 def load_keys(path: str | Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -48,13 +49,20 @@ def set_workflow(workflow_id: str | None) -> None:
     _WORKFLOW.set(workflow_id)
 
 
-class RemoteCodec(temporalio.converter.PayloadCodec):
-    """Encodes and decodes through `{endpoint}/encode` and `{endpoint}/decode`."""
+class RemoteCodec(temporalio.converter.PayloadCodec, temporalio.converter.WithSerializationContext):
+    """Encodes and decodes through `{endpoint}/encode` and `{endpoint}/decode`, naming the workflow the SDK says
+    the payloads belong to (the gateway seals them for it, and audits each decode under its case)."""
 
     def __init__(self, endpoint: str, token: str | None, namespace: str) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self._namespace = namespace
+        self._workflow_id: str | None = None
+
+    def with_context(self, context: temporalio.converter.SerializationContext) -> RemoteCodec:
+        bound = copy.copy(self)
+        bound._workflow_id = getattr(context, "workflow_id", None) or None
+        return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return await self._call("encode", payloads)
@@ -73,7 +81,7 @@ class RemoteCodec(temporalio.converter.PayloadCodec):
 
         body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
         headers = {"Authorization": f"Bearer {self._token}", "X-Namespace": self._namespace}
-        workflow_id = _WORKFLOW.get()
+        workflow_id = self._workflow_id or _WORKFLOW.get()
         if workflow_id:
             headers["X-Workflow-Id"] = workflow_id
         url = f"{self.endpoint}/{action}"

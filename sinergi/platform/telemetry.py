@@ -73,6 +73,7 @@ def setup(settings: Settings, service: str, environ: Mapping[str, str] | None = 
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):  # installed by the host (a test, an embedding application)
         _provider = current
+        _mark_exporting()
         return current
     provider = build_provider(settings, service, environ)
     trace.set_tracer_provider(provider)
@@ -92,12 +93,29 @@ def build_provider(settings: Settings, service: str, environ: Mapping[str, str] 
     if endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+        _mark_exporting()
+
         add_exporter(OTLPSpanExporter(endpoint=endpoint), provider=provider)
     return provider
 
 
+_exporting = False
+
+
+def _mark_exporting() -> None:
+    global _exporting  # noqa: PLW0603 - one process, one tracer provider
+    _exporting = True
+
+
+def exporting() -> bool:
+    """Whether this process's spans go anywhere (an OTLP endpoint, an exporter added, a host's provider): a CLI
+    call whose spans go nowhere skips the tracing interceptor (bench/RESULTS.md §11)."""
+    return _exporting
+
+
 def add_exporter(exporter: SpanExporter, *, batch: bool = True, provider: TracerProvider | None = None) -> None:
     """Export the process's spans to `exporter` too, through the personal-data filter."""
+    _mark_exporting()
     target = provider or _provider
     if target is None:
         raise RuntimeError("telemetry.setup() first")

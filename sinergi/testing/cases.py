@@ -141,3 +141,13 @@ async def dev_server_suggesting_continue_as_new(after_events: int):
         dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
         dev_server_extra_args=[*search_attribute_flags(), "--headless", "--dynamic-config-value",
                                f"limit.historyCount.suggestContinueAsNew={after_events}"])
+
+
+async def sealed_body(body: dict) -> dict:
+    """A codec-server body (`{"payloads": [...]}`, protobuf JSON) sealed with the test key, as a key holder (the
+    worker, the gateway) seals it: what a case's history holds."""
+    from google.protobuf import json_format
+    from temporalio.api.common.v1 import Payloads
+
+    payloads = json_format.ParseDict(body, Payloads()).payloads
+    return {"payloads": [json_format.MessageToDict(p) for p in await sample_codec().encode(list(payloads))]}

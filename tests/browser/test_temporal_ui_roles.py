@@ -94,9 +94,9 @@ async def test_an_engineer_sees_the_case_with_the_name_masked(page, ui):
     assert "•••" in text
     import sqlalchemy as sa
 
-    # Audited with who and role. The UI here is on another origin than the codec, so the browser sends no page
-    # path to name the case by: unattributed (deploy/README.md serves /codec under the UI's origin for that).
+    # Audited with who, role and the case, though the UI is on another origin than the codec and its requests
+    # name no page: each payload names the workflow it is sealed for.
     with ui["record"].engine.connect() as conn:
-        audits = {(a.who, a.role, a.masked, a.case_id) for a in conn.execute(sa.text(
-            "SELECT who, role, masked, case_id FROM decode_audits WHERE who = 'eko.dev'"))}
-    assert audits == {("eko.dev", "engineer", True, "unattributed")}
+        audits = {(a.who, a.role, bool(a.masked), a.workflow_id) for a in conn.execute(sa.text(
+            "SELECT who, role, masked, workflow_id FROM decode_audits WHERE who = 'oidc:eko.dev'"))}
+    assert audits == {("oidc:eko.dev", "engineer", True, ui["workflow_id"])}

@@ -16,7 +16,7 @@ from temporalio.api.common.v1 import Payloads
 
 from sinergi.gateway.resources import TemporalLink
 from sinergi.records import AsyncCaseRecord, CaseRecord, Operators, RecordUnavailable
-from sinergi.testing.cases import SAMPLE_NAME, harness
+from sinergi.testing.cases import SAMPLE_NAME, harness, sealed_body
 
 
 def b64(raw: bytes) -> str:
@@ -114,12 +114,54 @@ async def test_an_operators_event_is_sealed_with_the_verified_name_whatever_the_
     assert json.loads(payload.data)["event"]["source"] == "operator:siti.rahma"
 
 
-async def test_an_event_for_an_office_keeps_the_office_as_its_source(world):
+async def test_an_event_for_an_office_carries_the_office_as_the_registry_describes_it(world):
     token = world["tokens"]["budi.s"]
-    sealed = await post(world, "encode", envelope("dinsos_kalsel", {"office": "dinsos_kalsel"}), token)
+    # The laptop claims a wider jurisdiction and no agreement to check, and another operator as the source.
+    claimed = {"office": "dinsos_kalsel", "provinces": ["DKI", "KALSEL"], "may_send": None}
+    sealed = await post(world, "encode", envelope("operator:someone-else", claimed), token)
+    assert sealed.status == 200, await sealed.text()
     opened = await post(world, "decode", await sealed.json(), token)
     [payload] = json_format.ParseDict(await opened.json(), Payloads()).payloads
-    assert json.loads(payload.data)["event"]["source"] == "dinsos_kalsel"
+    value = json.loads(payload.data)
+    office = world["resources"].verifiers.registry.offices["dinsos_kalsel"]
+    assert value["event"]["source"] == "dinsos_kalsel"
+    assert value["sender"] == office.sender.model_dump(mode="json")
+
+
+async def test_an_event_for_an_office_the_registry_does_not_know_is_refused(world):
+    response = await post(world, "encode", envelope("x", {"office": "no_such_office"}), world["tokens"]["budi.s"])
+    assert response.status == 403 and (await response.json())["error"] == "may_not_enter"
+
+
+async def test_free_text_and_personal_fields_of_any_payload_are_masked_for_an_engineer(world):
+    """Masking keeps structure, not a list of what is personal: a decline's reason, a timeline line, a notice's
+    text and a one-word name under a personal key all come back masked; ids, types, stages and times stay."""
+    value = {"event": {"event_id": "evt-1", "case_id": "KALSEL-2026-R0LES000", "type": "referral.declined",
+                       "occurred_at": "2026-12-01T08:00:00+08:00", "source": "dinsos_kalsel",
+                       "data": {"referral_id": "KALSEL-2026-R0LES000-shelter",
+                                "reason": "Siti Rahma, HP 0812-555-0199, lives Jl. Merdeka 5"}},
+             "timeline": [{"at": "2026-12-01T08:00:00Z", "kind": "referral", "text": "declined by x: Siti Rahma"}],
+             "person": {"full_name": "Siti", "phone": "081255501999", "sex": "F"},
+             "notice": {"text": "Statutory deadline S1 missed", "rung": 2, "clock": "S1"},
+             "nik": "6371010101010001", "contact_number": "081255501999", "email_like": "siti@example.id"}
+    sealed = await sealed_body({"payloads": [{"metadata": {"encoding": b64(b"json/plain")},
+                                              "data": b64(json.dumps(value).encode())}]})
+    response = await post(world, "decode", sealed, world["tokens"]["eko.dev"])
+    shown = json.loads(json_format.ParseDict(await response.json(), Payloads()).payloads[0].data)
+    text = json.dumps(shown, ensure_ascii=False)
+    for secret in ("Siti", "0812", "Merdeka", "6371010101010001", "081255501999", "siti@"):
+        assert secret not in text, secret
+    assert shown["event"]["type"] == "referral.declined" and shown["event"]["case_id"] == "KALSEL-2026-R0LES000"
+    assert shown["event"]["occurred_at"] == "2026-12-01T08:00:00+08:00"
+    assert shown["timeline"][0]["kind"] == "referral" and shown["notice"]["rung"] == 2
+    assert shown["person"]["sex"] == "F"
+
+
+async def test_deeply_nested_json_is_masked_whole_not_a_server_error(world):
+    sealed = await sealed_body({"payloads": [{"metadata": {"encoding": b64(b"json/plain")},
+                                              "data": b64(b"[" * 100_000 + b"]" * 100_000)}]})
+    response = await post(world, "decode", sealed, world["tokens"]["eko.dev"])
+    assert response.status == 200
 
 
 @pytest.mark.parametrize("who", ["eko.dev", "codec-token"])
@@ -128,9 +170,9 @@ async def test_an_engineer_or_a_machine_token_enters_no_event(world, who):
     response = await post(world, "encode", envelope("operator:eko.dev"), token)
     assert response.status == 403
     assert (await response.json())["error"] == "may_not_enter"
-    # What is not an entry (a query's argument, a trace header) it may still seal.
-    plain = {"payloads": [{"metadata": {"encoding": b64(b"json/plain")}, "data": b64(b'{"hello":"world"}')}]}
-    assert (await post(world, "encode", plain, token)).status == 200
+    # Nor anything else: a sealed page unlock or activity completion is something a worker would act on.
+    plain = {"payloads": [{"metadata": {"encoding": b64(b"json/plain")}, "data": b64(b'{"office":"dinsos_kalsel"}')}]}
+    assert (await post(world, "encode", plain, token)).status == 403
 
 
 async def test_a_revoked_operator_is_refused_at_once_for_a_token_not_seen_before(world):
@@ -166,3 +208,14 @@ async def test_a_record_that_cannot_check_operators_answers_503_not_401(world, d
                 "Content-Type": "application/json", "Authorization": f"Bearer {world['tokens']['siti.rahma']}"})
             assert response.status == 503
             assert (await response.json())["error"] == "record_unavailable"
+
+
+async def test_the_audit_names_the_case_the_payload_is_sealed_for_not_the_one_a_client_claims(world):
+    claimed = "case-KALSEL-2026-S0MEOTHER"
+    response = await post(world, "decode", world["input"], world["tokens"]["siti.rahma"], claimed)
+    assert response.status == 200
+    with world["record"].engine.connect() as conn:
+        named = {a.workflow_id for a in conn.execute(sa.text(
+            "SELECT workflow_id FROM decode_audits WHERE who = 'siti.rahma'"))}
+    assert world["workflow_id"] in named
+    assert claimed not in named

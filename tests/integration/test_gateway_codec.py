@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payloads
 
 from sinergi.gateway.devlogin import COOKIE, DevUiLogin
-from sinergi.testing.cases import SAMPLE_NAME
+from sinergi.testing.cases import SAMPLE_NAME, sealed_body
 
 AUTH = {"Authorization": f"Bearer {CODEC_TOKEN}"}
 
@@ -37,15 +37,17 @@ async def codec(kit, action: str, body, headers=None):
                                  headers={"Content-Type": "application/json", **AUTH, **(headers or {})})
 
 
-async def test_encode_then_decode_gives_back_the_payloads(kit):
-    encoded = await codec(kit, "encode", PLAIN)
-    assert encoded.status == 200
-    sealed = await encoded.json()
+async def test_the_codec_token_decodes_what_a_key_holder_sealed_and_seals_nothing(kit):
+    sealed = await sealed_body(PLAIN)
     assert all(base64.b64decode(p["metadata"]["encoding"]) == b"binary/encrypted" for p in sealed["payloads"])
     assert b"world" not in json.dumps(sealed).encode()
     decoded = await codec(kit, "decode", sealed)
     assert decoded.status == 200
-    assert await decoded.json() == PLAIN
+    assert [json.loads(base64.b64decode(p.get("data", ""))) if p.get("data") else None
+            for p in (await decoded.json())["payloads"]] == [{"hello": "world"}, None]
+    # A machine's token reads (as an engineer); what it would seal, a worker would act on: refused.
+    refused = await codec(kit, "encode", PLAIN)
+    assert refused.status == 403 and (await refused.json())["error"] == "may_not_enter"
 
 
 async def test_a_real_history_payload_decodes_and_the_decode_is_logged_without_its_content(kit):
@@ -132,8 +134,7 @@ async def test_sinergi_dev_lets_the_browser_of_its_link_decode_without_a_token_a
     # for it (sinergi.gateway.devlogin). The UI's origin alone is not enough: any local process can send it.
     login = DevUiLogin(ui_url=f"{UI_ORIGIN}/namespaces/default/workflows", codec_url="unused")
     async with gateway_for(dev_env, tmp_path, TEST_SETTINGS.with_dev_ui_login(login)) as local:
-        encoded = await codec(local, "encode", PLAIN)
-        sealed = await encoded.json()
+        sealed = await sealed_body(PLAIN)
         origin_only = await local.client.post("/codec/decode", data=json.dumps(sealed),
                                               headers={"Content-Type": "application/json", "Origin": UI_ORIGIN})
         assert origin_only.status == 401
@@ -142,7 +143,7 @@ async def test_sinergi_dev_lets_the_browser_of_its_link_decode_without_a_token_a
         from_ui = await local.client.post("/codec/decode", data=json.dumps(sealed), headers={
             "Content-Type": "application/json", "Origin": UI_ORIGIN, **cookie})
         assert from_ui.status == 200
-        assert await from_ui.json() == PLAIN
+        assert json.loads(base64.b64decode((await from_ui.json())["payloads"][0]["data"])) == {"hello": "world"}
         no_origin = await local.client.post("/codec/decode", data=json.dumps(sealed),
                                             headers={"Content-Type": "application/json", **cookie})
         assert no_origin.status == 401
@@ -174,7 +175,7 @@ async def test_every_decode_of_a_cases_history_is_audited_in_the_case_record_bef
     try:
         async with serve_app(dataclasses.replace(plain, record=AsyncCaseRecord(record))) as (client, _):
             audited = _Kit(client)
-            sealed = await (await codec(audited, "encode", PLAIN)).json()
+            sealed = await sealed_body(PLAIN)
             assert (await codec(audited, "decode", sealed, case)).status == 200
             assert (await codec(audited, "decode", sealed)).status == 200  # no case named (a list): unattributed
         with record.engine.connect() as conn:

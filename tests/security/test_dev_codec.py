@@ -25,7 +25,7 @@ from sinergi.gateway.auth import Verifiers
 from sinergi.gateway.devlogin import COOKIE
 from sinergi.gateway.serve import gateway_runner
 from sinergi.platform.config import DevSettings, GatewaySettings, Settings
-from sinergi.testing.cases import sample_codec
+from sinergi.testing.cases import sample_codec, sealed_body
 
 TOKEN = "test-codec-token-0123456789"
 UI_PORT = 18233  # not 8233: the trusted origins must follow `[dev] ui_port`
@@ -84,9 +84,7 @@ async def dev():
 
 @pytest.fixture
 async def sealed(dev) -> dict:
-    response = await post(dev, "encode", PLAIN, {"Authorization": f"Bearer {TOKEN}"})
-    assert response.status == 200
-    return await response.json()
+    return await sealed_body(PLAIN)  # as a case's history holds it: sealed by a key holder
 
 
 async def post(gateway: Gateway, action: str, body, headers: dict[str, str]):
@@ -137,7 +135,10 @@ async def test_the_browser_that_opened_the_link_decodes_from_the_ui_and_is_logge
         response = await post(dev, "decode", sealed, {"Origin": UI_ORIGIN, "Cookie": f"{COOKIE}={cookie}",
                                                       "Referer": referer, "X-Namespace": "default"})
     assert response.status == 200
-    assert await response.json() == PLAIN
+    # The dev UI's session is an engineer's: the case's structure, and the victim's words masked.
+    [shown] = (await response.json())["payloads"]
+    assert json.loads(base64.b64decode(shown["data"])) == "•••"
+    assert "Siti" not in json.dumps(await response.json())
     assert response.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     [line] = [line for line in logs if line["event"] == "codec_decode"]
@@ -214,7 +215,9 @@ async def test_decode_accepts_the_extra_fields_its_schema_allows(dev, sealed):
             "payloads": [{**p, "externalPayloads": [], "note": "x"} for p in sealed["payloads"]]}
     response = await post(dev, "decode", body, {"Authorization": f"Bearer {TOKEN}"})
     assert response.status == 200, await response.text()
-    assert await response.json() == PLAIN
+    # Decoded, and shown as the codec token's holder may see it: an engineer's view, the victim's words masked.
+    [shown] = (await response.json())["payloads"]
+    assert json.loads(base64.b64decode(shown["data"])) == "•••"
 
 
 @pytest.mark.parametrize("body", [{}, {"payloads": "nope"}, {"payloads": [{"data": 5}]},

@@ -183,3 +183,30 @@ def test_codec_from_settings_rejects_a_key_id_missing_from_the_file(tmp_path: Pa
     path = write_keys(tmp_path / "keys.json", {"k1": base64.b64encode(KEY1).decode()})
     with pytest.raises(ConfigError, match="codec.key_id: key 'k3' not in keys file"):
         codec_from_settings(CodecSettings(key_id="k3", keys_file=path))
+
+
+async def test_a_payload_sealed_for_one_workflow_is_refused_in_another():
+    from temporalio.converter import WorkflowSerializationContext
+
+    from sinergi.platform.codec import UNSEALED, sealed_for
+
+    codec = EncryptionCodec({"k1": KEY1}, "k1")
+    for_a = codec.with_context(WorkflowSerializationContext(namespace="default", workflow_id="case-A"))
+    [sealed] = await for_a.encode([to_payload(PERSON)])
+    assert sealed_for(sealed) == "case-A"
+    assert await for_a.decode([sealed]) == [to_payload(PERSON)]
+    assert await codec.decode([sealed]) == [to_payload(PERSON)]  # no context (the codec endpoint): readable
+    for_b = codec.with_context(WorkflowSerializationContext(namespace="default", workflow_id="case-B"))
+    with pytest.raises(ValueError, match="sealed for workflow 'case-A'"):
+        await for_b.decode([sealed])
+    # The worker's codec: the payload becomes one no converter reads, so the update carrying it is rejected.
+    worker_b = EncryptionCodec({"k1": KEY1}, "k1", sealed_only=True).with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id="case-B"))
+    [refused] = await worker_b.decode([sealed])
+    assert refused.metadata["encoding"] == UNSEALED
+    # Relabelling it for B does not help: the workflow id is authenticated with the ciphertext.
+    relabelled = type(sealed)()
+    relabelled.CopyFrom(sealed)
+    relabelled.metadata["encryption-workflow-id"] = b"case-B"
+    with pytest.raises(ValueError, match="wrong key or tampered"):
+        await for_b.decode([relabelled])
