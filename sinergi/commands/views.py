@@ -75,7 +75,7 @@ def status_text(s: CaseStatus) -> str:
             province=s.province, regency=places.label(s.regency, s.province), child=yes_no(s.is_child),
             opened=t(s.opened_at)),
         _("consent  {consent}").format(consent="  ".join(
-            f"{words(CONSENT, k)} {_('yes') if v else _('NO')}" for k, v in s.consent.model_dump().items())),
+            words(CONSENT, k) + " " + (_("yes") if v else _("NO")) for k, v in s.consent.model_dump().items())),
     ]
     if s.flags:
         head.append(_("flags    {flags}").format(flags=", ".join(flag_words(f) for f in s.flags)))

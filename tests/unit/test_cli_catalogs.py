@@ -188,3 +188,20 @@ def test_pydantics_words_are_its_own_templates() -> None:
 
     templates = {e["type"]: e["message_template_python"] for e in list_all_errors()}
     assert {kind: templates[kind] for kind in console.PROBLEMS} == console.PROBLEMS
+
+
+def test_no_message_hides_inside_an_f_string_where_extraction_cannot_see_it():
+    """Python 3.11 reads an f-string as one token: a `_("...")` inside one is never extracted, so it would stay
+    English in every language (as `case status` once showed `NO` in Bahasa Indonesia)."""
+    import ast
+
+    hidden = []
+    for path in cli_catalogs.SOURCES:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                for inner in ast.walk(node):
+                    if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                            and inner.func.id in ("_", "ngettext", "pgettext", "N_")
+                            and any(isinstance(a, ast.Constant) for a in inner.args)):
+                        hidden.append(f"{path.name}:{inner.lineno}")
+    assert not hidden, hidden
