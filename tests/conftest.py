@@ -40,9 +40,13 @@ async def skipping_env():
 
 @pytest.fixture(scope="session")
 async def dev_env():
+    # A closed workflow is deleted only once its close task is acked, and the server records acks every
+    # `history.transferProcessorUpdateAckInterval` (30 s by default; a delete that comes first is retried after 3 s,
+    # then 4.5 s ...): at 100 ms a test deleting a closed case waits a fraction of a second, not ~30 s.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
-        dev_server_extra_args=[*search_attribute_flags(), "--headless"])
+        dev_server_extra_args=[*search_attribute_flags(), "--headless",
+                               "--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="100ms"'])
     yield env
     await env.shutdown()
 

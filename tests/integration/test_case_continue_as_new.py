@@ -36,9 +36,10 @@ async def small_history_env():
 
 
 def short_lpsk_policy():
-    """The default policy with the LPSK decision deadline (T3) cut to seconds, to see it fire after CAN."""
+    """The default policy with the LPSK decision deadline (T3) cut to seconds, to see it fire after CAN (which
+    comes ~1.2 s after the filing that starts T3: 6 s leaves it five times that)."""
     policy = load_policy("default")
-    clocks = [c.model_copy(update={"duration": "12s"}) if c.id == "T3" else c for c in policy.clocks]
+    clocks = [c.model_copy(update={"duration": "6s"}) if c.id == "T3" else c for c in policy.clocks]
     return policy.model_copy(update={"clocks": clocks})
 
 

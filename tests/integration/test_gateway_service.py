@@ -6,6 +6,8 @@ import pytest
 from gateway_kit import PROVINCE_OFFICE, GatewayKit, dev_secrets, envelope, gateway_for, resources_for, serve_app
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from temporalio.client import Client
+from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from sinergi.cases import Cases
@@ -79,8 +81,12 @@ async def test_while_temporal_cannot_be_reached_events_are_503_with_retry_after(
 async def test_when_temporal_goes_away_events_are_503_and_readyz_fails(tmp_path):
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(),
                                                 data_converter=TEST_CONVERTER, dev_server_extra_args=["--headless"])
+    # A client that gives up on an unreachable server after two retries, not the default ten (~5 s here): what
+    # the gateway answers is the same.
+    temporal = await Client.connect(env.client.service_client.config.target_host, namespace=env.client.namespace,
+                                    data_converter=TEST_CONVERTER, retry_config=RetryConfig(max_retries=2))
     secrets_file, secrets = dev_secrets(tmp_path)
-    link = TemporalLink.to(Cases(env.client, "unused", load_policy("default")))
+    link = TemporalLink.to(Cases(temporal, "unused", load_policy("default")))
     async with serve_app(resources_for(secrets_file, link)) as (client, address):
         kit = GatewayKit(client, address, None, secrets)
         reached = await kit.post(PROVINCE_OFFICE, envelope("T-ANY", "consent.recorded", CONSENT))

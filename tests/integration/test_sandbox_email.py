@@ -105,7 +105,8 @@ mail_port = {mail_port}
                       secrets_file=settings.dev.state_dir / DEV_SECRETS)
     await sandbox.start(port=sandbox_port)
     await sandbox.catch_mail(mail_port)
-    gateway = asyncio.create_task(serve_gateway(settings, stop, cases))
+    stop_gateway = asyncio.Event()
+    gateway = asyncio.create_task(serve_gateway(settings, stop_gateway, cases))
     try:
         async with bootstrap.agency_activities(settings) as activities:
             workers = asyncio.create_task(run_workers(build_workers(client, settings.temporal.task_queue,
@@ -114,13 +115,20 @@ mail_port = {mail_port}
             try:
                 yield dev
             finally:
+                # Quiet before the cases are terminated: the offices stop sending, and the gateway finishes what
+                # they sent while the workers still run. An event reaching its case as it is terminated waits out
+                # the gateway's apply timeout, and the gateway's shutdown waits for it (20-50 s).
+                await sandbox.stop()
+                stop_gateway.set()
+                await gateway
                 await terminate_running(cases, dev.opened)
                 stop.set()
                 await workers
     finally:
         stop.set()
+        stop_gateway.set()
         await gateway
-        await sandbox.stop()
+        await sandbox.stop()  # again, if the workers never started: a second stop does nothing
 
 
 def _email_referrals(status: CaseStatus):

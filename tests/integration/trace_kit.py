@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,8 +145,8 @@ async def traced_stack(server: Client, folder: Path, options: SandboxOptions = B
     ensure_dev_secrets(secrets_file, registry.offices.values())  # shared by workers, gateway and sandbox
     stop = asyncio.Event()
     resources = resources_for(secrets_file, TemporalLink.to(cases), server.namespace)
-    async with Sandbox(registry, options, secrets_file=secrets_file) as sandbox, \
-            serve_app(resources) as (_, (host, port)):
+    async with Sandbox(registry, options, secrets_file=secrets_file) as sandbox, AsyncExitStack() as gateway:
+        _, (host, port) = await gateway.enter_async_context(serve_app(resources))
         gateway_url = f"http://{host}:{port}"
         settings = settings.model_copy(update={"gateway": settings.gateway.model_copy(
             update={"public_url": gateway_url})})
@@ -157,6 +157,11 @@ async def traced_stack(server: Client, folder: Path, options: SandboxOptions = B
             try:
                 yield stack
             finally:
+                # Quiet before the cases are terminated: the agencies stop sending, and the gateway finishes what
+                # they sent while the workers still run. An event reaching its case as it is terminated waits out
+                # the gateway's apply timeout, and the gateway's shutdown waits for it (10 s here).
+                await sandbox.stop()
+                await gateway.aclose()
                 await terminate_running(cases, stack.opened)
                 stop.set()
                 await workers

@@ -46,6 +46,9 @@ url = "{url}"
 state_dir = "{tmp_path / 'state'}"
 """)
             before = await cli_json(config, "case", "status", case_id)
+            # The server deletes a closed workflow once its close task is acked, which it records every 100 ms
+            # here (dev_env, tests/conftest.py); a delete sent before that is retried only after 3 s.
+            await asyncio.sleep(0.3)
             await dev_env.client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
                 namespace=dev_env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=handle.id)))
             await wait_gone(handle)

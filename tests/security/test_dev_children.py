@@ -57,7 +57,7 @@ def wait_until(condition, timeout: float) -> bool:
 
 @pytest.fixture
 def config(tmp_path) -> tuple[Path, dict[str, int]]:
-    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "mail")}
+    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "mail", "metrics")}
     state = tmp_path / "state"
     path = tmp_path / "sinergi.toml"
     path.write_text(f"""
@@ -78,6 +78,7 @@ keys_file = "{state / 'keys.json'}"
 
 [telemetry]
 log_level = "WARNING"
+metrics_address = "127.0.0.1:{ports['metrics']}"
 """)
     return path, ports
 
@@ -173,8 +174,12 @@ async def test_the_next_start_clears_a_server_an_earlier_run_left_behind(config,
     with killing_leftovers(lambda: stale.pid):
         assert (settings.dev.state_dir / PID_FILE).read_text().split()[0] == str(stale.pid)
         assert wait_until(lambda: port_open(ports["temporal"]), 20), "the stale server did not start"
+        # Its parent gone, a real leftover is reaped by init the moment it exits. Here it is this test's child:
+        # reaped meanwhile, or it would stay a zombie, and sinergi dev would wait out its 10 s before SIGKILL.
+        reaped = asyncio.create_task(asyncio.to_thread(stale.wait))
         process, stderr = await start_dev(path, tmp_path)
         try:
+            await asyncio.wait_for(reaped, GONE_TIMEOUT)
             assert f"pid {stale.pid}" in stderr and "left running" in stderr, stderr
             assert stale.poll() is not None, "the stale server should have been stopped"
             fresh = temporal_pid(path)

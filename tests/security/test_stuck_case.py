@@ -36,17 +36,34 @@ class AlwaysFailingCase:
         raise RuntimeError("a bug in the case workflow (test)")
 
 
+@pytest.fixture(scope="module")
+async def stuck_env():
+    """A dev server of its own, where a workflow task times out after 1 s, not 10 s: the SDK reports only a
+    task's first failure; its later attempts time out, and it takes three attempts to look stuck."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from sinergi.platform.binaries import temporal_cli
+    from sinergi.platform.temporal import search_attribute_flags
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER,
+        dev_server_extra_args=[*search_attribute_flags(), "--headless",
+                               "--dynamic-config-value", 'history.defaultWorkflowTaskTimeout="1s"'])
+    yield env
+    await env.shutdown()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-async def test_a_case_whose_workflow_task_keeps_failing_is_reported_stuck_by_reads_events_and_metrics(dev_env):
+async def test_a_case_whose_workflow_task_keeps_failing_is_reported_stuck_by_reads_events_and_metrics(stuck_env):
     metrics = f"127.0.0.1:{free_port()}"
     runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=metrics)))
-    client = await Client.connect(dev_env.client.service_client.config.target_host,
-                                  namespace=dev_env.client.namespace, data_converter=TEST_CONVERTER, runtime=runtime)
+    client = await Client.connect(stuck_env.client.service_client.config.target_host,
+                                  namespace=stuck_env.client.namespace, data_converter=TEST_CONVERTER, runtime=runtime)
     queue = f"stuck-{uuid.uuid4().hex[:8]}"
     cases = Cases(client, queue, load_policy("default"))
     case_id = f"STUCK-{uuid.uuid4().hex[:8].upper()}"

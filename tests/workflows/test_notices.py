@@ -13,7 +13,7 @@ from workflow_kit import ADULT_DOMESTIC, advance, case_harness, ladder, settled,
 
 from sinergi.domain.ids import workflow_id
 from sinergi.testing.waiting import eventually
-from sinergi.workflows.case import agency_task_queue
+from sinergi.workflows.case import NOTICE_LOCAL_TIMEOUT, agency_task_queue
 
 DINSOS = "dinsos_kalsel"
 
@@ -144,8 +144,11 @@ async def test_with_a_rate_limit_notices_keep_to_their_agency_queue(skipping_env
 @pytest.mark.rule("T1")
 async def test_a_slow_agency_gets_the_notice_from_the_activity_once(skipping_env):
     # No cache: every workflow task replays the whole history, so the slow call replays as well.
+    # Slower than a local activity's timeout (the notices of older code), and no slower: each of the office's
+    # calls holds the time-skipping server's clock for that long.
+    slow = NOTICE_LOCAL_TIMEOUT.total_seconds() + 0.5
     async with case_harness(skipping_env, max_cached_workflows=0) as h:
-        case_id = await missed_art52(h, skipping_env, then=lambda: h.ledger.slow.update({DINSOS: 3.0}))
+        case_id = await missed_art52(h, skipping_env, then=lambda: h.ledger.slow.update({DINSOS: slow}))
         notice_id = f"{case_id}-T1:social-E1"
 
         async def delivered_by_the_activity():
