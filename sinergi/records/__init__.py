@@ -22,9 +22,9 @@ from sinergi.records._errors import (
 )
 from sinergi.records._facts import (
     FACT_KINDS,
+    UNATTRIBUTED,
     CaseOpened,
     ClockChanged,
-    UNATTRIBUTED,
     DecodeAudited,
     Delivery,
     EventApplied,

@@ -212,8 +212,8 @@ def test_the_codec_keys_reach_the_worker_and_the_gateway_and_no_other_container(
 
 def test_setup_runs_without_keys_and_so_does_an_operators_cli():
     # `admin setup` codes no payload; the CLI with [codec] endpoint codes through the gateway.
-    from sinergi.platform.temporal import converter_for
     from sinergi.platform.remote_codec import RemoteCodec
+    from sinergi.platform.temporal import converter_for
 
     settings = load_settings(REPO / "deploy" / "sinergi.toml", env={
         CONFIG_ENV: "", "SINERGI_CODEC_ENDPOINT": "https://sinergi.example.go.id/codec"})
