@@ -188,6 +188,11 @@ async def _authorize(request: web.Request) -> Principal:
             if exc.reason == "record_unavailable":
                 raise Unavailable("the case record cannot check operators now; try again shortly",
                                   code="record_unavailable") from None
+            if exc.reason == "too_many_lookups":
+                # A flood of made-up tokens: a real operator's token not yet cached waits a second, it is not
+                # told that it is invalid.
+                raise Unavailable("too many tokens to check right now; try again in a second", code="busy",
+                                  headers={"Retry-After": "1"}) from None
             log.warning("codec_token_refused", reason=exc.reason, remote=request.remote)
             raise _unauthorized() from None
     elif _dev_ui_session(request):

@@ -28,6 +28,10 @@ log = structlog.get_logger("sinergi.gateway.identities")
 
 OPERATOR_CACHE_SECONDS = 10.0
 _CACHE_SIZE = 1024
+# Tokens looked up in the case record per second, at most (each gateway process): made-up `sinergi_op_` tokens
+# cost a database query each, so a flood of them is refused before it reaches the database. A real operator's
+# token is looked up once per OPERATOR_CACHE_SECONDS.
+LOOKUPS_PER_SECOND = 50
 TOKEN_HOLDER = "codec-token holder"
 
 
@@ -42,11 +46,14 @@ class NotAdmitted(Exception):
 class Identities:
     """Turns a bearer token into a `Principal`; built once per gateway process."""
 
-    def __init__(self, *, record: Any | None, shared_token: str | None, oidc: Any | None = None) -> None:
+    def __init__(self, *, record: Any | None, shared_token: str | None, oidc: Any | None = None,
+                 lookups_per_second: int = LOOKUPS_PER_SECOND) -> None:
         self._record = record  # an AsyncCaseRecord, or None: no named operators
         self._shared_token = shared_token
         self._oidc = oidc  # an OidcVerifier, or None
         self._operators: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
+        self._lookups_per_second = lookups_per_second
+        self._window = (0.0, 0)  # (the second it counts, lookups in it)
 
     async def principal(self, token: str) -> Principal:
         from sinergi.records._operators import looks_like_operator_token
@@ -79,6 +86,13 @@ class Identities:
         else:
             from sinergi.records import Operators, RecordError
 
+            second, count = self._window
+            if int(now) != second:
+                second, count = int(now), 0
+            if count >= self._lookups_per_second:
+                log.warning("operator_lookups_throttled", per_second=self._lookups_per_second)
+                raise NotAdmitted("too_many_lookups")
+            self._window = (second, count + 1)
             try:
                 operator = await asyncio.to_thread(Operators(self._record.record).verify, token)
             except RecordError as exc:

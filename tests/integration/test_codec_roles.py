@@ -219,3 +219,31 @@ async def test_the_audit_names_the_case_the_payload_is_sealed_for_not_the_one_a_
             "SELECT workflow_id FROM decode_audits WHERE who = 'siti.rahma'"))}
     assert world["workflow_id"] in named
     assert claimed not in named
+
+
+async def test_a_flood_of_made_up_operator_tokens_stops_before_the_database(world):
+    from sinergi.gateway.identities import Identities, NotAdmitted
+
+    asked = []
+
+    class Counting:
+        def __init__(self, record):
+            self.record = record
+
+    class CountingRecord(CaseRecord):
+        def __init__(self, inner):
+            self.__dict__.update(inner.__dict__)
+
+        def _connection(self, *, writes=False):
+            asked.append(1)
+            return super()._connection(writes=writes)
+
+    identities = Identities(record=Counting(CountingRecord(world["record"])), shared_token=None, lookups_per_second=5)
+    refused = []
+    for n in range(20):
+        try:
+            await identities.principal(f"sinergi_op_made-up-{n:040d}")
+        except NotAdmitted as exc:
+            refused.append(exc.reason)
+    assert len(asked) == 5  # the rest never reached the database
+    assert refused.count("unknown_operator") == 5 and refused.count("too_many_lookups") == 15
