@@ -379,7 +379,8 @@ def _banner(settings: Settings, sandbox: bool, people: frozenset[str] = frozense
         click.style("sinergi dev is running", bold=True, fg="green"),
         f"  Temporal UI   {ui_url(settings)}",
         *([f"  Decode in UI  {login.link(settings.gateway.base_url)}  (secret: open it in your browser, once "
-           "per run; it says how to let the UI use it)"] if login is not None else []),
+           "per run; it says how to let the UI use it; an engineer's view: names and other personal fields "
+           "masked)"] if login is not None else []),
         f"  Temporal      {settings.temporal.address} (namespace {settings.temporal.namespace}, "
         f"data in {settings.dev.db_file})",
         f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "
