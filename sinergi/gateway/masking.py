@@ -10,7 +10,9 @@ failure's message) must not slip through. A JSON payload keeps every key, and of
   one of `CITATION_FIELDS` — as it is: one word of letters, digits and `_ . : / + -`, at most 64 characters,
   not a long run of digits (a phone number, a NIK) and no `@` (an e-mail);
 - every other string — anything with a space in it, which is how prose and names look — as `MASK`;
-- every value of `PERSONAL_FIELDS`, whatever it looks like, as `MASK` (a name can be one word).
+- every value of `PERSONAL_FIELDS`, whatever it looks like, as `MASK` (a name can be one word);
+- every value of the intake's `person`, codes too (`PERSON_OBJECTS`): sex, age and nationality together can
+  single out a child.
 
 A payload that is not JSON is masked whole: what the codec cannot read field by field, it does not show.
 """
@@ -36,6 +38,9 @@ PERSONAL_FIELDS = frozenset({
 })
 # Legal citations and the clocks' titles: sinergi's own words, with spaces, no one's data.
 CITATION_FIELDS = frozenset({"law", "legal_source", "mandated_by", "title", "rule_source", "source"})
+# Objects that describe the victim: every value in them is masked, codes too (sex, age, nationality together can
+# single out a child), only their keys are shown.
+PERSON_OBJECTS = frozenset({"person"})
 _CODE = re.compile(r"[A-Za-z0-9_.:/+\-]{1,64}")
 _DIGITS = re.compile(r"\d{8,}")
 _MAX_DEPTH = 64
@@ -54,6 +59,8 @@ def mask_value(value: Any, key: str | None = None, depth: int = 0) -> Any:
         return MASK
     if key in PERSONAL_FIELDS and value not in (None, "", [], {}):
         return MASK
+    if key in PERSON_OBJECTS and isinstance(value, dict):
+        return {k: (MASK if v not in (None, "", [], {}) else v) for k, v in value.items()}
     if isinstance(value, dict):
         return {k: mask_value(v, k, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
