@@ -9,10 +9,11 @@ compiled by the build (`hatch_build.py`), never at run time.
 What is extracted: the `_()`, `ngettext()`, `pgettext()` and `N_()` calls of `sinergi/cli.py` and
 `sinergi/commands/`; the help of every command of the tree, as `language.translate_help` asks for it (each
 paragraph, the headings and labels of examples) and every option's help; click's own words (usage, headings,
-its errors); and the words the CLI shows of the domain and of the shipped policies: what each event type does,
-each service, each clock's title and escalation role. English is the language of the code: `en/.../cli.po`
-lists the messages with no translation (the English is the message itself). `tests/unit/test_cli_catalogs.py`
-fails while a catalog is stale, untranslated or fuzzy.
+its errors); and the words the CLI shows of the domain and of the shipped policies: what each event type does
+and what each field of its data is, each service, each clock's title, escalation role and source (a law's name
+is its own translation; sinergi's words, `sinergi default (no statute)`, are translated), the working days'
+source. English is the language of the code: `en/.../cli.po` lists the messages with no translation (the English is
+the message itself). `tests/unit/test_cli_catalogs.py` fails while a catalog is stale, untranslated or fuzzy.
 
 It lives outside `sinergi.commands`, which never imports `sinergi.cli` (it reads the command tree from there).
 """
@@ -84,20 +85,38 @@ def help_texts() -> Iterator[tuple[str, str, int]]:
                 yield one_line(text), *where
 
 
-def domain_words() -> Iterator[tuple[str, str, int]]:
-    """What the CLI shows of the domain and the shipped policies in people's words."""
+# Said to the translator beside each policy source: the catalog decides, source by source, what is translated.
+SOURCE_NOTE = ("A policy's source. A law's name or citation stays as written (msgstr = msgid; docs/glossary.md); "
+               "sinergi's own words are translated.")
+
+
+def domain_words() -> Iterator[tuple[str, str, int] | tuple[str, str, int, str]]:
+    """What the CLI shows of the domain and the shipped policies in people's words: what each event type does
+    and what each field of its data is (the models' `Field(description=...)`, English in the API schema and in
+    `--json`, translated in text), each service, and of each shipped policy its clocks' titles, escalation roles
+    and sources, and its working days' source (the model's default too: a policy that names none shows it)."""
+    from sinergi.commands.event_catalog import fields_of
     from sinergi.domain.events import EVENT_CLASSES
+    from sinergi.domain.policy import WorkingDays
     from sinergi.domain.routing import SERVICES
 
-    for cls in EVENT_CLASSES.values():
+    for event_type, cls in EVENT_CLASSES.items():
         yield cls.effect, "sinergi/domain/events.py", inspect.getsourcelines(cls)[1]
+        data_model = cls.model_fields["data"].annotation
+        for field in fields_of(event_type):
+            if field.description:
+                yield field.description, "sinergi/domain/events.py", inspect.getsourcelines(data_model)[1]
     for words in SERVICES.values():
         yield words[0], "sinergi/domain/routing.py", 0
+    yield WorkingDays.model_fields["source"].default, "sinergi/domain/policy.py", 0, SOURCE_NOTE
     for policy in POLICIES:
         with policy.open("rb") as fh:
-            clocks = tomllib.load(fh).get("clocks", {})
-        for clock in clocks.values():
+            loaded = tomllib.load(fh)
+        if "source" in loaded.get("working_days", {}):
+            yield loaded["working_days"]["source"], _where(policy), 0, SOURCE_NOTE
+        for clock in loaded.get("clocks", {}).values():
             yield clock["title"], _where(policy), 0
+            yield clock["source"], _where(policy), 0, SOURCE_NOTE
             for rung in clock.get("escalation", ()):
                 yield rung["role"], _where(policy), 0
 
@@ -121,11 +140,13 @@ class CliCatalogs(Catalogs):
                     continue
                 catalog.add(message, locations=[(_where(module.__file__), lineno)], auto_comments=comments,
                             context=context)
-        for message, where, lineno in (*help_texts(), *domain_words()):
+        for message, where, lineno, *comments in (*help_texts(), *domain_words()):
             if message not in catalog:
-                catalog.add(message, locations=[(where, lineno)])
+                catalog.add(message, locations=[(where, lineno)], auto_comments=comments)
             else:
                 catalog[message].locations.append((where, lineno))
+                catalog[message].auto_comments.extend(c for c in comments
+                                                      if c not in catalog[message].auto_comments)
         return catalog
 
     def update(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from sinergi.commands.console import problem
-from sinergi.commands.language import N_, _
+from sinergi.commands.language import N_, _, words
 from sinergi.domain import authority
 from sinergi.domain.agencies import Office
 from sinergi.domain.events import EVENT_CLASSES, EVENT_TYPES, INTERNAL_EVENT_TYPES
@@ -34,6 +34,9 @@ _WHO: dict[SenderRule, str] = {
                   "operator"),
     "agreement": N_("an office taking part in the case whose agreement allows it, or an operator"),
 }
+# What a field takes, for people, by its JSON type (`FieldDoc.type`, which `--json` keeps).
+KINDS = {"string": N_("text"), "boolean": N_("true or false"), "integer": N_("a whole number"),
+         "number": N_("a number"), "array of string": N_("a list of texts")}
 # The one decision another office may also give: the answer to the case's own screening referral.
 _SCREENING = N_("the screening outcome: the case's lead office or the office asked to screen (if its agreement "
                 "allows it), or an operator")
@@ -225,9 +228,10 @@ def field_error_lines(errors: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def field_summary(field: FieldDoc) -> str:
-    """`outcome (presumed_victim | not_victim | needs_more_info)`, `report_number (string)`."""
+    """`outcome (presumed_victim | not_victim | needs_more_info)`, `report_number (text)`: the kind of value in
+    the run's language (`KINDS`; a type it does not name, as JSON Schema names it)."""
     if field.allowed:
         what = " | ".join(field.allowed)
         return _("{name} (list of: {values})").format(name=field.name, values=what) \
             if field.type.startswith("array") else f"{field.name} ({what})"
-    return f"{field.name} ({field.type})"
+    return f"{field.name} ({words(KINDS, field.type)})"

@@ -1,4 +1,10 @@
-"""`sinergi events [TYPE]`: every event type, its data, who may send it and what it does (`event_catalog`)."""
+"""`sinergi events [TYPE]`: every event type, its data, who may send it and what it does (`event_catalog`).
+
+`--json` is the catalog as the models and the policy word it (English, as the API schema: GET /v1/openapi.json);
+the text is for people, in the run's language: what a type does, each field's description and each clock's title
+and source go through the catalog (`sinergi.cli_catalogs` extracts the models' and the shipped policies'), and a
+custom policy's words the catalog does not hold show as written.
+"""
 
 from __future__ import annotations
 
@@ -98,7 +104,7 @@ def _full_text(d: catalog.EventDoc) -> str:
     for clocks, (always, qualified) in ((d.starts, _STARTS), (d.stops, _STOPS)):
         for c in clocks:
             template = qualified if c.when else always
-            lines.append("  " + _(template).format(clock=c.clock, when=c.when, title=_(c.title), source=c.source))
+            lines.append("  " + _(template).format(clock=c.clock, when=c.when, title=_(c.title), source=_(c.source)))
     lines.append("  " + (_("data:") if d.fields else _("data: none")))
     need = {True: _("required"), False: _("optional")}
     width = max(len(word) for word in need.values())
@@ -107,7 +113,7 @@ def _full_text(d: catalog.EventDoc) -> str:
             name=f.name, need=need[f.required], width=width, what=_takes(f)))
         if f.description:
             lines.append("    {blank:<22} {blank:<{width}} {description}".format(
-                blank="", width=width, description=f.description))
+                blank="", width=width, description=_(f.description)))
     lines.append("  " + _("sent by: {who}").format(who=catalog.who_words(d.type, _)))
     if d.senders.offices:
         lines.append("  " + _("offices whose agreement allows it: {offices}").format(
@@ -116,13 +122,11 @@ def _full_text(d: catalog.EventDoc) -> str:
     return "\n".join(lines)
 
 
-# What a field takes, for people: by its JSON type, with its limits.
-_KINDS = {"string": N_("text"), "boolean": N_("true or false"), "integer": N_("a whole number"),
-          "number": N_("a number"), "array of string": N_("a list of texts")}
-
-
 def _takes(f: catalog.FieldDoc) -> str:
-    """`one of: a | b`, `a list of: a | b (at most 50)`, `text (at most 200 characters)`."""
+    """`one of: a | b`, `a list of: a | b (at most 50)`, `text (at most 200 characters)`: what a field takes, for
+    people, by its JSON type (`event_catalog.KINDS`), with its limits."""
+    from sinergi.commands.event_catalog import KINDS
+
     listed = f.type.startswith("array")
     if f.allowed:
         values = " | ".join(f.allowed)
@@ -130,7 +134,7 @@ def _takes(f: catalog.FieldDoc) -> str:
             return (_("a list of: {values} (at most {items})") if f.max_items else _("a list of: {values}")).format(
                 values=values, items=f.max_items)
         return _("one of: {values}").format(values=values)
-    kind = words(_KINDS, f.type)
+    kind = words(KINDS, f.type)
     if listed and f.max_items and f.max_length:
         said = _("{kind} (at most {items}, each at most {length} characters)")
     elif listed and f.max_items:

@@ -1,12 +1,22 @@
-"""`sinergi policy show` and `sinergi agencies list`: the rules and the agreement in force."""
+"""`sinergi policy show` and `sinergi agencies list`: the rules and the agreement in force.
+
+`--json` is the policy as written (English: its titles, roles and sources); the text is in the run's language,
+the shipped policies' words through the catalog (a source that is a law's name is its own translation) and a
+custom policy's as written.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from sinergi.commands.console import print_json, table
 from sinergi.commands.kit import App, common
 from sinergi.commands.language import N_, Group, _, words
+
+if TYPE_CHECKING:
+    from sinergi.domain.policy import WorkingDays
 
 CLOCK_KINDS = {"statutory": N_("statutory"), "operational": N_("operational")}
 
@@ -53,10 +63,27 @@ def show(app: App, policy_name: str | None) -> None:
     click.echo(table(
         [_("id"), _("duration"), _("kind"), _("source"), _("starts on"), _("stops on"), _("escalation")],
         [[r["id"], r["duration"] if isinstance(r["duration"], str) else ", ".join(r["duration"]),
-          words(CLOCK_KINDS, r["kind"]), r["source"], ", ".join(r["starts_on"]),
+          words(CLOCK_KINDS, r["kind"]), _(r["source"]), ", ".join(r["starts_on"]),
           ", ".join(r["stops_on"]) or _("(period)"),
           " → ".join(f"{_(e['role'])}+{e['after']}" for e in r["escalation"]) or "-"] for r in rows]))
-    click.echo("\n" + loaded.working_days.summary)  # text only: `--json` lists the clocks, as SPEC shows
+    click.echo("\n" + working_days_text(loaded.working_days))  # text only: `--json` lists the clocks, as SPEC shows
+
+
+def working_days_text(days: WorkingDays) -> str:
+    """What `wd` durations count, in one line in the run's language: `WorkingDays.summary` (its English, which
+    tests/unit/test_cli_language.py holds this to), worded for the catalog."""
+    off = days.days_off
+    if not off:
+        return _("working days (wd): Monday to Friday in the province's zone, weekends only")
+    if not days.calendar:
+        origin = _("listed in the policy")
+    elif days.joint_leave:
+        origin = _("calendar {calendar}, with cuti bersama").format(calendar=days.calendar)
+    else:
+        origin = _("calendar {calendar}").format(calendar=days.calendar)
+    return _("working days (wd): Monday to Friday in the province's zone, except {days} days off {first}-{last} "
+             "({origin}; {source})").format(days=len(off), first=off[0].year, last=off[-1].year, origin=origin,
+                                            source=_(days.source))
 
 
 @click.group(cls=Group)

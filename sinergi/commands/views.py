@@ -3,7 +3,9 @@ word in the run's language (`sinergi.commands.language`). JSON is the views as t
 
 What comes from the case as words of its own stays as the case wrote it: a closure reason, a manual task's
 reason, a timeline entry, an agency's error (the timeline's texts are part of the case's history). Its codes
-(stages, states, services, events) and the shipped policies' clock titles and roles are shown translated.
+(stages, states, services, events) and the shipped policies' clock titles, roles and sources are shown translated
+(a source that is a law's name is its own translation, `UU 21/2007 Art. 52(1)`; sinergi's own words, `sinergi
+default (no statute)`, are translated; a custom policy's words show as written).
 """
 
 from __future__ import annotations
@@ -88,12 +90,12 @@ def status_text(s: CaseStatus) -> str:
     if live:
         parts.append(_("CLOCKS") + "\n" + table(
             [_("clock"), _("what"), _("source"), _("due"), _("state")],
-            [[c.id, _(c.title) + (f" ({c.context})" if c.context else ""), c.source, t(c.due_at),
+            [[c.id, _(c.title) + (f" ({c.context})" if c.context else ""), _(c.source), t(c.due_at),
               state_colour(c.state)] for c in live]))
     if s.breaches:
         parts.append(_("BREACHES") + "\n" + table(
             [_("clock"), _("kind"), _("source"), _("at")],
-            [[b.clock, words(BREACH_KINDS, b.kind), b.source, t(b.at)] for b in s.breaches]))
+            [[b.clock, words(BREACH_KINDS, b.kind), _(b.source), t(b.at)] for b in s.breaches]))
     if s.escalations:
         parts.append(_("ESCALATIONS") + "\n" + table(
             [_("clock"), _("rung"), _("to"), _("at")],
@@ -157,7 +159,7 @@ def why_text(w: CaseWhy, province: str) -> str:
             clock=d.clock, title=_title(d.title), due=local_time(d.due_at, province)) + overdue)
         kind = _("a statutory deadline set by {source}") if d.kind == "statutory" \
             else _("a service standard set by {source}")
-        lines.append("  " + kind.format(source=d.source)
+        lines.append("  " + kind.format(source=_(d.source))
                      + (_("; owed by {office}").format(office=d.responsible) if d.responsible else ""))
     if w.last_error:
         lines.append("\n" + _("Last delivery error: {error}").format(error=click.style(w.last_error, fg="red")))

@@ -58,10 +58,14 @@ async def test_one_case_in_bahasa_indonesia_and_in_english(cli: Cli, home):
     status = text(id_["status"])
     assert f"{case_id}  tahap identifikasi" in status and "RUJUKAN" in status and "TENGGAT" in status, status
     assert "persetujuan  layanan ya" in status and INDONESIAN_TIME.search(status), status
+    # A shipped policy's own words as its source are translated (a law's name would stay as written).
+    assert "bawaan sinergi (tanpa dasar undang-undang)" in status and "sinergi default" not in status, status
     why = text(id_["why"])
     for words in (f"{case_id} berada pada tahap identifikasi", "Kantor penanggung jawab kasus: bp3mi_kalsel",
-                  "Menunggu:", "Tenggat berikutnya:", "Peristiwa yang diterima saat ini:", "referral.acknowledged"):
+                  "Menunggu:", "Tenggat berikutnya:", "Peristiwa yang diterima saat ini:", "referral.acknowledged",
+                  "menurut bawaan sinergi (tanpa dasar undang-undang)", "report_number (teks)"):
         assert words in why, why
+    assert "sinergi default" not in why and "(string)" not in why, why
     assert INDONESIAN_TIME.search(why), why
     refused = text(id_["refused"], 1)
     assert refused.startswith("kesalahan: reintegration.completed ditolak: kasus berada pada tahap "
@@ -75,6 +79,8 @@ async def test_one_case_in_bahasa_indonesia_and_in_english(cli: Cli, home):
     assert f"{case_id}  stage identification" in status and "REFERRALS" in status and ENGLISH_TIME.search(status)
     why = text(en["why"])
     assert f"{case_id} is in identification" in why and "Waiting on:" in why and "Next deadline:" in why, why
+    assert "set by sinergi default (no statute)" in why and "report_number (text)" in why, why
+    assert "sinergi default (no statute)" in status, status
     assert text(en["refused"], 1).startswith("error: reintegration.completed refused: the case is in identification")
     assert text(en["unknown"], 2).startswith("error: unknown event type 'protection.bogus'")
 

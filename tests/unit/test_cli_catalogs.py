@@ -103,9 +103,43 @@ def test_the_extraction_finds_what_the_cli_shows(extracted) -> None:
     # Without this, an extraction that found nothing would pass every test above.
     for message in ("Open, inspect and steer cases.", "Examples:", "Open a case:", "no case {case_id}", "Usage:",
                     "Show this message and exit.", "services start after an Art. 51 request", "shelter placement",
-                    "the victim is in a shelter (stops S2)", "Only cases in this stage.", "Province", "May"):
+                    "the victim is in a shelter (stops S2)", "Only cases in this stage.", "Province", "May",
+                    "the police report's number", "sinergi default (no statute)", "UU 21/2007 Art. 52(1)"):
         assert message in extracted, message
     assert ("opened {n} case", "opened {n} cases") in extracted
+
+
+def _shipped_sources() -> set[str]:
+    import tomllib
+
+    from sinergi.domain.policy import WorkingDays
+
+    found = {WorkingDays.model_fields["source"].default}
+    for policy in cli_catalogs.POLICIES:
+        loaded = tomllib.loads(policy.read_text("utf-8"))
+        found |= {clock["source"] for clock in loaded["clocks"].values()}
+        found |= {loaded["working_days"]["source"]} if "source" in loaded.get("working_days", {}) else set()
+    return found
+
+
+def test_every_event_fields_description_and_every_shipped_source_is_translated(catalogs) -> None:
+    # What `sinergi events TYPE`, `case status`/`why` and `policy show` show in text: the models' descriptions
+    # (English in the API schema and `--json`) and the shipped policies' sources, each translated in `id`.
+    from sinergi.commands.event_catalog import fields_of
+    from sinergi.domain.events import EVENT_CLASSES
+
+    descriptions = {f.description for t in EVENT_CLASSES for f in fields_of(t) if f.description}
+    sources = _shipped_sources()
+    assert len(descriptions) > 20 and "sinergi default (no statute)" in sources
+    translations = {m.id: m.string for m in catalogs["id"] if isinstance(m.id, str) and not m.fuzzy}
+    missing = sorted(message for message in descriptions | sources if not translations.get(message))
+    assert not missing, f"untranslated: {missing}; {UPDATE}"
+    # sinergi's own words are translated; a law's name or citation stays as the policy writes it.
+    assert translations["sinergi default (no statute)"] == "bawaan sinergi (tanpa dasar undang-undang)"
+    assert translations["local service standard (UPTD PPA)"] == "standar layanan setempat (UPTD PPA)"
+    citation = re.compile(r"\b(?:UU|PERMA|Perpres|PP) \d+/\d{4}(?: Art\. \d+(?:\(\d+\))?)?")
+    changed = [s for s in sources for cited in citation.findall(s) if cited not in translations[s]]
+    assert not changed, changed
 
 
 # --- what is shown with them --------------------------------------------------------------------------------

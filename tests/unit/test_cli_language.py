@@ -134,3 +134,63 @@ def test_dates_are_written_as_people_write_them_in_the_cases_zone(language) -> N
     with speaking("en"):
         assert local_datetime(datetime(2026, 12, 3, 0, 0, tzinfo=UTC), province_zone("DKI")) == (
             "3 December 2026 07:00 WIB")
+
+
+# --- the domain's and the policies' words, in text only --------------------------------------------------------
+
+SCREENING_OUTCOME = ("what the screening found: a presumed victim (protection follows), not a victim (the case "
+                     "closes), or more information needed (screening goes on)")
+
+
+def test_events_text_tells_the_fields_and_the_policys_words_in_the_language_asked_for() -> None:
+    # The models' descriptions and the shipped policy's sources are English (the API schema, `--json`); a person
+    # reads them in the run's language. A law's name stays as written.
+    shown = sinergi("events", "identification.screening_completed", "--lang", "id", SINERGI_LANG="")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "hasil penapisan: terduga korban (dilanjutkan dengan pelindungan)" in text
+    assert "bawaan sinergi (tanpa dasar undang-undang)" in text
+    assert "standar layanan setempat (UPTD PPA)" in text
+    assert "Council of Europe Convention on Action against Trafficking Art. 13" in text
+    assert SCREENING_OUTCOME not in text and "sinergi default" not in text and "local service standard" not in text
+    english = " ".join(sinergi("events", "identification.screening_completed", "--lang", "en").output.split())
+    assert SCREENING_OUTCOME in english and "sinergi default (no statute)" in english
+
+
+def test_events_json_stays_the_models_english_in_every_language() -> None:
+    documents = [json.loads(sinergi("events", "identification.screening_completed", "--json", "--lang", language,
+                                    SINERGI_LANG="").stdout) for language in ("id", "en")]
+    assert documents[0] == documents[1]
+    (doc,) = documents[0]
+    assert doc["fields"][0]["description"] == SCREENING_OUTCOME
+    assert {c["source"] for c in doc["starts"]} >= {"sinergi default (no statute)"}
+
+
+def test_policy_show_tells_sinergis_words_translated_a_laws_name_and_a_custom_policys_as_written(tmp_path) -> None:
+    from sinergi.cli_catalogs import POLICIES
+
+    custom = tmp_path / "custom.toml"
+    custom.write_text(next(p for p in POLICIES if p.stem == "default").read_text("utf-8").replace(
+        '"local service standard (UPTD PPA)"', '"Perda Kalsel 9/2026 (our own rule)"'))
+    shown = sinergi("policy", "show", "--policy", str(custom), "--lang", "id", SINERGI_LANG="")
+    assert shown.exit_code == 0, shown.output
+    for words in ("bawaan sinergi (tanpa dasar undang-undang)", "pernyataan LPSK", "UU 21/2007 Art. 52(1)",
+                  "Perda Kalsel 9/2026 (our own rule)", "hari kerja (wd): Senin sampai Jumat",
+                  "Keppres tentang hari libur nasional"):
+        assert words in shown.output, words
+    for english in ("sinergi default", "statements", "working days", "Monday"):
+        assert english not in shown.output, english
+
+
+@pytest.mark.parametrize("days", [
+    {}, {"days_off": []}, {"calendar": None, "days_off": ["2026-08-17"]},
+    {"joint_leave": False, "days_off": ["2026-01-01", "2027-08-17"]}, {"source": "Perda 1/2026"},
+])
+def test_the_working_days_line_says_in_english_what_the_policy_says(days) -> None:
+    # `policy show` words the working days for the catalog: in English, `WorkingDays.summary` to the letter.
+    from sinergi.commands.registry import working_days_text
+    from sinergi.domain.policy import WorkingDays
+
+    rule = WorkingDays(**{"days_off": ["2026-01-01", "2029-12-25"], **days})
+    with speaking("en"):
+        assert working_days_text(rule) == rule.summary
