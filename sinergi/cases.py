@@ -40,15 +40,19 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from sinergi.domain.events import Event, EventEnvelope, Sender
 from sinergi.domain.ids import new_case_id, workflow_id
-from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy
+
+# The answers' models alone, and the wire's names: a question to a case (`case status`) loads neither the
+# lifecycle nor the event models; `send` and `open` import those where they need them (bench/RESULTS.md §11).
+from sinergi.domain.view_models import CaseStatus, CaseTimeline, CaseWhy
 from sinergi.platform.remote_codec import set_workflow
-from sinergi.workflows import messages as m
+from sinergi.workflows import names as m
 
 if TYPE_CHECKING:
+    from sinergi.domain.events import Event, Sender
     from sinergi.domain.intake import Intake
     from sinergi.domain.policy import Policy
+    from sinergi.workflows.messages import EventOutcome, PageUnlock, ReferralPage, ReferralPageQuestion
 
 log = structlog.get_logger("sinergi.cases")
 
@@ -225,7 +229,7 @@ class Cases:
             raise _translate(exc, case_id) from exc
         return OpenedCase(case_id=case_id, workflow_id=workflow_id(case_id))
 
-    async def send(self, event: Event, sender: Sender | None = None) -> m.EventOutcome:
+    async def send(self, event: Event, sender: Sender | None = None) -> EventOutcome:
         """Apply an event; a duplicate `event_id` comes back with `duplicate=True`.
 
         With a `sender` (an office), the case first checks that the office takes part in it
@@ -240,7 +244,7 @@ class Cases:
             await self._check_not_stuck(event.case_id, may_still_apply=busy.may_still_apply)
             raise
 
-    async def _send(self, event: Event, sender: Sender | None) -> m.EventOutcome:
+    async def _send(self, event: Event, sender: Sender | None) -> EventOutcome:
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
             try:
                 return await self._apply(event, sender)
@@ -257,19 +261,22 @@ class Cases:
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _apply(self, event: Event, sender: Sender | None) -> m.EventOutcome:
+    async def _apply(self, event: Event, sender: Sender | None) -> EventOutcome:
+        from sinergi.domain.events import EventEnvelope
+        from sinergi.workflows.messages import EventOutcome
+
         handle = self.handle(event.case_id)
         try:
             return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event, sender=sender),
-                                               result_type=m.EventOutcome)
+                                               result_type=EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == m.Errors.DUPLICATE_EVENT:
                 if cause.details:  # the outcome, from workers since the duplicate carried it
-                    return m.EventOutcome.model_validate(cause.details[0])
+                    return EventOutcome.model_validate(cause.details[0])
                 status = await self.status(event.case_id)  # one more round trip through a worker
-                return m.EventOutcome(case_id=event.case_id, event_id=event.event_id, stage=status.stage,
-                                      duplicate=True)
+                return EventOutcome(case_id=event.case_id, event_id=event.event_id, stage=status.stage,
+                                    duplicate=True)
             if isinstance(cause, ApplicationError) and cause.type == m.Errors.EVENT_REFUSED:
                 details = cause.details[0] if cause.details else {}
                 accepted = details.get("accepted", []) if isinstance(details, dict) else details.accepted
@@ -289,7 +296,7 @@ class Cases:
                 raise asyncio.CancelledError from exc
             raise CaseBusy(f"case {event.case_id} did not answer the event in time") from exc
 
-    async def _not_running(self, event: Event, sender: Sender | None, exc: RPCError) -> m.EventOutcome:
+    async def _not_running(self, event: Event, sender: Sender | None, exc: RPCError) -> EventOutcome:
         """The server found no running case for the event: none at all, or one that finished — before the
         event came, or in the very workflow task that had it waiting ("aborted by closing workflow")."""
         parties = await self.parties(event.case_id)  # CaseNotFound if there is no such case
@@ -306,10 +313,12 @@ class Cases:
             return outcome
         raise EventRefused(f"{event.type} refused: the case is closed", []) from exc
 
-    async def _applied(self, event: Event, sender: Sender | None) -> m.EventOutcome | None:
+    async def _applied(self, event: Event, sender: Sender | None) -> EventOutcome | None:
+        from sinergi.workflows.messages import AppliedQuestion, EventOutcome
+
         try:
-            return await self.handle(event.case_id).query(m.APPLIED, m.AppliedQuestion(event=event, sender=sender),
-                                                          result_type=m.EventOutcome | None)  # type: ignore[arg-type] - a union is a type here
+            return await self.handle(event.case_id).query(m.APPLIED, AppliedQuestion(event=event, sender=sender),
+                                                          result_type=EventOutcome | None)  # type: ignore[arg-type] - a union is a type here
         except RPCError as exc:
             raise _translate(exc, event.case_id) from exc
         except WorkflowQueryFailedError:
@@ -389,19 +398,21 @@ class Cases:
     async def why(self, case_id: str) -> CaseWhy:
         return await self._query(case_id, m.WHY, CaseWhy)
 
-    async def referral_page(self, case_id: str, question: m.ReferralPageQuestion) -> m.ReferralPage | None:
+    async def referral_page(self, case_id: str, question: ReferralPageQuestion) -> ReferralPage | None:
         """The referral as its office may see it on the referral page; None: no such referral for that office."""
+        from sinergi.workflows.messages import ReferralPage
+
         handle = self.handle(case_id)
         try:
             await self._settled(handle, case_id)
             return await handle.query(m.REFERRAL_PAGE, question,
-                                      result_type=m.ReferralPage | None)  # type: ignore[arg-type] - a union is a type here
+                                      result_type=ReferralPage | None)  # type: ignore[arg-type] - a union is a type here
         except RPCError as exc:
             raise _translate(exc, case_id) from exc
         except WorkflowQueryFailedError as exc:
             raise CaseError(f"case {case_id} could not answer: {exc}") from exc
 
-    async def record_page_unlock(self, case_id: str, unlock: m.PageUnlock) -> None:
+    async def record_page_unlock(self, case_id: str, unlock: PageUnlock) -> None:
         """Record in the case that an office opened a referral on its page (office, time, fields shown).
 
         `NotAParty` if the referral is not that office's; `CaseNotFound` when no running case takes it (a

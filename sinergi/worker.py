@@ -40,7 +40,8 @@ CASE_VERSIONING = VersioningBehavior.AUTO_UPGRADE
 # rules and the workflow's message models are deterministic and hold no state, so every case shares one
 # copy: re-importing `sinergi.workflows.messages` rebuilt three pydantic models for every case
 # (bench/RESULTS.md "Memory"). The workflow module itself stays sandboxed.
-PASSED_THROUGH = ("sinergi.domain", "sinergi.workflows.messages", "sinergi.workflows.observe")
+PASSED_THROUGH = ("sinergi.domain", "sinergi.workflows.messages", "sinergi.workflows.names",
+                  "sinergi.workflows.observe")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

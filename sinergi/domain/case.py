@@ -16,6 +16,7 @@ from sinergi.domain.effects import Notice
 from sinergi.domain.intake import Intake
 from sinergi.domain.limits import NOTE_MAX, clip
 from sinergi.domain.policy import Policy, shared
+from sinergi.domain.view_models import TimelineEntry  # a view's model, held in the state
 
 
 class Stage(StrEnum):
@@ -138,13 +139,6 @@ class Delivery(_Model):
     fields: list[str]
     at: datetime
     mandated_by: str | None = None
-
-
-class TimelineEntry(_Model):
-    at: datetime
-    kind: Literal["event", "stage", "referral", "clock", "breach", "escalation", "notice", "task", "consent"]
-    text: str
-    ref: str | None = None
 
 
 class CaseState(_Model):

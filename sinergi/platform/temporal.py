@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from sinergi.platform.codec import codec_from_settings, data_converter
 from sinergi.platform.config import ConfigError, Settings
-from sinergi.workflows.messages import SEARCH_ATTRIBUTES
+from sinergi.workflows.names import SEARCH_ATTRIBUTES
 
 # The dev server's `--search-attribute Name=Type` spelling of each indexed value type.
 _DEV_SERVER_TYPE = {
