@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 
 def _log():
-    import structlog
+    from sinergi.platform.logs import get_logger
 
-    return structlog.get_logger("sinergi.bootstrap")
+    return get_logger("sinergi.bootstrap")
 
 
 def office_registry(settings: Settings) -> AgencyRegistry:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import structlog
 from pydantic import BaseModel
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
@@ -45,6 +44,7 @@ from sinergi.domain.ids import new_case_id, workflow_id
 # The answers' models alone, and the wire's names: a question to a case (`case status`) loads neither the
 # lifecycle nor the event models; `send` and `open` import those where they need them (bench/RESULTS.md §11).
 from sinergi.domain.view_models import CaseStatus, CaseTimeline, CaseWhy
+from sinergi.platform.logs import get_logger
 from sinergi.platform.remote_codec import set_workflow
 from sinergi.workflows import names as m
 
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from sinergi.domain.policy import Policy
     from sinergi.workflows.messages import EventOutcome, PageUnlock, ReferralPage, ReferralPageQuestion
 
-log = structlog.get_logger("sinergi.cases")
+log = get_logger("sinergi.cases")  # structlog imported when it first logs
 
 
 class CaseError(Exception):

@@ -35,10 +35,12 @@ async def cases_for(settings: Settings) -> AsyncIterator[Cases]:
 
 def observe(settings: Settings) -> None:
     """Logs and traces of a CLI process: warnings and errors only (the output is for people), and its spans."""
-    # A host that already handles logging (a test runner, `sinergi dev`) keeps its own handlers.
+    # A host that already handles logging (a test runner, `sinergi dev`) keeps its own handlers. Configured
+    # when the first line is logged: a call that logs nothing imports no structlog (bench/RESULTS.md §11).
     if not logs.configured() and not logging.getLogger().handlers:
         level = settings.telemetry.log_level
-        logs.configure("WARNING" if level in ("DEBUG", "INFO") else level, settings.telemetry.log_format)
+        logs.configure_on_first_line("WARNING" if level in ("DEBUG", "INFO") else level,
+                                     settings.telemetry.log_format)
     telemetry.setup(settings, telemetry.CLI)
 
 

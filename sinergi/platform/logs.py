@@ -4,6 +4,10 @@ Temporal code logs through `workflow.logger` / `activity.logger` (no duplicates 
 records, the SDK's own and the Temporal core's (forwarded by `sinergi.platform.telemetry.build_runtime`) go
 through stdlib logging and are rendered here by structlog's ProcessorFormatter, so every line has the
 same shape — case id, workflow id, trace id and span id where known — and passes the same redaction.
+
+structlog itself (~50 ms to import, with `rich` where it is installed) is imported by `configure`, not here: a
+CLI call configures its logs only when its first line is logged (`configure_on_first_line`), and its modules
+take their logger from `get_logger`, which configures what is pending before it logs (bench/RESULTS.md §11).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
 from opentelemetry import trace
-from temporalio import activity, workflow
+
+if TYPE_CHECKING:
+    import structlog
 
 # Keys whose values are personal data whatever they hold (DOMAIN §6; UU 21/2007 Art. 44).
 PERSONAL_KEYS = frozenset({
@@ -175,7 +180,10 @@ def configured() -> bool:
 
 def configure(level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
     """Configure structlog and stdlib logging for this process (call once, at start)."""
-    global _configured
+    global _configured, _pending
+    import structlog
+    from temporalio import activity, workflow
+
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -212,3 +220,64 @@ def configure(level: str = "INFO", fmt: str = "json", stream: Any = None) -> Non
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
     _configured = True
+    _pending = None
+
+
+# --- configured when the first line is logged (the CLI) ------------------------------------------------
+
+_pending: tuple[str, str] | None = None
+
+
+class _FirstLine(logging.Handler):
+    """The root's handler until a line is logged: configures the logs as `configure_on_first_line` was told,
+    then hands the line to the handler `configure` installed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        configure_pending()
+        for handler in logging.getLogger().handlers:
+            if handler is not self and record.levelno >= handler.level:
+                handler.handle(record)
+
+
+def configure_on_first_line(level: str, fmt: str) -> None:
+    """`configure(level, fmt)` when this process logs its first line, through stdlib logging (the Temporal SDK,
+    a library) or a logger of `get_logger`: a CLI call that logs nothing never imports structlog. The root
+    logger and Temporal's get their levels now, so what is logged, and how, is as after `configure`."""
+    global _pending
+    _pending = (level, fmt)
+    root = logging.getLogger()
+    root.handlers[:] = [_FirstLine()]
+    root.setLevel(level.upper())
+    logging.getLogger("temporalio").setLevel(max(logging.WARNING, root.level))
+    for name in ("temporalio.workflow", "temporalio.activity"):
+        logging.getLogger(name).setLevel(root.level)
+
+
+def configure_pending() -> None:
+    """Run the `configure` that `configure_on_first_line` left pending, if its handler is still the root's
+    (a host that configured logging since keeps its own)."""
+    pending = _pending
+    if pending is not None and any(isinstance(h, _FirstLine) for h in logging.getLogger().handlers):
+        configure(*pending)
+
+
+class _Logger:
+    """A structlog logger, looked up when it first logs (after `configure_pending`): importing the module that
+    holds it imports no structlog."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._logger is None:
+            configure_pending()
+            import structlog
+
+            self._logger = structlog.get_logger(self._name)
+        return getattr(self._logger, attr)
+
+
+def get_logger(name: str) -> Any:
+    """`structlog.get_logger(name)`, for a module the CLI imports: structlog is imported when it first logs."""
+    return _Logger(name)

@@ -137,3 +137,65 @@ def test_a_metrics_address_in_use_is_a_configuration_error_naming_the_setting() 
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         with pytest.raises(ConfigError, match=f"telemetry.metrics_address: cannot serve metrics on {address}"):
             telemetry.build_runtime(Settings(telemetry=TelemetrySettings(metrics_address=address)))
+
+
+# A CLI call configures its logs when it logs its first line (`logs.configure_on_first_line`): until then no
+# structlog is imported; from then on every line reads as after `logs.configure`. In a fresh interpreter each,
+# so the root logger, structlog's configuration and what is imported are the process's own.
+_LINES = """
+import logging, sys
+from sinergi.platform import logs
+logs.remember_names({name!r})
+logging.getLogger("sinergi.quiet").info("below the level: logs nothing, configures nothing")
+print("structlog" in sys.modules, file=sys.stdout, flush=True)
+try:
+    raise RuntimeError("agency said: {name}, {phone}")
+except RuntimeError:
+    logging.getLogger("temporalio.client").warning("Failed %s", "rpc", exc_info=True)
+logs.get_logger("sinergi.cases").error("case_stuck", case_id="KALSEL-2026-7Q2M9XKD", person={name!r}, cause="{phone}")
+logging.getLogger("temporalio.workflow").warning("late", extra={{"temporal_workflow": {{"workflow_id": "case-K1"}}}})
+logs.get_logger("sinergi.cases").info("below the level")
+"""
+
+
+def _log_lines(setup: str, fmt: str) -> tuple[str, list[str]]:
+    import re
+    import subprocess
+    import sys
+
+    code = f"from sinergi.platform import logs\n{setup}('WARNING', {fmt!r})\n"
+    code += _LINES.format(name=NAME, phone=PHONE)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    # Each line's own time aside.
+    stamp = re.compile(r'\d{4}-\d\d-\d\dT[\d:.]+Z')
+    return done.stdout.strip(), [stamp.sub("T", line) for line in done.stderr.splitlines()]
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_logs_configured_on_the_first_line_read_as_logs_configured_at_start(fmt: str) -> None:
+    eager_structlog, eager = _log_lines("logs.configure", fmt)
+    lazy_structlog, lazy = _log_lines("logs.configure_on_first_line", fmt)
+    assert (eager_structlog, lazy_structlog) == ("True", "False")
+    assert lazy == eager and len([line for line in eager if "case_stuck" in line or "Failed rpc" in line]) == 2
+    for secret in (NAME, PHONE, "Rahmawati"):
+        assert secret not in "\n".join(lazy)
+    if fmt == "json":
+        assert [json.loads(line)["event"] for line in lazy if line.startswith("{")] == ["Failed rpc", "case_stuck",
+                                                                                        "late"]
+        assert json.loads(lazy[-1])["case_id"] == "K1"
+
+
+def test_a_host_that_configured_its_logs_since_keeps_them() -> None:
+    # The pending configuration is dropped once the host configures logging itself (a test's capture).
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure_on_first_line("WARNING", "json")
+        root.handlers[:] = [handler := logging.NullHandler()]
+        logs.configure_pending()
+        assert root.handlers == [handler]
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logs._pending = None
