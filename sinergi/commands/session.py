@@ -41,7 +41,7 @@ def observe(settings: Settings) -> None:
         level = settings.telemetry.log_level
         logs.configure_on_first_line("WARNING" if level in ("DEBUG", "INFO") else level,
                                      settings.telemetry.log_format)
-    telemetry.setup(settings, telemetry.CLI)
+    telemetry.setup_if_exporting(settings, telemetry.CLI)  # no SDK, no provider when spans go nowhere
 
 
 def command_path() -> str:

@@ -12,24 +12,31 @@ How the trace crosses each of those boundaries is `sinergi.platform.tracing`'s; 
 `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise they only give log lines their trace and span ids. Every
 exporter sits behind `PersonalDataFilter`, the safety net that drops personal attributes. `build_runtime`
 gives a worker its Temporal runtime: metrics on a Prometheus endpoint, the core's log lines forwarded.
+
+The OpenTelemetry SDK is imported where a provider is built: a CLI call whose spans go nowhere builds none
+(`setup_if_exporting`) and runs its command span on the API's no-op tracer (bench/RESULTS.md §11).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.trace import Link, SpanKind, Status
+from opentelemetry.trace import SpanKind
 
 from sinergi import __version__
 from sinergi.platform.config import ConfigError, Settings
 from sinergi.platform.logs import PERSONAL_KEYS, redact_value
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from sinergi.platform.span_filter import PersonalDataFilter, filtered  # noqa: F401 - re-exported
 
 # Service names, one per process (`sinergi dev` runs worker, gateway and sandbox in one process).
 CLI, WORKER, GATEWAY = "sinergi-cli", "sinergi-worker", "sinergi-gateway"
@@ -70,8 +77,8 @@ def setup(settings: Settings, service: str, environ: Mapping[str, str] | None = 
     global _provider
     if _provider is not None:
         return _provider
-    current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider):  # installed by the host (a test, an embedding application)
+    current = _host_provider()
+    if current is not None:  # installed by the host (a test, an embedding application)
         _provider = current
         _mark_exporting()
         return current
@@ -81,8 +88,29 @@ def setup(settings: Settings, service: str, environ: Mapping[str, str] | None = 
     return provider
 
 
+def setup_if_exporting(settings: Settings, service: str, environ: Mapping[str, str] | None = None) -> None:
+    """`setup`, when this process's spans would go somewhere: an OTLP endpoint, or a provider set up already
+    (by the host, or by `setup` itself). Otherwise nothing (a CLI call: no SDK imported, no provider built); its
+    spans are the API's no-op ones, and its log lines carry no trace id — no one could look the trace up."""
+    if _provider is not None or otlp_endpoint(settings, environ) or _host_provider() is not None:
+        setup(settings, service, environ)
+
+
+def _host_provider() -> TracerProvider | None:
+    """The SDK's tracer provider a host installed, if any: without the SDK imported, there can be none."""
+    if "opentelemetry.sdk.trace" not in sys.modules:
+        return None
+    from opentelemetry.sdk.trace import TracerProvider
+
+    current = trace.get_tracer_provider()
+    return current if isinstance(current, TracerProvider) else None
+
+
 def build_provider(settings: Settings, service: str, environ: Mapping[str, str] | None = None) -> TracerProvider:
     """A tracer provider for `service`, exporting over OTLP only when an endpoint is configured."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
     env = os.environ if environ is None else environ
     # OTEL_SERVICE_NAME, when set, has the last word, as everywhere in OpenTelemetry.
     attributes = {SERVICE_VERSION: __version__}
@@ -115,6 +143,10 @@ def exporting() -> bool:
 
 def add_exporter(exporter: SpanExporter, *, batch: bool = True, provider: TracerProvider | None = None) -> None:
     """Export the process's spans to `exporter` too, through the personal-data filter."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    from sinergi.platform.span_filter import PersonalDataFilter
+
     _mark_exporting()
     target = provider or _provider
     if target is None:
@@ -166,44 +198,13 @@ def clean_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-class PersonalDataFilter(SpanProcessor):
-    """Wraps the exporting processor: what it exports never holds a personal attribute key, nor a phone
-    number, date, e-mail, address or remembered name in a value, a span event or a status message.
+def __getattr__(name: str) -> Any:
+    """`PersonalDataFilter` and `filtered` live in `sinergi.platform.span_filter` (it imports the SDK)."""
+    if name in ("PersonalDataFilter", "filtered"):
+        from sinergi.platform import span_filter
 
-    Spans are built without personal data in the first place; this is the net under that rule.
-    """
-
-    def __init__(self, inner: SpanProcessor) -> None:
-        self.inner = inner
-
-    def on_start(self, span, parent_context=None) -> None:
-        self.inner.on_start(span, parent_context=parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self.inner.on_end(filtered(span))
-
-    def shutdown(self) -> None:
-        self.inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.inner.force_flush(timeout_millis)
-
-
-def filtered(span: ReadableSpan) -> ReadableSpan:
-    attributes = clean_attributes(span.attributes)
-    events = [Event(e.name, clean_attributes(e.attributes), e.timestamp) for e in span.events]
-    links = [Link(link.context, clean_attributes(link.attributes)) for link in span.links]
-    status = span.status
-    if status.description:
-        status = Status(status.status_code, redact_value(status.description))
-    if (attributes == dict(span.attributes or {}) and status is span.status
-            and all(e.attributes == dict(o.attributes or {}) for e, o in zip(events, span.events, strict=True))
-            and all(k.attributes == dict(o.attributes or {}) for k, o in zip(links, span.links, strict=True))):
-        return span
-    return ReadableSpan(name=span.name, context=span.context, parent=span.parent, resource=span.resource,
-                        attributes=attributes, events=events, links=links, kind=span.kind, status=status,
-                        start_time=span.start_time, end_time=span.end_time,
-                        instrumentation_scope=span.instrumentation_scope)
+        return getattr(span_filter, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- spans of our own ------------------------------------------------------------------------------

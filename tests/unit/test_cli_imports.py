@@ -12,6 +12,7 @@ module happened to be imported first. No test here times anything: what is impor
 from __future__ import annotations
 
 import ast
+import base64
 import inspect
 import json
 import os
@@ -101,6 +102,32 @@ def test_talking_to_temporal_loads_neither_the_web_stack_nor_the_workflows() -> 
     assert _heavy(modules, ("aiohttp", "sqlalchemy", "alembic", "jinja2", "babel", "yaml", "openpyxl")) == []
     assert not [m for m in modules if m.startswith(("sinergi.workflows.case", "sinergi.gateway", "sinergi.records",
                                                     "sinergi.adapters", "sinergi.activities"))]
+
+
+def test_asking_a_case_loads_neither_the_event_models_nor_structlog_nor_the_sdk(tmp_path: Path) -> None:
+    # `case status`, up to its connection (refused here): the answer's models (`sinergi.domain.view_models`) and
+    # the wire's names, not the lifecycle or the 65 event models; structlog only when a line is logged (none
+    # here); the OpenTelemetry SDK only when spans are exported (none here).
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"k1": base64.b64encode(bytes(32)).decode()}))
+    probe = ("import json, sys\nfrom sinergi.cli import cli\n"
+             "try:\n    cli.main(args=['case', 'status', 'KALSEL-2026-7Q2M9XKD'], prog_name='sinergi', "
+             "standalone_mode=False)\n"
+             "except BaseException as exc:\n    print(type(exc).__name__, exc, file=sys.stderr)\n"
+             "print(json.dumps(sorted(sys.modules)))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SINERGI_", "OTEL_"))}
+    env |= {"SINERGI_TEMPORAL_ADDRESS": "127.0.0.1:1", "SINERGI_CODEC_KEYS_FILE": str(keys), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=SOURCE_ROOT, timeout=60,
+                          env=env)
+    assert done.returncode == 0 and "cannot reach Temporal at 127.0.0.1:1" in done.stderr, done.stderr
+    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"temporalio.client", "sinergi.cases", "sinergi.domain.view_models", "sinergi.workflows.names"} <= set(
+        modules)
+    assert _heavy(modules, ("structlog", "rich", "aiohttp", "sqlalchemy", "jinja2", "babel", "yaml")) == []
+    assert not [m for m in modules if m.startswith(("opentelemetry.sdk", "temporalio.contrib.opentelemetry",
+                                                    "temporalio.worker", "sinergi.domain.events",
+                                                    "sinergi.domain.lifecycle", "sinergi.domain.views",
+                                                    "sinergi.domain.case", "sinergi.workflows.messages"))]
 
 
 @pytest.mark.parametrize("lazy", COMMANDS, ids=lambda c: c.name)

@@ -199,3 +199,22 @@ def test_a_host_that_configured_its_logs_since_keeps_them() -> None:
         root.handlers[:], level = saved
         root.setLevel(level)
         logs._pending = None
+
+
+def test_a_cli_call_whose_spans_go_nowhere_builds_no_provider_and_imports_no_sdk() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sinergi.platform import telemetry\nfrom sinergi.platform.config import Settings, "
+            "TelemetrySettings\n"
+            "telemetry.setup_if_exporting(Settings(), telemetry.CLI, environ={})\n"
+            "with telemetry.command_span('sinergi case status') as span:\n    recording = span.is_recording()\n"
+            "print(recording, telemetry.exporting(), 'opentelemetry.sdk.trace' in sys.modules)\n"
+            "telemetry.setup_if_exporting(Settings(telemetry=TelemetrySettings(otlp_endpoint='http://collector:4318')),"
+            " telemetry.CLI, environ={})\n"
+            "with telemetry.command_span('sinergi case status') as span:\n    recording = span.is_recording()\n"
+            "print(recording, telemetry.exporting(), type(telemetry.PersonalDataFilter).__name__, flush=True)\n"
+            "import os\nos._exit(0)  # as the CLI leaves: the span is not sent to the made-up collector\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False False False", "True True type"]
