@@ -38,7 +38,6 @@ log = structlog.get_logger("sinergi.gateway.codec")
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
-TOKEN_HOLDER = "codec-token holder"
 MAX_TOKEN_CHARS = 8192  # an access token is a few KB at most: a longer one is refused before anything reads it
 LOOPBACK = ("127.0.0.1", "::1")
 # The UI's pages are /namespaces/<ns>/workflows/<workflow id>/<run id>/...: the Referer names the workflow.

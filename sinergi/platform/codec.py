@@ -69,9 +69,7 @@ class EncryptionCodec(temporalio.converter.PayloadCodec, temporalio.converter.Wi
         return [self._decrypt(p) if p.metadata.get("encoding") == ENCODING else self._unsealed(p) for p in payloads]
 
     def _unsealed(self, payload: Payload) -> Payload:
-        if not self.sealed_only:
-            return payload
-        return Payload(metadata={"encoding": UNSEALED}, data=b"")
+        return _unreadable() if self.sealed_only else payload
 
     def _encrypt(self, payload: Payload) -> Payload:
         key_id = self.current_key_id.encode()
@@ -103,10 +101,15 @@ class EncryptionCodec(temporalio.converter.PayloadCodec, temporalio.converter.Wi
             ) from None
         if bound is not None and self.workflow_id and bound.decode(errors="replace") != self.workflow_id:
             if self.sealed_only:
-                return Payload(metadata={"encoding": UNSEALED}, data=b"")  # read by no converter: refused
+                return _unreadable()
             raise ValueError(f"payload sealed for workflow {bound.decode(errors='replace')!r}, "
                              f"used in {self.workflow_id!r}")
         return Payload.FromString(plain)
+
+
+def _unreadable() -> Payload:
+    """What the worker decodes an unsealed or misplaced payload to: read by no converter, so its update is refused."""
+    return Payload(metadata={"encoding": UNSEALED}, data=b"")
 
 
 def sealed_for(payload: Payload) -> str | None:

@@ -10,7 +10,6 @@ engineer a masked copy; an operator's events are sealed with the operator's veri
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import copy
 from collections.abc import Iterator, Sequence
@@ -106,6 +105,3 @@ class RemoteCodec(temporalio.converter.PayloadCodec, temporalio.converter.WithSe
             raise RemoteCodecError(f"the codec endpoint answered {len(out)} payloads for {len(payloads)}")
         return out
 
-
-def _b64(raw: bytes) -> str:  # kept for tests that build bodies by hand
-    return base64.b64encode(raw).decode()
