@@ -6,16 +6,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json
 from sinergi.commands.kit import App, common
 from sinergi.commands.params import CASE_ID
-
-if TYPE_CHECKING:
-    from temporalio.service import RPCStatusCode
+from sinergi.commands.temporal_calls import run_admin as _run
 
 
 @click.group()
@@ -140,41 +137,6 @@ def _print_report(report) -> None:
     click.echo(f"replayed {len(report.replayed)} histories: {ok} ok, {len(report.failures)} failed")
     if not report.replayed:
         click.echo("note: no execution matched: nothing was checked", err=True)
-
-
-def _run(coro, address: str):
-    """Run `coro`, translating Temporal's refusals: unreachable is exit 3, a wrong namespace or credential 2."""
-    import asyncio
-
-    from temporalio.service import RPCError, RPCStatusCode
-
-    try:
-        return asyncio.run(coro)
-    except RuntimeError as exc:
-        if "connect" not in str(exc).lower():
-            raise
-        raise UserError(f"cannot reach Temporal at {address}: {exc}", UNREACHABLE,
-                        hint="check [temporal] address, tls_* and api_key_env (or SINERGI_TEMPORAL_*)") from exc
-    except RPCError as exc:
-        message = f"Temporal at {address} refused: {exc.message or exc.status.name}"
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise UserError(message, UNREACHABLE) from exc
-        raise UserError(message, BAD_INPUT, hint=_refusal_hint(exc.status)) from exc
-
-
-def _refusal_hint(status: RPCStatusCode) -> str | None:
-    from temporalio.service import RPCStatusCode
-
-    if status == RPCStatusCode.NOT_FOUND:
-        return "does the namespace exist? (temporal operator namespace create -n NAME)"
-    if status == RPCStatusCode.PERMISSION_DENIED:
-        from sinergi.platform.temporal import search_attribute_flags
-
-        wanted = " ".join(search_attribute_flags()[1::2])
-        return f"if this key may not change the namespace (Temporal Cloud: use the Cloud UI or tcld), add: {wanted}"
-    if status == RPCStatusCode.UNAUTHENTICATED:
-        return "check [temporal] tls_cert_file / tls_key_file or api_key_env"
-    return None
 
 
 @admin.group()

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json, table
+from sinergi.commands.console import BAD_INPUT, REFUSED, UserError, print_json, table
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import _
+from sinergi.commands.temporal_calls import run_admin
 
 if TYPE_CHECKING:
     from sinergi.platform.config import Settings
@@ -34,28 +36,12 @@ def deploy() -> None:
 
 
 def _run(coro, settings: Settings) -> Any:
-    """Run `coro`; Temporal unreachable is exit 3, a refusal exit 2 with the server's reason."""
-    import asyncio
-
-    from temporalio.service import RPCError, RPCStatusCode
-
-    address = settings.temporal.address
-    try:
-        return asyncio.run(coro)
-    except RuntimeError as exc:
-        if "connect" not in str(exc).lower():
-            raise
-        raise UserError(f"cannot reach Temporal at {address}: {exc}", UNREACHABLE,
-                        hint="check [temporal] address, tls_* and api_key_env (or SINERGI_TEMPORAL_*)") from exc
-    except RPCError as exc:
-        message = f"Temporal at {address} refused: {exc.message or exc.status.name}"
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise UserError(message, UNREACHABLE) from exc
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UserError(message, REFUSED, code="version_not_found",
-                            hint="a build is known once its workers poll: start them (with versioning on), then "
-                                 "run this again; `sinergi admin deploy status` lists the builds") from exc
-        raise UserError(message, BAD_INPUT) from exc
+    """`sinergi admin`'s run (Temporal unreachable: exit 3; a refusal: exit 2 with the server's reason), where an
+    unknown build is a refusal of its own."""
+    return run_admin(coro, settings.temporal.address, not_found=UserError(
+        "", REFUSED, code="version_not_found",
+        hint=_("a build is known once its workers poll: start them (with versioning on), then run this again; "
+               "`sinergi admin deploy status` lists the builds")))
 
 
 def _names(settings: Settings, deployment: str | None) -> tuple[str, str]:
@@ -99,18 +85,20 @@ def status(app: App, deployment: str | None) -> None:
         print_json(summary)
         return
     if found is None:
-        click.echo(f"deployment {name} (namespace {settings.temporal.namespace}): no versioned worker has polled "
-                   f"yet; new cases go to unversioned workers.\nthis installation's build: {mine} "
-                   f"(versioning {settings.temporal.versioning})")
+        click.echo(_("deployment {name} (namespace {namespace}): no versioned worker has polled yet; new cases go "
+                     "to unversioned workers.").format(name=name, namespace=settings.temporal.namespace))
+        click.echo(_("this installation's build: {build} (versioning {versioning})").format(
+            build=mine, versioning=settings.temporal.versioning))
         return
-    click.echo(f"deployment {name} (namespace {settings.temporal.namespace}): current build "
-               f"{found.current or 'none (unversioned workers)'}"
-               + (f", ramping {found.ramping} at {found.ramping_percentage:g}%" if found.ramping else ""))
-    click.echo(table(["build", "status", "created (UTC)", ""],
+    click.echo(_("deployment {name} (namespace {namespace}): current build {build}").format(
+        name=name, namespace=settings.temporal.namespace, build=found.current or _("none (unversioned workers)"))
+        + (_(", ramping {build} at {percent}%").format(build=found.ramping, percent=f"{found.ramping_percentage:g}")
+           if found.ramping else ""))
+    click.echo(table([_("build"), _("status"), _("created (UTC)"), ""],
                      [[v["build_id"], v["status"], (v["created"] or "-")[:19].replace("T", " "),
-                       "this installation" if v["build_id"] == mine else ""] for v in versions]))
+                       _("this installation") if v["build_id"] == mine else ""] for v in versions]))
     if not any(v["build_id"] == mine for v in versions):
-        click.echo(f"this installation's build: {mine} (no worker of it has polled)")
+        click.echo(_("this installation's build: {build} (no worker of it has polled)").format(build=mine))
 
 
 @deploy.command("set-current")
@@ -140,7 +128,7 @@ def set_current(app: App, build: str | None, unversioned: bool, wait: float, dep
     from sinergi.platform.versioning import set_current as make_current
 
     if build and unversioned:
-        raise UserError("give a BUILD or --unversioned, not both", BAD_INPUT, code="usage")
+        raise UserError(_("give a BUILD or --unversioned, not both"), BAD_INPUT, code="usage")
     settings = app.settings
     name, mine = _names(settings, deployment)
     target = None if unversioned else (build or mine)
@@ -153,11 +141,12 @@ def set_current(app: App, build: str | None, unversioned: bool, wait: float, dep
         return await make_current(client, name, target, wait=wait), True
 
     before, changed = _run(switch(), settings)
-    shown = target or "none (unversioned workers)"
+    shown = target or _("none (unversioned workers)")
     if app.as_json:
         print_json({"deployment": name, "current": target, "previous": before, "changed": changed})
     elif changed:
-        click.echo(f"deployment {name}: current build is now {shown} (was {before or 'unversioned workers'}); "
-                   "new cases start on it, running cases move to it at their next task")
+        click.echo(_("deployment {name}: current build is now {build} (was {before}); new cases start on it, "
+                     "running cases move to it at their next task").format(
+            name=name, build=shown, before=before or _("unversioned workers")))
     else:
-        click.echo(f"deployment {name}: {shown} is already current; nothing to do")
+        click.echo(_("deployment {name}: {build} is already current; nothing to do").format(name=name, build=shown))
