@@ -13,6 +13,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json, table
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import _
 
 ROLE_CHOICE = click.Choice(["caseworker", "supervisor", "engineer"])
 
@@ -43,16 +44,34 @@ def _operators(app: App):
         # before the first worker starts.
         return Operators(CaseRecord.open(records_url(app.settings), None, migrate_schema=True))
     except RecordError as exc:
-        raise UserError(f"cannot open the case record: {exc}", UNREACHABLE, code="record_unavailable",
-                        hint="check [records] url (SINERGI_RECORDS_URL) and that the database is up") from None
+        raise UserError(_("cannot open the case record: {error}").format(error=exc), UNREACHABLE,
+                        code="record_unavailable",
+                        hint=_("check [records] url (SINERGI_RECORDS_URL) and that the database is up")) from None
 
 
 def _refused(exc: Exception) -> UserError:
     from sinergi.records import OperatorError
 
     if isinstance(exc, OperatorError):
-        return UserError(str(exc), REFUSED, code="operator_refused")
-    return UserError(f"the case record is unavailable: {exc}", UNREACHABLE, code="record_unavailable")
+        return UserError(_operator_problem(exc), BAD_INPUT if exc.kind in ("bad_name", "bad_role") else REFUSED,
+                         code="bad_operator_name" if exc.kind == "bad_name" else "operator_refused")
+    return UserError(_("the case record is unavailable: {error}").format(error=exc), UNREACHABLE,
+                     code="record_unavailable")
+
+
+def _operator_problem(exc) -> str:
+    """An `OperatorError` in the reader's language, by its kind."""
+    words = {
+        "bad_name": _("operator name {name!r}: expected 2-63 of a-z, 0-9, '.', '-', '_' (starting with a letter or "
+                      "digit), e.g. siti.rahma"),
+        "bad_role": _("role for {name}: expected caseworker, supervisor or engineer"),
+        "exists": _("operator {name} exists; give a new token with `sinergi admin operator rotate {name}`"),
+        "name_used": _("operator {name} was revoked, and a name is never given again (past events keep pointing at "
+                       "one person): choose another name"),
+        "unknown": _("no operator {name}; see `sinergi admin operator list`"),
+        "revoked": _("operator {name} is revoked"),
+    }
+    return words[exc.kind].format(name=exc.name) if exc.kind in words else str(exc)
 
 
 def _who_runs() -> str:
@@ -78,7 +97,7 @@ def add(app: App, name: str, role: str) -> None:
     try:
         check_name(name)
     except OperatorError as exc:
-        raise UserError(str(exc), BAD_INPUT, code="bad_operator_name") from None
+        raise _refused(exc) from None
     try:
         issued = _operators(app).add(name, role, created_by=_who_runs())  # type: ignore[arg-type] - a ROLE_CHOICE
     except RecordError as exc:
@@ -124,7 +143,7 @@ def revoke(app: App, name: str) -> None:
     if app.as_json:
         print_json(done.model_dump(mode="json"))
     else:
-        click.echo(f"operator {done.name} revoked; events they entered keep their name")
+        click.echo(_("operator {name} revoked; events they entered keep their name").format(name=done.name))
 
 
 @operator.command("list")
@@ -146,7 +165,7 @@ def list_(app: App, active: bool) -> None:
     if app.as_json:
         print_json([o.model_dump(mode="json") for o in found])
         return
-    click.echo(table(["name", "role", "added", "by", "revoked"],
+    click.echo(table([_("name"), _("role"), _("added"), _("by"), _("revoked")],
                      [[o.name, o.role, f"{o.created_at:%Y-%m-%d %H:%M}", o.created_by,
                        f"{o.revoked_at:%Y-%m-%d %H:%M}" if o.revoked_at else "-"] for o in found]))
 
@@ -155,8 +174,10 @@ def _print_issued(app: App, issued, done: str) -> None:
     if app.as_json:
         print_json({**issued.operator.model_dump(mode="json"), "token": issued.token})
         return
-    click.echo(f"operator {issued.operator.name} {done} ({issued.operator.role}). Their token, shown this once:",
-               err=True)
+    operator = issued.operator
+    said = (_("operator {name} added ({role}). Their token, shown this once:") if done == "added"
+            else _("operator {name}: new token ({role}). Their token, shown this once:"))
+    click.echo(said.format(name=operator.name, role=operator.role), err=True)
     click.echo(issued.token)
-    click.echo("Give it to them in person; they set it as SINERGI_TOKEN or `token` in their profile "
-               "(~/.config/sinergi/config.toml).", err=True)
+    click.echo(_("Give it to them in person; they set it as SINERGI_TOKEN or `token` in their profile "
+                 "(~/.config/sinergi/config.toml)."), err=True)

@@ -79,15 +79,20 @@ def codec_refusal(exc: BaseException) -> UserError | None:
         seen = seen.__cause__ or seen.__context__
     if not isinstance(seen, remote.RemoteCodecError):
         return None
+    said = {"reason": str(seen)}  # the gateway's own words, for whoever reads the JSON
     if seen.status == 401:
-        return UserError(str(seen), REFUSED, code="no_token" if seen.code == "no_token" else "not_authorized",
+        message = (_("no operator token") if seen.code == "no_token"
+                   else _("the gateway refused the operator token"))
+        return UserError(message, REFUSED, code="no_token" if seen.code == "no_token" else "not_authorized",
+                         details=said,
                          hint=_("set SINERGI_TOKEN (or `token` in your profile) to the token `sinergi admin operator "
                                 "add` printed for you; a revoked or rotated token no longer works"))
     if seen.status == 403:
-        return UserError(str(seen), REFUSED, code=seen.code,
+        return UserError(_("the gateway refused this for your role"), REFUSED, code=seen.code, details=said,
                          hint=_("your role may not do this: engineers read cases; caseworkers and supervisors "
                                 "enter events"))
-    return UserError(str(seen), UNREACHABLE, code="codec_unavailable",
+    return UserError(_("the gateway's codec endpoint did not answer: {reason}").format(reason=seen), UNREACHABLE,
+                     code="codec_unavailable", details=said,
                      hint=_("is the gateway up? `[codec] endpoint` names it"))
 
 

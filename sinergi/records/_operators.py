@@ -33,7 +33,13 @@ NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 
 
 class OperatorError(RecordError):
-    """An operator command that cannot be done as asked: unknown, already there, revoked, a bad name."""
+    """An operator command that cannot be done as asked. `kind` says which (`bad_name`, `bad_role`, `exists`,
+    `name_used`, `unknown`, `revoked`), for a caller that tells it in the reader's language."""
+
+    def __init__(self, message: str, *, kind: str, name: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
 
 
 class Operator(BaseModel):
@@ -72,8 +78,8 @@ def _new_token() -> tuple[str, str]:
 
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name):
-        raise OperatorError(f"operator name {name!r}: expected 2-63 of a-z, 0-9, '.', '-', '_' "
-                            "(starting with a letter or digit), e.g. siti.rahma")
+        raise OperatorError(f"operator name {name!r}: expected 2-63 of a-z, 0-9, '.', '-', '_' (starting with a "
+                            "letter or digit), e.g. siti.rahma", kind="bad_name", name=name)
     return name
 
 
@@ -86,40 +92,36 @@ class Operators:
     def add(self, name: str, role: Role, *, created_by: str, at: datetime | None = None) -> Issued:
         check_name(name)
         if role not in ROLES:
-            raise OperatorError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+            raise OperatorError(f"role {role!r}: expected one of {', '.join(ROLES)}", kind="bad_role", name=name)
         token, hashed = _new_token()
         at = at or datetime.now(UTC)
         with self._record._connection(writes=True) as conn:
             existing = conn.execute(sa.select(t.operators.c.revoked_at).where(t.operators.c.name == name)).first()
             if existing is not None and existing.revoked_at is None:
                 raise OperatorError(f"operator {name} exists; give a new token with "
-                                    f"`sinergi admin operator rotate {name}`")
+                                    f"`sinergi admin operator rotate {name}`", kind="exists", name=name)
             if existing is not None:
                 raise OperatorError(f"operator {name} was revoked, and a name is never given again (past events "
-                                    "keep pointing at one person): choose another name")
+                                    "keep pointing at one person): choose another name", kind="name_used", name=name)
             conn.execute(sa.insert(t.operators).values(name=name, role=role, token_hash=hashed, created_at=at,
                                                        created_by=created_by))
         return Issued(operator=Operator(name=name, role=role, created_at=at, created_by=created_by), token=token)
 
     def rotate(self, name: str, *, at: datetime | None = None) -> Issued:
-        """A new token for an active operator; the old one stops working at once."""
+        """A new token for an active operator; the old one stops working (within the gateway's cache time)."""
         token, hashed = _new_token()
-        at = at or datetime.now(UTC)
-        with self._record._connection(writes=True) as conn:
-            done = conn.execute(sa.update(t.operators)
-                                .where(t.operators.c.name == name, t.operators.c.revoked_at.is_(None))
-                                .values(token_hash=hashed, rotated_at=at))
-            if done.rowcount != 1:
-                raise self._missing(conn, name)
-            row = conn.execute(sa.select(t.operators).where(t.operators.c.name == name)).one()
-        return Issued(operator=Operator.model_validate(row._asdict()), token=token)
+        operator = self._change_active(name, token_hash=hashed, rotated_at=at or datetime.now(UTC))
+        return Issued(operator=operator, token=token)
 
     def revoke(self, name: str, *, revoked_by: str, at: datetime | None = None) -> Operator:
-        at = at or datetime.now(UTC)
+        return self._change_active(name, revoked_at=at or datetime.now(UTC), revoked_by=revoked_by)
+
+    def _change_active(self, name: str, **values: object) -> Operator:
+        """Change an active operator's row; `OperatorError` if there is none (unknown, or revoked)."""
         with self._record._connection(writes=True) as conn:
             done = conn.execute(sa.update(t.operators)
                                 .where(t.operators.c.name == name, t.operators.c.revoked_at.is_(None))
-                                .values(revoked_at=at, revoked_by=revoked_by))
+                                .values(**values))
             if done.rowcount != 1:
                 raise self._missing(conn, name)
             row = conn.execute(sa.select(t.operators).where(t.operators.c.name == name)).one()
@@ -148,5 +150,5 @@ class Operators:
     def _missing(conn: sa.Connection, name: str) -> OperatorError:
         row = conn.execute(sa.select(t.operators.c.revoked_at).where(t.operators.c.name == name)).first()
         if row is None:
-            return OperatorError(f"no operator {name}; see `sinergi admin operator list`")
-        return OperatorError(f"operator {name} is revoked")
+            return OperatorError(f"no operator {name}; see `sinergi admin operator list`", kind="unknown", name=name)
+        return OperatorError(f"operator {name} is revoked", kind="revoked", name=name)

@@ -144,7 +144,8 @@ async def test_an_engineer_reads_the_structure_and_enters_nothing(laptop, home, 
     assert status.json()["case_id"] == case_id
     refused = await engineer("case", "event", case_id, "identification.screening_completed",
                              "--data", '{"outcome": "presumed_victim"}', "--json")
-    assert_json_error(refused, 1, "may_not_enter", "engineer")
+    told = assert_json_error(refused, 1, "may_not_enter")
+    assert "engineer" in told["details"]["reason"] and "engineers read cases" in told["hint"]
     assert await entered_by(laptop.worker, case_id) == []
     again = await engineer("case", "open", str(intake), "--json")
     assert_json_error(again, 1, "may_not_enter")
