@@ -32,19 +32,7 @@ async def test_a_closed_case_deleted_from_temporal_is_still_reported(dev_env, tm
             await h.send(case_id, "case.closed", reason="victim declined further assistance")
             handle = dev_env.client.get_workflow_handle(workflow_id(case_id))
             await asyncio.wait_for(handle.result(), 30)
-            config.write_text(f"""
-[temporal]
-address = "{dev_env.client.service_client.config.target_host}"
-namespace = "{dev_env.client.namespace}"
-task_queue = "{h.task_queue}"
-[codec]
-key_id = "{TEST_KEY_ID}"
-keys_file = "{keys}"
-[records]
-url = "{url}"
-[dev]
-state_dir = "{tmp_path / 'state'}"
-""")
+            write_config(config, dev_env, h.task_queue, keys, url, tmp_path / "state")
             before = await cli_json(config, "case", "status", case_id)
             # The server deletes a closed workflow once its close task is acked, which it records every 100 ms
             # here (dev_env, tests/conftest.py); a delete sent before that is retried only after 3 s.
@@ -107,19 +95,7 @@ async def test_backfill_writes_what_the_namespace_holds_and_erase_forgets_the_pe
         await asyncio.wait_for(dev_env.client.get_workflow_handle(workflow_id(closed)).result(), 30)
         running = await h.open()
         await h.send(running, "identification.screening_completed", outcome="presumed_victim")
-        config.write_text(f"""
-[temporal]
-address = "{dev_env.client.service_client.config.target_host}"
-namespace = "{dev_env.client.namespace}"
-task_queue = "{h.task_queue}"
-[codec]
-key_id = "{TEST_KEY_ID}"
-keys_file = "{keys}"
-[records]
-url = "{url}"
-[dev]
-state_dir = "{tmp_path / 'state'}"
-""")
+        write_config(config, dev_env, h.task_queue, keys, url, tmp_path / "state")
         query = f"WorkflowType = 'CaseWorkflow' AND TaskQueue = '{h.task_queue}'"
         from sinergi.commands import records_admin
         from sinergi.platform.config import load_settings
@@ -149,3 +125,20 @@ state_dir = "{tmp_path / 'state'}"
         assert "case.closed" in events and stage == "closed"  # the report facts stay
     finally:
         record.close()
+
+
+def write_config(config, dev_env, task_queue: str, keys, url: str, state) -> None:
+    """The sinergi.toml of a CLI talking to the session's dev server, the worker's queue and the case record."""
+    config.write_text(f"""
+[temporal]
+address = "{dev_env.client.service_client.config.target_host}"
+namespace = "{dev_env.client.namespace}"
+task_queue = "{task_queue}"
+[codec]
+key_id = "{TEST_KEY_ID}"
+keys_file = "{keys}"
+[records]
+url = "{url}"
+[dev]
+state_dir = "{state}"
+""")
