@@ -246,6 +246,7 @@ class Stack:
         import aiohttp
 
         deadline = time.monotonic() + timeout
+        last = "no answer"
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 if proc is not None and not proc.alive():
@@ -254,11 +255,15 @@ class Stack:
                     async with session.get(url) as response:
                         if response.status == 200:
                             return
+                        last = f"{response.status} {(await response.text())[:500]}"
                 await asyncio.sleep(0.1)
-        raise TimeoutError(f"{url} did not answer within {timeout:g}s")
+        # What it last said (a /readyz names the queues no worker polls yet) says which part was late.
+        raise TimeoutError(f"{url} did not answer 200 within {timeout:g}s; last: {last}")
 
-    async def wait_gateway(self, timeout: float = 30.0, *, ready: bool = True) -> None:
+    async def wait_gateway(self, timeout: float = 60.0, *, ready: bool = True) -> None:
         """Until the gateway answers: `/readyz` (Temporal reached and a worker polling its queues), or with
-        `ready=False` only `/healthz` (it listens; its workers may start later)."""
+        `ready=False` only `/healthz` (it listens; its workers may start later). 60 s: a fresh dev server, and a
+        versioned worker registering its build on every queue, on a loaded two-core machine (one CI run took
+        over 30 s)."""
         path = "/readyz" if ready else "/healthz"
         await self.wait_http(f"{self.settings.gateway.base_url}{path}", self.gateway, timeout)
