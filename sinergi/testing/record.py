@@ -100,6 +100,9 @@ async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
     offices = h.registry.offices
     as_office = lambda office_id: offices[office_id].sender  # noqa: E731 - a one-line lookup, read beside its use
     await env.sleep(timedelta(minutes=30))
+    # The office is a party once its referral is routed to it, by an activity that runs in real time while the
+    # test server skips time: under load it may not have answered yet (a CI run saw NotAParty here).
+    await _until_referred(h, case_id, "bp3mi_kalsel")
     await h.cases.send(event(case_id, "identification.screening_completed", source="bp3mi_kalsel",
                              outcome="presumed_victim"), sender=as_office("bp3mi_kalsel"))
     await env.sleep(timedelta(hours=1))
@@ -120,6 +123,16 @@ async def offices_as_senders(h: Harness, env: WorkflowEnvironment) -> str:
                        sender=as_office("bp3mi_jatim"))
     await h.send(case_id, "case.closed", reason="recorded for replay")
     return case_id
+
+
+async def _until_referred(h: Harness, case_id: str, office: str, timeout: float = 30.0) -> None:
+    """Until the case has referred something to `office` (which makes it a party), in real time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(r.agency == office for r in (await h.cases.status(case_id)).referrals):
+        if loop.time() > deadline:
+            raise AssertionError(f"case {case_id} referred nothing to {office} within {timeout:g} s")
+        await asyncio.sleep(0.05)
 
 
 async def _refused(h: Harness, refused_event, sender, error: type[Exception]) -> None:
