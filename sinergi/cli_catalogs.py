@@ -41,7 +41,7 @@ from sinergi.commands.language import (
 from sinergi.platform.i18n import Catalogs
 
 ROOT = Path(__file__).parent
-SOURCES = (ROOT / "cli.py", *sorted((ROOT / "commands").glob("*.py")))
+SOURCES = (ROOT / "cli.py", ROOT / "devserver.py", ROOT / "demo.py", *sorted((ROOT / "commands").glob("*.py")))
 POLICIES = tuple(sorted((ROOT / "policies").glob("*.toml")))
 
 

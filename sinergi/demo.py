@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import click
 
 from sinergi.cases import Cases
+from sinergi.commands.language import _
 from sinergi.domain.case import Stage
 from sinergi.domain.ids import new_case_id
 from sinergi.domain.intake import Intake
@@ -52,7 +53,8 @@ async def run_demo(cases: Cases, count: int, stop: asyncio.Event) -> None:
     for intake in sample_intakes(count):
         opened = await cases.open(intake, case_id=new_case_id("KALSEL", intake.received_at.year))
         ids.append(opened.case_id)
-    click.echo(f"demo: opened {len(ids)} case(s) on the demo policy: {', '.join(ids)}")
+    click.echo(_("demo: opened {count} case(s) on the demo policy: {cases}").format(count=len(ids),
+                                                                                  cases=", ".join(ids)))
     started = asyncio.get_running_loop().time()
     while not stop.is_set():
         stages: Counter[str] = Counter()
@@ -63,9 +65,10 @@ async def run_demo(cases: Cases, count: int, stop: asyncio.Event) -> None:
             escalated += bool(status.escalations)
         elapsed = int(asyncio.get_running_loop().time() - started)
         line = "  ".join(f"{stage.value} {stages[stage.value]}" for stage in Stage if stages[stage.value])
-        click.echo(f"demo [{elapsed:>4}s] {line}  (escalated {escalated})")
+        click.echo(_("demo [{elapsed}s] {stages}  (escalated {escalated})").format(
+            elapsed=f"{elapsed:>4}", stages=line, escalated=escalated))
         if stages[Stage.CLOSED.value] == len(ids):
-            click.echo("demo: every case is closed. `sinergi case timeline <id>` tells each story.")
+            click.echo(_("demo: every case is closed. `sinergi case timeline <id>` tells each story."))
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=5)

@@ -28,6 +28,7 @@ import click
 import structlog
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
+from sinergi.commands.language import _
 from sinergi.gateway.devlogin import DevUiLogin
 from sinergi.platform import telemetry
 from sinergi.platform.binaries import temporal_cli
@@ -58,8 +59,9 @@ class DevLock:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
-            raise UserError(f"sinergi dev is already running (pid {holder}, lock {self.path})", UNREACHABLE,
-                            hint="stop it with Ctrl-C in its terminal, or use another state folder") from None
+            raise UserError(_("sinergi dev is already running (pid {pid}, lock {lock})").format(
+                pid=holder, lock=self.path), UNREACHABLE,
+                hint=_("stop it with Ctrl-C in its terminal, or use another state folder")) from None
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
@@ -141,8 +143,8 @@ def clear_stale_temporal(settings: Settings, timeout: float = 10.0) -> None:
         return
     _, port = _split_address(settings.temporal.address)
     if _start_time(pid) == started and _is_our_server(pid, settings) and port in _listening_ports(pid):
-        click.echo(f"sinergi dev: stopping the Temporal dev server an earlier sinergi dev left running "
-                   f"(pid {pid}, port {port}).", err=True)
+        click.echo(_("sinergi dev: stopping the Temporal dev server an earlier sinergi dev left running "
+                     "(pid {pid}, port {port}).").format(pid=pid, port=port), err=True)
         _terminate(pid, timeout)
     path.unlink(missing_ok=True)
 
@@ -210,14 +212,14 @@ async def _wait_for_temporal(settings: Settings, process: subprocess.Popen, dead
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise UserError(f"the Temporal dev server exited with code {process.returncode}; see its log in "
-                            f"{settings.dev.state_dir / 'temporal.log'}", UNREACHABLE)
+            raise UserError(_("the Temporal dev server exited with code {code}; see its log in {log}").format(
+                code=process.returncode, log=settings.dev.state_dir / "temporal.log"), UNREACHABLE)
         try:
             return await connect(settings, runtime=telemetry.worker_runtime(settings), keys=True, sealed_only=True)
         except RuntimeError as exc:
             last = exc
             await asyncio.sleep(0.3)
-    raise UserError(f"the Temporal dev server did not answer within 30 s: {last}", UNREACHABLE)
+    raise UserError(_("the Temporal dev server did not answer within 30 s: {error}").format(error=last), UNREACHABLE)
 
 
 def ensure_codec_token(settings: Settings) -> str:
@@ -278,7 +280,7 @@ def run_dev(settings: Settings, *, sandbox: bool = True, demo: int = 0, people: 
         stop_process(process)
         _pid_file(settings).unlink(missing_ok=True)
         lock.release()
-        click.echo("sinergi dev stopped.", err=True)
+        click.echo(_("sinergi dev stopped."), err=True)
 
 
 async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool, demo: int,
@@ -306,8 +308,9 @@ async def _serve(settings: Settings, process: subprocess.Popen, *, sandbox: bool
         try:
             catcher = await start_catcher(settings.gateway.dev_mailbox, "127.0.0.1", settings.dev.mail_port)
         except OSError as exc:
-            raise UserError(f"the mail catcher cannot listen on 127.0.0.1:{settings.dev.mail_port}: {exc.strerror}",
-                            BAD_INPUT, hint="set [dev] mail_port (or SINERGI_DEV_MAIL_PORT) to a free port") from exc
+            raise UserError(_("the mail catcher cannot listen on 127.0.0.1:{port}: {error}").format(
+                port=settings.dev.mail_port, error=exc.strerror), BAD_INPUT,
+                hint=_("set [dev] mail_port (or SINERGI_DEV_MAIL_PORT) to a free port")) from exc
     # `sinergi dev` makes its own build current, even one replaced before (another branch checked out again).
     version = worker_version(settings, dev=True)
     async with agency_activities(settings) as activities:
@@ -341,7 +344,7 @@ async def _watch(process: subprocess.Popen, stop: asyncio.Event) -> None:
         if stop.is_set():
             return
         await asyncio.sleep(0.5)
-    click.echo(f"the Temporal dev server exited (code {process.returncode}); stopping.", err=True)
+    click.echo(_("the Temporal dev server exited (code {code}); stopping.").format(code=process.returncode), err=True)
     stop.set()
 
 
@@ -356,14 +359,14 @@ def _email_offices(settings: Settings, sandbox: bool, people: frozenset[str]) ->
         if office.adapter != "email":
             continue
         if sandbox and office.id not in people:
-            lines.append(f"    {office.id:<22} answered by the sandbox")
+            lines.append(f"    {office.id:<22} " + _("answered by the sandbox"))
             continue
         try:
             code = office_passcode(office, secrets_file=settings.dev.state_dir / DEV_SECRETS)
         except MissingSecret:
-            code = f"not set ({office.settings.get('passcode_env', 'passcode_env')})"
-        lines.append(f"    {office.id:<22} yours to answer: passcode {code}")
-    return ["  E-mail offices (the link in each mail; the passcode on the page):", *lines] if lines else []
+            code = _("not set ({variable})").format(variable=office.settings.get("passcode_env", "passcode_env"))
+        lines.append(f"    {office.id:<22} " + _("yours to answer: passcode {passcode}").format(passcode=code))
+    return ["  " + _("E-mail offices (the link in each mail; the passcode on the page):"), *lines] if lines else []
 
 
 def _records_where(settings: Settings) -> str:
@@ -375,28 +378,32 @@ def _records_where(settings: Settings) -> str:
 
 def _banner(settings: Settings, sandbox: bool, people: frozenset[str] = frozenset()) -> None:
     login = settings.gateway.dev_ui_login
-    lines = [
-        click.style("sinergi dev is running", bold=True, fg="green"),
-        f"  Temporal UI   {ui_url(settings)}",
-        *([f"  Decode in UI  {login.link(settings.gateway.base_url)}  (secret: open it in your browser, once "
-           "per run; it says how to let the UI use it; an engineer's view: names and other personal fields "
-           "masked)"] if login is not None else []),
-        f"  Temporal      {settings.temporal.address} (namespace {settings.temporal.namespace}, "
-        f"data in {settings.dev.db_file})",
-        f"  Gateway       {settings.gateway.base_url}  (agency events: /v1/agencies/<office>/events, "
-        "OpenAPI: /v1/openapi.json)",
-        "  Agencies      "
-        f"{f'sandbox agencies on {settings.dev.sandbox_base_url}' if sandbox else 'configured adapters'}"
-        f" ({settings.agencies.file})",
-        *([f"  Mail          {settings.gateway.base_url}/dev/mail  (the e-mail offices' mail, caught on "
-           f"127.0.0.1:{settings.dev.mail_port})"] if settings.gateway.dev_mailbox is not None else []),
+    base = settings.gateway.base_url
+    rows: list[tuple[str, str] | str] = [
+        (_("Temporal UI"), ui_url(settings)),
+        *([(_("Decode in UI"), _("{link}  (secret: open it in your browser, once per run; it says how to let the UI "
+                                 "use it; an engineer's view: names and other personal fields masked)").format(
+            link=login.link(base)))] if login is not None else []),
+        (_("Temporal"), _("{address} (namespace {namespace}, data in {file})").format(
+            address=settings.temporal.address, namespace=settings.temporal.namespace, file=settings.dev.db_file)),
+        (_("Gateway"), _("{url}  (agency events: /v1/agencies/<office>/events, OpenAPI: /v1/openapi.json)").format(
+            url=base)),
+        (_("Agencies"), (_("sandbox agencies on {url}").format(url=settings.dev.sandbox_base_url) if sandbox
+                         else _("configured adapters")) + f" ({settings.agencies.file})"),
+        *([(_("Mail"), _("{url}/dev/mail  (the e-mail offices' mail, caught on 127.0.0.1:{port})").format(
+            url=base, port=settings.dev.mail_port))] if settings.gateway.dev_mailbox is not None else []),
         *_email_offices(settings, sandbox, people),
-        f"  Codec token   {settings.dev.state_dir / 'codec-token'} (bearer token of {settings.gateway.base_url}/codec)",
-        f"  Case record   {_records_where(settings)}  (sinergi report offices --format html --output r.html)",
-        *([f"  Metrics       http://{settings.telemetry.metrics_address}/metrics (worker, Prometheus)"]
-          if settings.telemetry.metrics_address else []),
-        "  Open a case   sinergi case open examples/intake-pmi-malaysia.json",
-        "  Stop          Ctrl-C",
+        (_("Codec token"), _("{file} (bearer token of {url}/codec)").format(
+            file=settings.dev.state_dir / "codec-token", url=base)),
+        (_("Case record"), _("{where}  (sinergi report offices --format html --output r.html)").format(
+            where=_records_where(settings))),
+        *([(_("Metrics"), _("http://{address}/metrics (worker, Prometheus)").format(
+            address=settings.telemetry.metrics_address))] if settings.telemetry.metrics_address else []),
+        (_("Open a case"), "sinergi case open examples/intake-pmi-malaysia.json"),
+        (_("Stop"), "Ctrl-C"),
     ]
+    width = max(len(row[0]) for row in rows if isinstance(row, tuple)) + 2
+    lines = [click.style(_("sinergi dev is running"), bold=True, fg="green"),
+             *(f"  {row[0]:<{width}}{row[1]}" if isinstance(row, tuple) else row for row in rows)]
     click.echo("\n".join(lines), err=False)
     sys.stdout.flush()

@@ -11,6 +11,7 @@ import click
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UNREACHABLE, UserError, print_json
 from sinergi.commands.kit import App, common
+from sinergi.commands.language import _
 from sinergi.commands.params import CASE_ID
 from sinergi.commands.temporal_calls import run_admin as _run
 
@@ -46,9 +47,10 @@ def setup(app: App) -> None:
     if app.as_json:
         print_json({"namespace": namespace, "added": added, "present": present})
     elif added:
-        click.echo(f"namespace {namespace}: registered {', '.join(added)}")
+        click.echo(_("namespace {namespace}: registered {names}").format(namespace=namespace, names=", ".join(added)))
     else:
-        click.echo(f"namespace {namespace}: all {len(present)} search attributes already registered; nothing to do")
+        click.echo(_("namespace {namespace}: all {count} search attributes already registered; nothing to do").format(
+            namespace=namespace, count=len(present)))
 
 
 @admin.command()
@@ -83,9 +85,9 @@ def replay(app: App, files: tuple[Path, ...], from_namespace: bool, query: str |
     from sinergi.commands.admin_ops import read_histories, replay_converter, replay_histories, undecodable
 
     if not files and not from_namespace:
-        raise UserError("nothing to replay", BAD_INPUT, hint="give history FILES, or --from-namespace")
+        raise UserError(_("nothing to replay"), BAD_INPUT, hint=_("give history FILES, or --from-namespace"))
     if (query is not None) and not from_namespace:
-        raise UserError("--query needs --from-namespace", BAD_INPUT)
+        raise UserError(_("--query needs --from-namespace"), BAD_INPUT)
     histories = read_histories(files)  # bad files are refused before anything connects
     # The SDK logs a traceback for every history that fails; the report below says it in one line.
     logging.getLogger("temporalio.worker._workflow").setLevel(logging.CRITICAL)
@@ -103,7 +105,8 @@ def replay(app: App, files: tuple[Path, ...], from_namespace: bool, query: str |
     if not report.ok:
         # Under --json, one document: the report's keys and the error's.
         failed = len(report.failures)
-        raise UserError(f"{failed} of {len(report.replayed)} histories do not replay on this code", REFUSED,
+        raise UserError(_("{failed} of {count} histories do not replay on this code").format(
+                            failed=failed, count=len(report.replayed)), REFUSED,
                         hint=_replay_hint(report, missing), code="replay_failed",
                         details={"missing_keys": summary["missing_keys"]}, result=summary)
 
@@ -117,26 +120,28 @@ def _replay_hint(report, missing: dict[str, str]) -> str:
     keys = ", ".join(repr(key_id) for key_id in sorted(set(missing.values())))
     if undecoded == len(report.failures):
         if set(missing.values()) == {TEST_KEY_ID} and not any("cannot decrypt" in f for f in report.failures.values()):
-            return ("these histories were encrypted with the public test-only key: replay them with --test-key "
-                    "(the code was not checked yet)")
-        return (f"the loaded keys cannot decode these histories (key ids {keys}): give the keys they were encrypted "
-                "with in --keys FILE, or --test-key for tests/replay/histories (the code was not checked yet)")
+            return _("these histories were encrypted with the public test-only key: replay them with --test-key "
+                     "(the code was not checked yet)")
+        return _("the loaded keys cannot decode these histories (key ids {keys}): give the keys they were encrypted "
+                 "with in --keys FILE, or --test-key for tests/replay/histories (the code was not checked yet)"
+                 ).format(keys=keys)
     if undecoded:
-        return (f"{undecoded} could not be decoded (key ids {keys}: --keys FILE, or --test-key for "
-                "tests/replay/histories); for the others, guard the change with workflow.patched(...) so running "
-                "cases keep their path (README \"Safe upgrades\")")
-    return ("guard the change with workflow.patched(...) so running cases keep their path "
-            "(README \"Safe upgrades\")")
+        return _("{count} could not be decoded (key ids {keys}: --keys FILE, or --test-key for "
+                 "tests/replay/histories); for the others, guard the change with workflow.patched(...) so running "
+                 "cases keep their path (README \"Safe upgrades\")").format(count=undecoded, keys=keys)
+    return _("guard the change with workflow.patched(...) so running cases keep their path "
+             "(README \"Safe upgrades\")")
 
 
 def _print_report(report) -> None:
     for workflow_id, failure in report.failures.items():
-        verdict = "NOT DETERMINISTIC" if "Nondeterminism" in failure else "CANNOT REPLAY"
+        verdict = _("NOT DETERMINISTIC") if "Nondeterminism" in failure else _("CANNOT REPLAY")
         click.echo(f"{click.style(verdict, fg='red', bold=True)}  {workflow_id}\n    {failure}")
     ok = len(report.replayed) - len(report.failures)
-    click.echo(f"replayed {len(report.replayed)} histories: {ok} ok, {len(report.failures)} failed")
+    click.echo(_("replayed {count} histories: {ok} ok, {failed} failed").format(
+        count=len(report.replayed), ok=ok, failed=len(report.failures)))
     if not report.replayed:
-        click.echo("note: no execution matched: nothing was checked", err=True)
+        click.echo(_("note: no execution matched: nothing was checked"), err=True)
 
 
 @admin.group()
@@ -169,22 +174,23 @@ def rotate(app: App, office_id: str) -> None:
 
     office = office_registry(app.settings).offices.get(office_id)
     if office is None:
-        raise UserError(f"no office {office_id!r} in the agency registry", BAD_INPUT,
-                        hint="see `sinergi agencies list`")
+        raise UserError(_("no office {office!r} in the agency registry").format(office=office_id), BAD_INPUT,
+                        hint=_("see `sinergi agencies list`"))
     if office.adapter != "email":
-        raise UserError(f"{office_id} answers through its own system ({office.adapter}), not the referral page",
-                        REFUSED)
+        raise UserError(_("{office} answers through its own system ({adapter}), not the referral page").format(
+                        office=office_id, adapter=office.adapter), REFUSED)
     variable = passcode_env(office)
     if os.environ.get(variable):
-        code, where = new_passcode(), f"set {variable} to it where the gateway runs, then restart the gateway"
+        code = new_passcode()
+        where = _("set {variable} to it where the gateway runs, then restart the gateway").format(variable=variable)
     else:
         code = rotate_dev_passcode(app.settings.dev.state_dir / DEV_SECRETS, office)
-        where = f"stored in {app.settings.dev.state_dir / DEV_SECRETS} (sinergi dev): in force now"
+        where = _("stored in {file} (sinergi dev): in force now").format(file=app.settings.dev.state_dir / DEV_SECRETS)
     if app.as_json:
         print_json({"office": office_id, "passcode": code, "variable": variable})
     else:
         click.echo(code)
-        click.echo(f"new passcode for {office_id}: {where}", err=True)
+        click.echo(_("new passcode for {office}: {where}").format(office=office_id, where=where), err=True)
 
 
 @admin.group()
@@ -216,10 +222,10 @@ def backfill(app: App) -> None:
         print_json({"cases": done.cases, "runs": done.runs, "facts": done.facts, "written": done.written,
                     "failed": done.failed})
     else:
-        click.echo(f"back-filled {done.cases} case(s) ({done.runs} run(s)): {done.facts} facts read, "
-                   f"{done.written} new in the record")
+        click.echo(_("back-filled {cases} case(s) ({runs} run(s)): {facts} facts read, {written} new in the record"
+                     ).format(cases=done.cases, runs=done.runs, facts=done.facts, written=done.written))
         for workflow_id, why in done.failed.items():
-            click.echo(f"  failed  {workflow_id}: {why}", err=True)
+            click.echo(_("  failed  {workflow}: {why}").format(workflow=workflow_id, why=why), err=True)
     if done.failed:
         raise SystemExit(UNREACHABLE)
 
@@ -246,22 +252,27 @@ def erase(app: App, case_id: str, requested_by: str, basis: str | None, yes: boo
     from sinergi.commands.records_admin import erase as run_erase
     from sinergi.records import ERASURE_BASIS
 
-    if not yes and not click.confirm(f"Erase the personal data of {case_id} for good?", err=True):
-        raise UserError("not erased", REFUSED)
+    if not yes and not click.confirm(_("Erase the personal data of {case} for good?").format(case=case_id), err=True):
+        raise UserError(_("not erased"), REFUSED)
     try:
         erased = _run(run_erase(app.settings, case_id, requested_by=requested_by, basis=basis or ERASURE_BASIS),
                       app.settings.temporal.address)
     except CaseStillOpen:
-        raise UserError(f"{case_id} is open: its personal data is still needed to assist the victim", REFUSED,
-                        hint="close the case first (`sinergi case close`); the law allows keeping data while "
-                             "it is needed (UU 27/2022 Art. 15)") from None
+        raise UserError(_("{case} is open: its personal data is still needed to assist the victim").format(
+                        case=case_id), REFUSED,
+                        hint=_("close the case first (`sinergi case close`); the law allows keeping data while "
+                               "it is needed (UU 27/2022 Art. 15)")) from None
     if app.as_json:
         print_json({"case_id": erased.case_id, "personal_items_deleted": erased.personal_items_deleted,
                     "already": erased.already, "history_deleted": erased.history_deleted})
     else:
-        click.echo(f"{case_id}: personal data erased ({erased.personal_items_deleted} sealed item(s)"
-                   f"{'; it had been erased before' if erased.already else ''})"
-                   f"{'; Temporal history deleted' if erased.history_deleted else ''}")
+        said = _("{case}: personal data erased ({count} sealed item(s))").format(
+            case=case_id, count=erased.personal_items_deleted)
+        if erased.already:
+            said += _("; it had been erased before")
+        if erased.history_deleted:
+            said += _("; Temporal history deleted")
+        click.echo(said)
 
 
 def _operator_group() -> None:

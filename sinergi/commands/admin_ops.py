@@ -14,6 +14,7 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from sinergi.commands.console import BAD_INPUT, UserError
+from sinergi.commands.language import _
 from sinergi.platform.codec import EncryptionCodec, data_converter, load_keys
 from sinergi.platform.config import ConfigError, Settings
 from sinergi.platform.temporal import connect, converter_for, ensure_search_attributes
@@ -40,13 +41,15 @@ def read_histories(files: Sequence[Path]) -> list[WorkflowHistory]:
         try:
             histories.append(load_history(path))
         except OSError as exc:
-            raise UserError(f"{path}: cannot read ({exc.strerror})", BAD_INPUT) from exc
+            raise UserError(_("{path}: cannot read ({error})").format(path=path, error=exc.strerror),
+                            BAD_INPUT) from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path}: not a JSON history: {exc}", BAD_INPUT) from exc
+            raise UserError(_("{path}: not a JSON history: {error}").format(path=path, error=exc), BAD_INPUT) from exc
         except (ProtobufJSONError, KeyError, TypeError, ValueError, AttributeError) as exc:
             # Valid JSON, but not the protobuf JSON form of a Temporal history.
-            raise UserError(f"{path}: not a Temporal history ({type(exc).__name__}: {exc})", BAD_INPUT,
-                            hint="save one with `temporal workflow show -w ID --output json`") from exc
+            raise UserError(_("{path}: not a Temporal history ({error})").format(
+                path=path, error=f"{type(exc).__name__}: {exc}"), BAD_INPUT,
+                hint=_("save one with `temporal workflow show -w ID --output json`")) from exc
     return histories
 
 
@@ -79,16 +82,16 @@ def replay_converter(settings: Settings, keys_files: Sequence[Path], test_key: b
             return converter_for(settings)
         except ConfigError as exc:
             raise UserError(str(exc), BAD_INPUT, code="invalid_config",
-                            hint="give the keys the histories were encrypted with: --keys FILE, or --test-key for "
-                                 "tests/replay/histories") from exc
+                            hint=_("give the keys the histories were encrypted with: --keys FILE, or --test-key "
+                                   "for tests/replay/histories")) from exc
     keys: dict[str, bytes] = {}
     if settings.codec.keys_file.is_file():
         keys.update(load_keys(settings.codec.keys_file))
     for path in keys_files:
         for key_id, key in load_keys(path).items():
             if keys.get(key_id, key) != key:
-                raise UserError(f"{path}: key {key_id!r} differs from the key of that id already loaded",
-                                BAD_INPUT, code="invalid_config")
+                raise UserError(_("{path}: key {key_id!r} differs from the key of that id already loaded").format(
+                    path=path, key_id=key_id), BAD_INPUT, code="invalid_config")
             keys[key_id] = key
     if test_key:
         from sinergi.testing.cases import TEST_KEY, TEST_KEY_ID

@@ -24,7 +24,7 @@ def _pairs(parse, values: tuple[str, ...], option: str) -> list:
 def people_option(text: str, registry) -> frozenset[str]:
     """`--people a,b` → {"a", "b"} (spaces and empty items ignored); `all`: every e-mail office; `none`: none.
     UserError naming the e-mail offices when one is not."""
-    from sinergi.sandbox import check_people
+    from sinergi.sandbox.runner import NotByMail, check_people
 
     names = [p.strip() for p in text.split(",") if p.strip()]
     if names == ["all"]:
@@ -32,8 +32,10 @@ def people_option(text: str, registry) -> frozenset[str]:
     left = frozenset() if names == ["none"] else frozenset(names)
     try:
         check_people(registry, left)
-    except ValueError as exc:
-        raise UserError(f"--people: {exc}", BAD_INPUT) from exc
+    except NotByMail as exc:
+        raise UserError(_("--people: not an e-mail office of the agreement: {unknown}; the e-mail offices are: "
+                          "{offices}").format(unknown=", ".join(exc.unknown), offices=", ".join(exc.by_mail) or
+                                              _("none")), BAD_INPUT) from exc
     return left
 
 

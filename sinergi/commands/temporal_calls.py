@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sinergi.commands.console import BAD_INPUT, UNREACHABLE, UserError
+from sinergi.commands.language import _
 
 if TYPE_CHECKING:
     from temporalio.service import RPCStatusCode
@@ -23,10 +24,12 @@ def run_admin(coro, address: str, *, not_found: UserError | None = None):
     except RuntimeError as exc:
         if "connect" not in str(exc).lower():
             raise
-        raise UserError(f"cannot reach Temporal at {address}: {exc}", UNREACHABLE,
-                        hint="check [temporal] address, tls_* and api_key_env (or SINERGI_TEMPORAL_*)") from exc
+        raise UserError(_("cannot reach Temporal at {address}: {error}").format(address=address, error=exc),
+                        UNREACHABLE,
+                        hint=_("check [temporal] address, tls_* and api_key_env (or SINERGI_TEMPORAL_*)")) from exc
     except RPCError as exc:
-        message = f"Temporal at {address} refused: {exc.message or exc.status.name}"
+        message = _("Temporal at {address} refused: {error}").format(address=address,
+                                                                      error=exc.message or exc.status.name)
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise UserError(message, UNREACHABLE) from exc
         if not_found is not None and exc.status == RPCStatusCode.NOT_FOUND:
@@ -38,12 +41,13 @@ def _refusal_hint(status: RPCStatusCode) -> str | None:
     from temporalio.service import RPCStatusCode
 
     if status == RPCStatusCode.NOT_FOUND:
-        return "does the namespace exist? (temporal operator namespace create -n NAME)"
+        return _("does the namespace exist? (temporal operator namespace create -n NAME)")
     if status == RPCStatusCode.PERMISSION_DENIED:
         from sinergi.platform.temporal import search_attribute_flags
 
         wanted = " ".join(search_attribute_flags()[1::2])
-        return f"if this key may not change the namespace (Temporal Cloud: use the Cloud UI or tcld), add: {wanted}"
+        return _("if this key may not change the namespace (Temporal Cloud: use the Cloud UI or tcld), add: "
+                 "{attributes}").format(attributes=wanted)
     if status == RPCStatusCode.UNAUTHENTICATED:
-        return "check [temporal] tls_cert_file / tls_key_file or api_key_env"
+        return _("check [temporal] tls_cert_file / tls_key_file or api_key_env")
     return None

@@ -208,13 +208,22 @@ class Sandbox:
         return mailbox
 
 
+class NotByMail(ValueError):
+    """Offices left to people that do not answer by e-mail (`unknown`), and the ones that do (`by_mail`)."""
+
+    def __init__(self, unknown: list[str], by_mail: list[str]) -> None:
+        super().__init__(f"not an e-mail office of the agreement: {', '.join(unknown)}; the e-mail offices are: "
+                         f"{', '.join(by_mail) or 'none'}")
+        self.unknown = unknown
+        self.by_mail = by_mail
+
+
 def check_people(registry: AgencyRegistry, people: frozenset[str]) -> None:
-    """ValueError unless every office left to people answers by e-mail (only those have a page to answer on)."""
+    """`NotByMail` unless every office left to people answers by e-mail (only those have a page to answer on)."""
     by_mail = sorted(o.id for o in registry.offices.values() if o.adapter == "email")
     unknown = sorted(people - set(by_mail))
     if unknown:
-        raise ValueError(f"not an e-mail office of the agreement: {', '.join(unknown)}; the e-mail offices are: "
-                         f"{', '.join(by_mail) or 'none'}")
+        raise NotByMail(unknown, by_mail)
 
 
 async def serve(settings: Settings, options: SandboxOptions, stop: asyncio.Event, port: int | None = None,

@@ -239,3 +239,49 @@ def test_no_message_hides_inside_an_f_string_where_extraction_cannot_see_it():
                             and any(isinstance(a, ast.Constant) for a in inner.args)):
                         hidden.append(f"{path.name}:{inner.lineno}")
     assert not hidden, hidden
+
+
+# Calls that show their first argument (and `hint=`) to a person: a literal with words there is English only.
+_SHOWN = {"UserError", "echo", "secho", "confirm", "prompt", "ClickException", "BadParameter", "UsageError"}
+
+
+def _has_words(node) -> bool:
+    import ast
+
+    words = re.compile(r"[A-Za-z]{3,}")
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(words.search(node.value))
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.Constant) and words.search(v.value) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _has_words(node.left) or _has_words(node.right)
+    if isinstance(node, ast.IfExp):
+        return _has_words(node.body) or _has_words(node.orelse)
+    return False
+
+
+def test_no_message_a_person_reads_is_written_past_the_catalog():
+    """A literal with words handed straight to `click.echo`, `UserError` (or its `hint=`), `confirm`... is read in
+    English under `--lang id` too: `sinergi admin` and `sinergi dev` once spoke English only."""
+    import ast
+
+    english = []
+    for path in cli_catalogs.SOURCES:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name in _SHOWN:
+                shown = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "hint")]
+                english += [f"{path.name}:{node.lineno}: {ast.unparse(a)[:80]}" for a in shown if _has_words(a)]
+    assert not english, english
+
+
+def test_the_guard_sees_a_message_written_past_the_catalog(tmp_path, monkeypatch):
+    source = tmp_path / "bad.py"
+    source.write_text('import click\nclick.echo(f"replayed {n} histories")\n'
+                      'raise UserError(_("fine"), 2, hint="see the README")\nclick.echo(f"{a}  {b}")\n')
+    monkeypatch.setattr(cli_catalogs, "SOURCES", (source,))
+    with pytest.raises(AssertionError) as caught:
+        test_no_message_a_person_reads_is_written_past_the_catalog()
+    assert "bad.py:2" in str(caught.value) and "bad.py:3" in str(caught.value) and "bad.py:4" not in str(caught.value)
