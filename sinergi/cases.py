@@ -229,25 +229,26 @@ class Cases:
             raise _translate(exc, case_id) from exc
         return OpenedCase(case_id=case_id, workflow_id=workflow_id(case_id))
 
-    async def send(self, event: Event, sender: Sender | None = None) -> EventOutcome:
+    async def send(self, event: Event, sender: Sender | None = None, entered_by: str | None = None) -> EventOutcome:
         """Apply an event; a duplicate `event_id` comes back with `duplicate=True`.
 
         With a `sender` (an office), the case first checks that the office takes part in it
         (`NotAParty` if not): the case knows its referrals and jurisdiction exactly, so no lookup first.
         An event whose workflow task the server refused is sent again (`_task_refused`); one the server
-        found no running case for is answered from what it knows of the case (`_not_running`).
+        found no running case for is answered from what it knows of the case (`_not_running`). `entered_by`:
+        the operator who enters an office's event on its behalf (`operator:<name>`).
         """
         try:
-            return await self._send(event, sender)
+            return await self._send(event, sender, entered_by)
         except CaseBusy as busy:
             # Busy, or stuck? A stuck case says so, rather than "retry later" for ever.
             await self._check_not_stuck(event.case_id, may_still_apply=busy.may_still_apply)
             raise
 
-    async def _send(self, event: Event, sender: Sender | None) -> EventOutcome:
+    async def _send(self, event: Event, sender: Sender | None, entered_by: str | None = None) -> EventOutcome:
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
             try:
-                return await self._apply(event, sender)
+                return await self._apply(event, sender, entered_by)
             except RPCError as exc:
                 if exc.status == RPCStatusCode.NOT_FOUND:
                     return await self._not_running(event, sender, exc)
@@ -261,14 +262,14 @@ class Cases:
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _apply(self, event: Event, sender: Sender | None) -> EventOutcome:
+    async def _apply(self, event: Event, sender: Sender | None, entered_by: str | None = None) -> EventOutcome:
         from sinergi.domain.events import EventEnvelope
         from sinergi.workflows.messages import EventOutcome
 
         handle = self.handle(event.case_id)
         try:
-            return await handle.execute_update(m.APPLY_EVENT, EventEnvelope(event=event, sender=sender),
-                                               result_type=EventOutcome)
+            envelope = EventEnvelope(event=event, sender=sender, entered_by=entered_by if sender else None)
+            return await handle.execute_update(m.APPLY_EVENT, envelope, result_type=EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == m.Errors.DUPLICATE_EVENT:

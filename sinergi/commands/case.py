@@ -270,7 +270,9 @@ def event(app: App, case_id: str, type_: str, data: str | None, as_office: str |
         async with cases_for(app.settings) as cases:
             # As the gateway does: with --as, the case refuses an office that does not take part in it.
             try:
-                return await cases.send(built, sender=office.sender if as_office is not None else None)
+                # Through a gateway's codec, it writes the verified name over this one (gateway.stamping).
+                return await cases.send(built, sender=office.sender if as_office is not None else None,
+                                        entered_by=f"operator:{getpass.getuser()}" if as_office else None)
             except NotAParty:
                 raise UserError(_("{office} is not part of case {case_id}: the case sent it no referral or "
                                   "notice and it is not the lead office").format(office=as_office, case_id=case_id),

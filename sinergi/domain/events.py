@@ -480,6 +480,10 @@ class EventEnvelope(BaseModel):
 
     event: Event
     sender: Sender | None = None
+    # Who entered an office's event on its behalf (`case event --as`): `operator:<name>`, as the gateway's codec
+    # verified it (sinergi.gateway.stamping). None when the office's own system or page sent it, and ignored on
+    # an operator's own entry (its `source` names the operator).
+    entered_by: str | None = Field(default=None, max_length=80)
 
 
 def parse_event(raw: dict | str | bytes) -> Event:

@@ -91,12 +91,15 @@ def from_state(state: CaseState, policy: Policy, *, with_stage: bool = False) ->
     return out
 
 
-def event(state: CaseState, event: Event, sender: Sender | None, now: datetime) -> list[Fact]:
+def event(state: CaseState, event: Event, sender: Sender | None, now: datetime,
+          entered_by: str | None = None) -> list[Fact]:
     """An event the case just applied (and the referral step an office's answer brings): who sent it is the
-    office (`sender`), or the operator the event names (`operator:<name>`)."""
+    office (`sender`), or the operator the event names (`operator:<name>`); `entered_by`, the operator who typed
+    an office's event for it (`case event --as`)."""
     who = sender.office if sender is not None else (event.source or "operator")
     out: list[Fact] = [{"kind": "EventApplied", "case_id": state.case_id, "sender": who, "event_id": event.event_id,
-                        "type": event.type, "occurred_at": _iso(event.occurred_at), "applied_at": _iso(now)}]
+                        "type": event.type, "occurred_at": _iso(event.occurred_at), "applied_at": _iso(now),
+                        **({"entered_by": entered_by} if entered_by else {})}]
     step = ANSWER_STEPS.get(event.type)
     referral = state.referrals.get(getattr(event.data, "referral_id", "") or "") if step else None
     if referral is not None:

@@ -6,9 +6,9 @@ the identity itself:
 
 - an event a named operator enters (`EventEnvelope` without a `sender`) gets
   `source = "operator:<verified name>"`, whatever the CLI claimed;
-- an event entered on behalf of an office (`case event --as`) gets that office as its source and its `sender`
-  rebuilt from the gateway's own registry (jurisdiction and agreement as the MoU says, not as the laptop says);
-  the operator who entered it is logged;
+- an event entered on behalf of an office (`case event --as`) gets that office as its source, its `sender`
+  rebuilt from the gateway's own registry (jurisdiction and agreement as the MoU says, not as the laptop says)
+  and `entered_by = "operator:<verified name>"`: the case's timeline and the case record keep who typed it;
 - only a named operator (a `sinergi admin operator` token) in a role that sees personal data seals anything.
   An engineer, the shared codec token, the dev UI session and the identity provider's users (the Temporal UI,
   which is read-only) read; they seal nothing, since a sealed payload of any shape — a page unlock, an
@@ -61,6 +61,7 @@ def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistr
         sender = envelope.get("sender")
         if sender is None:
             event["source"] = f"operator:{principal.name}"
+            envelope.pop("entered_by", None)  # the source names the operator
         else:
             office_id = sender.get("office") if isinstance(sender, dict) else None
             office = registry.offices.get(office_id) if registry is not None and isinstance(office_id, str) else None
@@ -68,6 +69,7 @@ def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistr
                 raise MayNotEnter(f"--as {office_id!r}: no such office in the gateway's agency registry")
             envelope["sender"] = office.sender.model_dump(mode="json")
             event["source"] = office.id
+            envelope["entered_by"] = f"operator:{principal.name}"
             log.info("operator_entered_for_office", operator=principal.name, office=office.id,
                      event_id=event.get("event_id"), case_id=event.get("case_id"), type=event.get("type"))
         stamped = Payload()

@@ -120,7 +120,8 @@ class StageChanged(Fact):
 
 
 class EventApplied(Fact):
-    """An event the case applied: who sent it (office id or `operator:<name>`), its id, type and times."""
+    """An event the case applied: who sent it (office id or `operator:<name>`), its id, type and times; who typed
+    an office's event for it (`entered_by`, `case event --as`)."""
 
     table: ClassVar[str | None] = "events"
     sender: str
@@ -128,6 +129,7 @@ class EventApplied(Fact):
     type: str
     occurred_at: AwareDatetime
     applied_at: AwareDatetime
+    entered_by: str | None = None
 
     @property
     def fact_id(self) -> str:

@@ -97,6 +97,7 @@ events = _fact_table(
     sa.Column("type", sa.String, nullable=False),
     sa.Column("occurred_at", Time, nullable=False),
     sa.Column("applied_at", Time, nullable=False),
+    sa.Column("entered_by", sa.String),  # `operator:<name>` who typed an office's event for it (0003)
 )
 
 referral_steps = _fact_table(

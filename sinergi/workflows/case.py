@@ -195,9 +195,11 @@ class CaseWorkflow:
             return self._outcome(event.event_id, duplicate=True)
         if seen is False:  # the same office's id twice in one task, with other content
             raise _reused(event, sender)
-        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender))
+        # Who typed an office's event for it (`case event --as`), as the gateway verified: a note, never authority.
+        entered_by = envelope.entered_by if sender is not None else None
+        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender, entered_by))
         if self._recorder is not None:
-            self._to_record += record.event(self._state, event, sender, workflow.now())
+            self._to_record += record.event(self._state, event, sender, workflow.now(), entered_by)
         self._publish()
         return self._outcome(event.event_id, duplicate=False)
 

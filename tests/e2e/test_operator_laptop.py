@@ -93,23 +93,45 @@ async def test_a_laptop_without_keys_opens_drives_and_reads_a_case_as_the_verifi
     assert ("siti.rahma", "caseworker", False) in audits
 
 
+async def test_an_event_typed_for_an_office_names_the_office_and_the_verified_operator(laptop, home, gateway):
+    """`case event --as`: the office phoned its word in; the case applies it as the office's, under the office's
+    agreement, and keeps who typed it — the gateway's verified name, whatever the laptop claims."""
+    intake = home / "work" / "intake.json"
+    intake.write_text(json.dumps(intake_dict()))
+    case_id = (await laptop("case", "open", str(intake), "--json")).json()["case_id"]
+    entered = await laptop.with_env(USER="someone-else", LOGNAME="someone-else")(
+        "case", "event", case_id, "identification.screening_completed", "--data", '{"outcome": "presumed_victim"}',
+        "--as", "bp3mi_kalsel", "--json")
+    assert entered.code == 0, entered
+    [envelope] = await envelopes(worker_of(laptop), case_id)
+    assert (envelope.event.source, envelope.sender.office, envelope.entered_by) == (
+        "bp3mi_kalsel", "bp3mi_kalsel", "operator:siti.rahma")
+    timeline = (await laptop("case", "timeline", case_id, "--json")).json()
+    assert any(e["text"].endswith("by bp3mi_kalsel (entered by operator:siti.rahma)") for e in timeline["entries"])
+
+
 def worker_of(laptop):
     return laptop.worker
 
 
 async def entered_by(worker, case_id: str) -> list[str]:
     """The sources of the events the case's history took as updates, decoded with the worker's keys."""
+    return [envelope.event.source for envelope in await envelopes(worker, case_id)]
+
+
+async def envelopes(worker, case_id: str) -> list:
+    """The event envelopes the case's history took as updates, decoded with the worker's keys."""
     from sinergi.domain.events import EventEnvelope
 
     handle = worker.cases.handle(case_id)
     converter = worker.cases.client.data_converter
-    sources = []
+    found = []
     async for event in handle.fetch_history_events():
         if event.HasField("workflow_execution_update_accepted_event_attributes"):
             args = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args
             [envelope] = await converter.decode(args.payloads, [EventEnvelope])
-            sources.append(envelope.event.source)
-    return sources
+            found.append(envelope)
+    return found
 
 
 @pytest.mark.parametrize("token", [None, "sinergi_op_not-a-real-token-00000000000000000000000", "revoked"])

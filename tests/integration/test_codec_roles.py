@@ -23,11 +23,11 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def envelope(source: str, sender: dict | None = None) -> dict:
+def envelope(source: str, sender: dict | None = None, **claims: str) -> dict:
     event = {"event_id": "evt-roles-1", "case_id": "KALSEL-2026-R0LES000", "type": "case.closed",
              "occurred_at": "2026-12-01T08:00:00+08:00", "source": source, "data": {"reason": "test"}}
     return {"payloads": [{"metadata": {"encoding": b64(b"json/plain")},
-                          "data": b64(json.dumps({"event": event, "sender": sender}).encode())}]}
+                          "data": b64(json.dumps({"event": event, "sender": sender, **claims}).encode())}]}
 
 
 @pytest.fixture(scope="module")
@@ -107,18 +107,21 @@ async def test_every_decode_is_audited_with_who_and_role_and_only_unmasked_ones_
 
 async def test_an_operators_event_is_sealed_with_the_verified_name_whatever_the_client_claimed(world):
     token = world["tokens"]["siti.rahma"]
-    sealed = await post(world, "encode", envelope("operator:someone-else"), token)
+    sealed = await post(world, "encode", envelope("operator:someone-else", entered_by="operator:someone-else"), token)
     assert sealed.status == 200
     opened = await post(world, "decode", await sealed.json(), token)
     [payload] = json_format.ParseDict(await opened.json(), Payloads()).payloads
-    assert json.loads(payload.data)["event"]["source"] == "operator:siti.rahma"
+    value = json.loads(payload.data)
+    assert value["event"]["source"] == "operator:siti.rahma"
+    assert "entered_by" not in value  # an operator's own event: its source names them
 
 
 async def test_an_event_for_an_office_carries_the_office_as_the_registry_describes_it(world):
     token = world["tokens"]["budi.s"]
     # The laptop claims a wider jurisdiction and no agreement to check, and another operator as the source.
     claimed = {"office": "dinsos_kalsel", "provinces": ["DKI", "KALSEL"], "may_send": None}
-    sealed = await post(world, "encode", envelope("operator:someone-else", claimed), token)
+    sealed = await post(world, "encode", envelope("operator:someone-else", claimed, entered_by="operator:someone-else"),
+                        token)
     assert sealed.status == 200, await sealed.text()
     opened = await post(world, "decode", await sealed.json(), token)
     [payload] = json_format.ParseDict(await opened.json(), Payloads()).payloads
@@ -126,6 +129,7 @@ async def test_an_event_for_an_office_carries_the_office_as_the_registry_describ
     office = world["resources"].verifiers.registry.offices["dinsos_kalsel"]
     assert value["event"]["source"] == "dinsos_kalsel"
     assert value["sender"] == office.sender.model_dump(mode="json")
+    assert value["entered_by"] == "operator:budi.s"  # who typed it, as the token says
 
 
 async def test_an_event_for_an_office_the_registry_does_not_know_is_refused(world):

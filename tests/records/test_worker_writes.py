@@ -96,16 +96,24 @@ async def test_an_offices_answer_is_recorded_under_that_office(skipping_env, rec
         office = h.registry.offices[referral.agency]
         await h.cases.send(event(case_id, "referral.acknowledged", referral_id=referral.referral_id),
                            sender=office.sender)
+        # The office phones its acceptance in; an operator types it for the office (`case event --as`).
+        await h.cases.send(event(case_id, "referral.accepted", referral_id=referral.referral_id),
+                           sender=office.sender, entered_by="operator:siti.rahma")
         await skipping_env.sleep(timedelta(seconds=31))  # what is new is sent within RECORD_DELAY
 
         async def recorded():
             events = rows(record, "events", case_id)
             assert [e["sender"] for e in events if e["type"] == "referral.acknowledged"] == [office.id]
+            assert {(e["type"], e["sender"], e["entered_by"]) for e in events if e["type"].startswith("referral.")} \
+                == {("referral.acknowledged", office.id, None), ("referral.accepted", office.id, "operator:siti.rahma")}
             steps = rows(record, "referral_steps", case_id)
             assert any(s["referral_id"] == referral.referral_id and s["state"] == "acknowledged"
                        and s["office"] == office.id for s in steps)
 
         await eventually(recorded)
+        texts = [e.text for e in (await h.cases.timeline(case_id)).entries if e.kind == "event"]
+        assert any(t.startswith("referral.accepted") and t.endswith("(entered by operator:siti.rahma)") for t in texts)
+        assert not any("entered by" in t for t in texts if t.startswith("referral.acknowledged"))
         # Leave nothing running: on the time-skipping server a case whose record activity waits for a stopped
         # worker would hold virtual time still for every later test of the session.
         await h.cases.send(event(case_id, "case.closed", reason="test finished"))

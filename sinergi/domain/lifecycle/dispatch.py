@@ -126,11 +126,12 @@ def open_case(case: CaseInput, now: datetime, rules_version: int = RULES_VERSION
     return state, effects
 
 
-def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None) -> list[Effect]:
-    """Apply an accepted event (call `check` first) from `sender` (None: an operator). Returns the effects
-    to carry out."""
+def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None,
+          entered_by: str | None = None) -> list[Effect]:
+    """Apply an accepted event (call `check` first) from `sender` (None: an operator), typed for it by
+    `entered_by` (`operator:<name>`, `case event --as`) if given. Returns the effects to carry out."""
     state.applied[authority.applied_key(sender, event.event_id)] = authority.digest(event)
-    state.note(now, "event", _describe(event), ref=event.event_id)
+    state.note(now, "event", _describe(event, entered_by), ref=event.event_id)
     triggers = [event.type]
     qualifier = getattr(event.data, "outcome", None) or getattr(event.data, "wellbeing", None) \
         or getattr(event.data, "decision", None)
@@ -153,7 +154,7 @@ def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None) -
     return effects
 
 
-def _describe(event) -> str:
+def _describe(event, entered_by: str | None = None) -> str:
     data = event.data
     parts = [event.type]
     for name in ("outcome", "decision", "service", "wellbeing", "scope", "referral_id", "safe", "province"):
@@ -161,6 +162,8 @@ def _describe(event) -> str:
             parts.append(f"{name}={getattr(data, name)}")
     if event.source:
         parts.append(f"by {event.source}")
+    if entered_by:
+        parts.append(f"(entered by {entered_by})")
     return " ".join(parts)
 
 
