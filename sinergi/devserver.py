@@ -74,7 +74,7 @@ class DevLock:
 
 
 def _split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
+    host, _sep, port = address.rpartition(":")
     return host or "127.0.0.1", int(port)
 
 
@@ -136,12 +136,12 @@ def clear_stale_temporal(settings: Settings, timeout: float = 10.0) -> None:
     """
     path = _pid_file(settings)
     try:
-        pid_text, _, started = path.read_text("utf-8").strip().partition(" ")
+        pid_text, _sep, started = path.read_text("utf-8").strip().partition(" ")
         pid = int(pid_text)
     except (OSError, ValueError):
         path.unlink(missing_ok=True)
         return
-    _, port = _split_address(settings.temporal.address)
+    _host, port = _split_address(settings.temporal.address)
     if _start_time(pid) == started and _is_our_server(pid, settings) and port in _listening_ports(pid):
         click.echo(_("sinergi dev: stopping the Temporal dev server an earlier sinergi dev left running "
                      "(pid {pid}, port {port}).").format(pid=pid, port=port), err=True)
@@ -238,7 +238,7 @@ def ensure_codec_token(settings: Settings) -> str:
 
 
 def ui_url(settings: Settings) -> str:
-    host, _ = _split_address(settings.temporal.address)
+    host, _port = _split_address(settings.temporal.address)
     return f"http://{host}:{settings.dev.ui_port}/namespaces/{settings.temporal.namespace}/workflows"
 
 

@@ -153,7 +153,7 @@ def clocks_of(event_type: str, policy: Policy | None) -> tuple[list[ClockDoc], l
         found = []
         for clock in policy.clocks:
             for trigger in triggers_of(clock):
-                base, _, qualifier = trigger.partition(":")
+                base, _sep, qualifier = trigger.partition(":")
                 if base == event_type:
                     found.append(ClockDoc(clock=clock.id, title=clock.title, source=clock.source,
                                           when=qualifier or None))

@@ -344,7 +344,7 @@ class Wizard:
                 intake = Intake.model_validate(_nested(self.draft), context=STRICT)
             except ValidationError as exc:  # a rule across fields the answers one by one did not meet
                 lines = [(".".join(str(p) for p in err["loc"]), _message(err)) for err in exc.errors(include_url=False)]
-                again = [path for path, _ in lines if path in self.asked]
+                again = [path for path, _line in lines if path in self.asked]
                 if not again:  # nothing the questions can change: a bug, shown rather than asked forever
                     listed = "; ".join(f"{p or '-'}: {m}" for p, m in lines)
                     raise UserError(f"{self.say.text('not_valid_yet')} {listed}", BAD_INPUT,
@@ -451,7 +451,7 @@ class Wizard:
         from sinergi.domain.intake import Intake
         from sinergi.domain.limits import STRICT
 
-        section, _, name = path.rpartition(".")
+        section, _sep, name = path.rpartition(".")
         model = Intake.model_fields[section].annotation if section else Intake
         base = _partial_section(model, self.draft, section) if section else _partial_intake(self.draft)
         try:
@@ -671,7 +671,7 @@ def _names(found: tuple[Any, ...], *, national: bool = False) -> str:
 def _field(path: str) -> Any:
     from sinergi.domain.intake import Intake
 
-    section, _, name = path.rpartition(".")
+    section, _sep, name = path.rpartition(".")
     model = Intake.model_fields[section].annotation if section else Intake
     return model.model_fields[name]  # type: ignore[union-attr] - each section is a model
 
@@ -691,7 +691,7 @@ def _choices(path: str) -> tuple[str, ...]:
     from sinergi.domain.intake import Intake
 
     schema = Intake.model_json_schema()
-    section, _, name = path.rpartition(".")
+    section, _sep, name = path.rpartition(".")
     where = schema["$defs"][Intake.model_fields[section].annotation.__name__] if section else schema
     found = _enum(where["properties"][name], schema)
     if found:
@@ -736,7 +736,7 @@ def _partial_intake(draft: dict[str, Any]) -> Any:
 def _nested(draft: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path, value in draft.items():
-        section, _, name = path.rpartition(".")
+        section, _sep, name = path.rpartition(".")
         (out.setdefault(section, {}) if section else out)[name] = value
     return out
 

@@ -285,3 +285,18 @@ def test_the_guard_sees_a_message_written_past_the_catalog(tmp_path, monkeypatch
     with pytest.raises(AssertionError) as caught:
         test_no_message_a_person_reads_is_written_past_the_catalog()
     assert "bad.py:2" in str(caught.value) and "bad.py:3" in str(caught.value) and "bad.py:4" not in str(caught.value)
+
+
+def test_no_module_speaking_through_the_catalog_rebinds_its_underscore():
+    """`host, _ = ...` in a module that translates with `_` makes the next `_("...")` in that function call a
+    string: `sinergi dev` once died so on finding a server an earlier run left behind."""
+    import ast
+
+    rebound = []
+    for path in cli_catalogs.SOURCES:
+        tree = ast.parse(path.read_text("utf-8"))
+        if not any(isinstance(n, ast.ImportFrom) and any(a.name == "_" for a in n.names) for n in ast.walk(tree)):
+            continue
+        rebound += [f"{path.name}:{n.lineno}" for n in ast.walk(tree)
+                    if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)]
+    assert not rebound, rebound
