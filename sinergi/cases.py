@@ -268,7 +268,8 @@ class Cases:
 
         handle = self.handle(event.case_id)
         try:
-            envelope = EventEnvelope(event=event, sender=sender, entered_by=entered_by if sender else None)
+            envelope = EventEnvelope(event=event, sender=sender, entered_by=entered_by if sender else None,
+                                     sent_at=datetime.now(UTC))
             return await handle.execute_update(m.APPLY_EVENT, envelope, result_type=EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sinergi.domain.case import CaseState
@@ -168,11 +169,41 @@ def digest(event) -> str:
     return hashlib.sha256(content).hexdigest()[:16]
 
 
+def applied_mark(event, sent_at: datetime | None) -> str:
+    """What `CaseState.applied` keeps of an applied event: its `digest`, and when it was sealed (`epoch_ms`)."""
+    return digest(event) + (f"@{epoch_ms(sent_at)}" if sent_at is not None else "")
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
 def already_applied(s: CaseState, sender: Sender | None, event) -> bool | None:
     """True: this office's event was applied with this content; False: with other content; None: never."""
     known = s.applied.get(applied_key(sender, event.event_id))
     if known is not None:
-        return known == digest(event)
+        return known.split("@", 1)[0] == digest(event)
     if event.event_id in s.applied_event_ids:  # applied before ids were kept per office: content unknown
         return True
+    return None
+
+
+def stale(s: CaseState, sender: Sender | None, sent_at: datetime | None) -> str | None:
+    """Why an event not applied yet is refused as sealed too long ago, or None.
+
+    The case remembers each sender's newest `limits.APPLIED_KEPT_PER_SENDER` event ids; once older ones are
+    forgotten (`limits.compact_log` notes until when in `applied_before`), an event sealed before them could be
+    one of them — a sealed payload copied from the history and sent again by someone who holds no keys. It is
+    refused rather than applied twice: a retry after that long is sent as a new event. The times compared are
+    the sealers' own (the gateway's clock for laptops): a sealer whose clock lags could be refused only after its
+    sender's hundred newer events all came within that lag."""
+    before = s.applied_before.get(sending_office(sender))
+    if before is None:
+        return None
+    if sent_at is None:
+        return "it carries no time of sealing (sent by an older sinergi): update the client"
+    if epoch_ms(sent_at) <= before:
+        return (f"it was sealed at {sent_at.isoformat()}, before the oldest event the case still remembers from "
+                f"{sending_office(sender)}: it cannot be told from one already applied; send it as a new event "
+                "(a new event id)")
     return None

@@ -180,6 +180,9 @@ class CaseState(_Model):
     # Events applied, newest last: `authority.applied_key` (sender and event id) -> `authority.digest` of
     # the content, so the same id from the same office is a duplicate and with other content a conflict.
     applied: dict[str, str] = Field(default_factory=dict)
+    # Per sender: the newest time of sealing (epoch milliseconds) among the applied ids `limits.compact_log` trimmed.
+    # An event sealed before it is refused (`authority.stale`). One number per sender: bounded.
+    applied_before: dict[str, int] = Field(default_factory=dict)
     # Timeline entries dropped from the state (`limits.compact`); the history keeps them.
     timeline_trimmed: int = 0
     # The case manager (SPEC "Authority"), see `authority.lead_office`.

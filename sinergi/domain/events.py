@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from sinergi.domain import places
 from sinergi.domain.ids import EVENT_ID_PATTERN
@@ -484,6 +493,10 @@ class EventEnvelope(BaseModel):
     # verified it (sinergi.gateway.stamping). None when the office's own system or page sent it, and ignored on
     # an operator's own entry (its `source` names the operator).
     entered_by: str | None = Field(default=None, max_length=80)
+    # When it was sealed: the gateway's clock for an operator's laptop (sinergi.gateway.stamping), else the
+    # sending process's (`Cases.send`). Once a sender's oldest applied ids are forgotten, the case refuses what
+    # was sealed before them (`authority.stale`): a sealed event copied from the history cannot apply twice.
+    sent_at: AwareDatetime | None = None
 
 
 def parse_event(raw: dict | str | bytes) -> Event:

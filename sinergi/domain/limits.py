@@ -163,7 +163,10 @@ def compact_log(state: CaseState) -> None:
             sender = key.rsplit("|", 1)[0]
             per_sender[sender] = per_sender.get(sender, 0) + 1
             if per_sender[sender] > APPLIED_KEPT_PER_SENDER:
-                del state.applied[key]
+                mark = state.applied.pop(key)
+                if "@" in mark:  # sealed at (epoch ms): `authority.stale` refuses what was sealed before
+                    sealed = int(mark.rsplit("@", 1)[1])
+                    state.applied_before[sender] = max(state.applied_before.get(sender, sealed), sealed)
     if len(state.applied_event_ids) > APPLIED_KEPT_PER_SENDER:  # applied before ids were kept per sender
         del state.applied_event_ids[: len(state.applied_event_ids) - APPLIED_KEPT_PER_SENDER]
 

@@ -9,6 +9,9 @@ the identity itself:
 - an event entered on behalf of an office (`case event --as`) gets that office as its source, its `sender`
   rebuilt from the gateway's own registry (jurisdiction and agreement as the MoU says, not as the laptop says)
   and `entered_by = "operator:<verified name>"`: the case's timeline and the case record keep who typed it;
+- every event gets `sent_at` from the gateway's clock: the case refuses an event sealed before the oldest one it
+  still remembers from that sender (`authority.stale`), so a sealed event copied from a history cannot apply
+  twice, and a laptop's clock cannot stretch that window;
 - only a named operator (a `sinergi admin operator` token) in a role that sees personal data seals anything.
   An engineer, the shared codec token, the dev UI session and the identity provider's users (the Temporal UI,
   which is read-only) read; they seal nothing, since a sealed payload of any shape — a page unlock, an
@@ -20,6 +23,7 @@ docs/operators.md explains why the identity is bound here and not in the workflo
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -59,6 +63,7 @@ def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistr
             continue
         event = envelope["event"]
         sender = envelope.get("sender")
+        envelope["sent_at"] = datetime.now(UTC).isoformat()  # the gateway's clock, not the laptop's
         if sender is None:
             event["source"] = f"operator:{principal.name}"
             envelope.pop("entered_by", None)  # the source names the operator

@@ -197,7 +197,8 @@ class CaseWorkflow:
             raise _reused(event, sender)
         # Who typed an office's event for it (`case event --as`), as the gateway verified: a note, never authority.
         entered_by = envelope.entered_by if sender is not None else None
-        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender, entered_by))
+        self._execute(lifecycle.apply(self._state, self._policy, event, workflow.now(), sender, entered_by,
+                                      envelope.sent_at))
         if self._recorder is not None:
             self._to_record += record.event(self._state, event, sender, workflow.now(), entered_by)
         self._publish()
@@ -223,6 +224,8 @@ class CaseWorkflow:
         if seen is False:
             raise _reused(event, sender)
         try:
+            if reason := authority.stale(s, sender, envelope.sent_at):
+                raise lifecycle.EventRefused(f"{event.type} refused: {reason}", lifecycle.accepted_now(s))
             # The limits, as the edges check them: a client that built its event without them is refused here.
             if reason := limits.refusal(event) or limits.occurred_at_refusal(event.occurred_at, workflow.now()):
                 raise lifecycle.EventRefused(f"{event.type} refused: {reason}", lifecycle.accepted_now(s))

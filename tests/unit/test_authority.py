@@ -165,6 +165,31 @@ def test_the_timeline_and_applied_keys_stay_bounded_however_many_events_arrive()
     assert authority.already_applied(case.s, sender("bp3mi_kalsel"), mine) is True
 
 
+def test_an_event_sealed_before_the_ids_a_case_forgot_is_refused_not_applied_twice() -> None:
+    """A sealed event copied from the history and sent again once its id has left the applied keys: refused,
+    while every event sealed since, any other sender's, and a sender with nothing forgotten are taken."""
+    from datetime import timedelta
+
+    case = opened()
+    case.to_protection()
+    office, t0 = sender("uptd_ppa_banjar"), case.now.replace(microsecond=500_700)  # marks keep milliseconds
+    first = event(CASE_ID, "protection.shelter_admitted", event_id="e0", facility="RPTC")
+    lifecycle.apply(case.s, POLICY, first, case.now, office, sent_at=t0)
+    assert authority.stale(case.s, office, t0) is None  # nothing forgotten yet: its id still answers
+    for n in range(1, limits.APPLIED_KEPT_PER_SENDER + 1):
+        e = event(CASE_ID, "protection.shelter_admitted", event_id=f"e{n}", facility="RPTC")
+        lifecycle.apply(case.s, POLICY, e, case.now, office, sent_at=t0 + timedelta(minutes=10 * n))
+    assert authority.already_applied(case.s, office, first) is None  # its id is forgotten...
+    assert case.s.applied_before == {"uptd_ppa_banjar": authority.epoch_ms(t0)}
+    reason = authority.stale(case.s, office, t0)  # ...so the copy is refused
+    assert reason and "new event id" in reason
+    assert "no time of sealing" in authority.stale(case.s, office, None)
+    assert authority.stale(case.s, office, t0 - timedelta(days=1))  # sealed even earlier: refused too
+    assert authority.stale(case.s, office, t0 + timedelta(milliseconds=1)) is None  # sealed since: taken
+    assert authority.stale(case.s, sender("bp3mi_kalsel"), t0) is None  # another sender forgot nothing
+    assert authority.stale(case.s, None, None) is None  # nor did the operators
+
+
 def test_a_timeline_note_and_a_kept_reason_are_clipped() -> None:
     case = opened()
     case.s.note(case.now, "event", "x" * 10_000)

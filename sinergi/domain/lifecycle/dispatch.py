@@ -127,10 +127,11 @@ def open_case(case: CaseInput, now: datetime, rules_version: int = RULES_VERSION
 
 
 def apply(state: CaseState, policy: Policy, event, now: datetime, sender=None,
-          entered_by: str | None = None) -> list[Effect]:
+          entered_by: str | None = None, sent_at: datetime | None = None) -> list[Effect]:
     """Apply an accepted event (call `check` first) from `sender` (None: an operator), typed for it by
-    `entered_by` (`operator:<name>`, `case event --as`) if given. Returns the effects to carry out."""
-    state.applied[authority.applied_key(sender, event.event_id)] = authority.digest(event)
+    `entered_by` (`operator:<name>`, `case event --as`) if given, sealed at `sent_at`. Returns the effects to
+    carry out."""
+    state.applied[authority.applied_key(sender, event.event_id)] = authority.applied_mark(event, sent_at)
     state.note(now, "event", _describe(event, entered_by), ref=event.event_id)
     triggers = [event.type]
     qualifier = getattr(event.data, "outcome", None) or getattr(event.data, "wellbeing", None) \

@@ -1,0 +1,78 @@
+"""A sealed event copied from a case's history and sent again, by someone who can reach Temporal but holds no keys.
+
+The payload is sealed for this very case, so the worker opens it. While the case remembers the event's id, the copy
+is a duplicate and changes nothing; once the sender's hundred newer events pushed that id out, the case refuses the
+copy because it was sealed before everything it still remembers from that sender (`authority.stale`). Before this
+check the copy applied a second time. On the real dev server, through the worker's real codec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import RawValue
+from temporalio.converter import DataConverter, PayloadCodec
+
+from sinergi.domain import limits
+from sinergi.testing.cases import event, harness
+
+pytestmark = pytest.mark.slow
+
+
+class _SendsAsIsReadsWithKeys(PayloadCodec):
+    def __init__(self, keyed: DataConverter) -> None:
+        self._keyed = keyed.payload_codec
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return await self._keyed.decode(payloads)
+
+
+async def sealed_update_inputs(h, case_id: str) -> list:
+    """The raw (sealed) payloads of each event update the case's history accepted, oldest first."""
+    found = []
+    async for e in h.cases.handle(case_id).fetch_history_events():
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            found.append(e.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads[0])
+    return found
+
+
+async def test_a_sealed_event_copied_from_the_history_never_applies_twice(dev_env):
+    async with harness(dev_env.client) as h:
+        case_id = await h.open()
+        first = event(case_id, "identification.screening_completed", outcome="needs_more_info")
+        await h.cases.send(first)
+        [copied] = await sealed_update_inputs(h, case_id)
+        assert b"needs_more_info" not in copied.data  # sealed: the attacker cannot read or change it
+
+        # The attacker's client hands the sealed bytes over as they are (it holds no keys); it reads the
+        # answer with the keys only so that this test can tell why the case refused.
+        plain = await Client.connect(dev_env.client.service_client.config.target_host,
+                                     namespace=dev_env.client.namespace,
+                                     data_converter=dataclasses.replace(
+                                         dev_env.client.data_converter,
+                                         payload_codec=_SendsAsIsReadsWithKeys(dev_env.client.data_converter)))
+        handle = plain.get_workflow_handle(h.cases.handle(case_id).id)
+        with pytest.raises(WorkflowUpdateFailedError) as remembered:
+            await handle.execute_update("apply_event", RawValue(copied))
+        assert "already applied" in str(remembered.value.cause)
+
+        for n in range(limits.APPLIED_KEPT_PER_SENDER):
+            await h.cases.send(event(case_id, "case.contact_lost" if n % 2 == 0 else "case.contact_restored"))
+        applied_before = len(await sealed_update_inputs(h, case_id))
+
+        with pytest.raises(WorkflowUpdateFailedError) as forgotten:
+            await handle.execute_update("apply_event", RawValue(copied))
+        assert "cannot be told from one already applied" in str(forgotten.value.cause)
+        assert len(await sealed_update_inputs(h, case_id)) == applied_before  # nothing reached the history
+
+        # The operator's own retry of that old event (a fresh seal) is taken as the new event it now is.
+        again = await h.cases.send(first)
+        assert again.duplicate is False
