@@ -32,6 +32,7 @@ def deploy() -> None:
       sinergi admin deploy status
       sinergi admin deploy set-current 0.2.0-3f9c2a81d0e4
       sinergi admin deploy set-current --unversioned
+      sinergi admin deploy ramp 0.2.0-3f9c2a81d0e4 --percent 10
     """
 
 
@@ -150,3 +151,61 @@ def set_current(app: App, build: str | None, unversioned: bool, wait: float, dep
             name=name, build=shown, before=before or _("unversioned workers")))
     else:
         click.echo(_("deployment {name}: {build} is already current; nothing to do").format(name=name, build=shown))
+
+
+@deploy.command("ramp")
+@click.argument("build", required=False)
+@click.option("--percent", type=click.FloatRange(min=0, max=100, min_open=True), default=None, metavar="P",
+              help="The share of cases (0 < P <= 100) the build takes: new cases, and running ones at their next "
+                   "task, chosen by case id.")
+@click.option("--stop", "stop", is_flag=True, help="Stop ramping: every case goes to the current build again.")
+@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="Wait this long for the build's workers to poll before giving up.")
+@DEPLOYMENT_OPTION
+@common
+def ramp(app: App, build: str | None, percent: float | None, stop: bool, wait: float, deployment: str | None) -> None:
+    """Try BUILD on a share of the cases before making it current.
+
+    With `[temporal] versioning = "manual"`, start the new build's workers, check it with `sinergi admin replay`,
+    then ramp it: it takes P% of the new cases and of the running cases (chosen by case id, so a case stays on
+    one side), the current build the rest. Raise P step by step while `sinergi admin deploy status` and the
+    worker's logs look well; finish with `set-current BUILD`, which ends the ramp. `--stop` sends every case back
+    to the current build (README "Upgrading workers"). BUILD defaults to this installation's build.
+
+    \b
+    Examples:
+      sinergi admin deploy ramp 0.2.0-3f9c2a81d0e4 --percent 10
+      sinergi admin deploy ramp --percent 50
+      sinergi admin deploy ramp --stop
+    """
+    from sinergi.platform.versioning import admin_client, describe, set_ramping
+
+    if stop and (build or percent is not None):
+        raise UserError(_("give --stop alone, or a BUILD with --percent"), BAD_INPUT, code="usage")
+    if not stop and percent is None:
+        raise UserError(_("how much? give --percent P (0 < P <= 100), or --stop"), BAD_INPUT, code="usage")
+    settings = app.settings
+    name, mine = _names(settings, deployment)
+    target = None if stop else (build or mine)
+
+    async def change():
+        client = await admin_client(settings)
+        found = await describe(client, name)
+        current = found.current if found is not None else None
+        if target is not None and target == current:
+            raise UserError(_("{build} is already current: it takes every case; ramp another build").format(
+                build=target), REFUSED, code="already_current")
+        before = await set_ramping(client, name, target, percent or 0.0, wait=wait)
+        return current, before
+
+    current, (previous, previous_percent) = _run(change(), settings)
+    if app.as_json:
+        print_json({"deployment": name, "current": current, "ramping": target, "percentage": percent or 0.0,
+                    "previous": previous, "previous_percentage": previous_percent})
+    elif target is None:
+        click.echo(_("deployment {name}: no build ramps now; every case goes to {current}").format(
+            name=name, current=current or _("unversioned workers")))
+    else:
+        click.echo(_("deployment {name}: {build} takes {percent}% of the cases (new ones, and running ones at their "
+                     "next task); {current} the rest").format(
+            name=name, build=target, percent=f"{percent:g}", current=current or _("unversioned workers")))

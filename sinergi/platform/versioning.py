@@ -23,6 +23,7 @@ import structlog
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
     SetWorkerDeploymentCurrentVersionRequest,
+    SetWorkerDeploymentRampingVersionRequest,
 )
 from temporalio.client import Client
 from temporalio.common import WorkerDeploymentVersion
@@ -171,6 +172,25 @@ async def set_current(client: Client, name: str, build: str | None, *, conflict_
                                                          build_id=build or "", conflict_token=conflict_token,
                                                          identity=client.identity))
             return response.previous_deployment_version.build_id or None
+        except RPCError as exc:
+            if exc.status not in _NOT_YET or asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.25)
+
+
+async def set_ramping(client: Client, name: str, build: str | None, percentage: float, *,
+                      conflict_token: bytes = b"", wait: float = 0.0) -> tuple[str | None, float]:
+    """Send `percentage` of deployment `name`'s new cases — and of its auto-upgrading running cases, chosen by
+    case id — to `build` beside the current one (None: stop ramping). Returns what ramped before, and at what
+    percentage. `wait` as `set_current`."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            response = await client.workflow_service.set_worker_deployment_ramping_version(
+                SetWorkerDeploymentRampingVersionRequest(namespace=client.namespace, deployment_name=name,
+                                                         build_id=build or "", percentage=percentage if build else 0,
+                                                         conflict_token=conflict_token, identity=client.identity))
+            return response.previous_deployment_version.build_id or None, response.previous_percentage
         except RPCError as exc:
             if exc.status not in _NOT_YET or asyncio.get_running_loop().time() >= deadline:
                 raise

@@ -189,3 +189,61 @@ async def test_manual_rollout_with_the_deploy_commands(dev_env):
     finally:
         for running in builds:
             await running.stop()
+
+
+async def test_a_ramped_build_takes_its_share_of_the_cases_until_the_ramp_stops(dev_env):
+    # `versioning = "manual"`: build 2 polls beside the current build 1 and is tried on a share of the cases.
+    client = dev_env.client
+    queue, deployment = names()
+    v1 = WorkerVersion(deployment, "0.4.0-eeeeeeeeeeee", Promote.NEW)
+    v2 = WorkerVersion(deployment, "0.5.0-ffffffffffff", Promote.NEVER)
+    cases = Cases(client, queue, load_policy("default"))
+    env = {"SINERGI_CONFIG": None, "SINERGI_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+           "SINERGI_TEMPORAL_NAMESPACE": client.namespace, "SINERGI_TEMPORAL_DEPLOYMENT_NAME": deployment}
+
+    async def admin(*args: str):
+        result = await asyncio.to_thread(CliRunner().invoke, deploy, [*args, "--json"], env=env)
+        text = result.output
+        return result.exit_code, json.loads(text[0 if text.startswith("{") else text.index("\n{") + 1:])
+
+    async def opened() -> str:
+        case_id = f"V-{uuid.uuid4().hex[:10].upper()}"
+        await cases.open(intake(**ADULT_DOMESTIC), case_id=case_id)
+        return case_id
+
+    builds = [Build(client, queue, v1)]
+    try:
+        await current_build(client, deployment, v1.build_id)
+        running = await opened()
+        await ran_on(client, running, v1.build_id)
+        builds.append(Build(client, queue, v2))
+
+        assert (await admin("ramp", v2.build_id))[1]["error"] == "usage"  # how much?
+        code, refused = await admin("ramp", v1.build_id, "--percent", "10")
+        assert (code, refused["error"]) == (1, "already_current"), refused
+        code, ramped = await admin("ramp", v2.build_id, "--percent", "100", "--wait", "15")
+        assert (code, ramped) == (0, {"deployment": deployment, "current": v1.build_id, "ramping": v2.build_id,
+                                      "percentage": 100.0, "previous": None, "previous_percentage": 0.0}), ramped
+        code, status = await admin("status")
+        assert (status["current"], status["ramping"], status["ramping_percentage"]) == (
+            v1.build_id, v2.build_id, 100.0)
+        assert status["versions"] and {v["build_id"]: v["status"] for v in status["versions"]}[v2.build_id] == "ramping"
+
+        # At 100%: a new case starts on build 2, and the running one takes its next event there.
+        tried = await opened()
+        await ran_on(client, tried, v2.build_id)
+        await cases.send(event(running, "identification.screening_completed", outcome="presumed_victim"))
+        assert await case_version(client, running) == (v2.build_id, AUTO_UPGRADE)
+
+        code, stopped = await admin("ramp", "--stop")
+        assert (code, stopped["ramping"], stopped["previous"], stopped["previous_percentage"]) == (
+            0, None, v2.build_id, 100.0), stopped
+        after = await opened()
+        await ran_on(client, after, v1.build_id)
+        await cases.send(event(tried, "identification.screening_completed", outcome="presumed_victim"))
+        assert await case_version(client, tried) == (v1.build_id, AUTO_UPGRADE)  # back on the current build
+        for case_id in (running, tried, after):
+            await client.get_workflow_handle(workflow_id(case_id)).terminate("test finished")
+    finally:
+        for build in builds:
+            await build.stop()
