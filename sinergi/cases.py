@@ -17,7 +17,7 @@ Temporal errors are translated here, once, into this small tree::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -182,12 +182,16 @@ def _translate(err: RPCError, case_id: str) -> CaseError:
 class Cases:
     """Operations on case workflows through one Temporal client."""
 
-    def __init__(self, client: Client, task_queue: str, policy: Policy | Callable[[], Policy]) -> None:
+    def __init__(self, client: Client, task_queue: str, policy: Policy | Callable[[], Policy],
+                 clock: Callable[[], Awaitable[datetime]] | None = None) -> None:
         """`policy` is the one new cases open under, or how to load it when the first case opens (a CLI
-        command that opens nothing never reads the policy file nor resolves its days off)."""
+        command that opens nothing never reads the policy file nor resolves its days off). `clock`: the time
+        each event is sealed at (`EventEnvelope.sent_at`), this machine's unless given (a time-skipping test
+        server's virtual time, `sinergi.testing.cases`)."""
         self.client = client
         self.task_queue = task_queue
         self._policy = policy
+        self._clock = clock
 
     @property
     def policy(self) -> Policy:
@@ -268,8 +272,9 @@ class Cases:
 
         handle = self.handle(event.case_id)
         try:
+            sent_at = await self._clock() if self._clock is not None else datetime.now(UTC)
             envelope = EventEnvelope(event=event, sender=sender, entered_by=entered_by if sender else None,
-                                     sent_at=datetime.now(UTC))
+                                     sent_at=sent_at)
             return await handle.execute_update(m.APPLY_EVENT, envelope, result_type=EventOutcome)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause

@@ -42,9 +42,12 @@ FORMS = (
     N_("already requested: {services}"),
     N_("no safe risk assessment yet (repatriation.risk_assessed with safe=true first)"),
     N_("no travel document yet (repatriation.travel_document_issued first)"),
-    N_("it carries no time of sealing (sent by an older sinergi): update the client"),
+    N_("it carries no time of sealing (sent by an older sinergi): update the sender's sinergi"),
+    N_("it was sealed at {sealed_at}, more than {minutes} minutes ago: a copy, or held too long; if it was not "
+       "applied, send it again"),
+    N_("it was sealed at {sealed_at}, ahead of the case's time: check the clock of the machine that sealed it"),
     N_("it was sealed at {sealed_at}, before the oldest event the case still remembers from {office}: it cannot be "
-       "told from one already applied; send it as a new event (a new event id)"),
+       "told from one already applied; if it was not applied, send it again"),
 )
 
 

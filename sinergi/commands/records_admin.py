@@ -93,7 +93,8 @@ async def _applied_events(client: Client, workflow_id: str, run_id: str | None) 
             sender = envelope.sender.office if envelope.sender else (envelope.event.source or "operator")
             out.append({"kind": "EventApplied", "case_id": outcome.case_id, "sender": sender,
                         "event_id": envelope.event.event_id, "type": envelope.event.type,
-                        "occurred_at": envelope.event.occurred_at.isoformat(), "applied_at": applied_at.isoformat()})
+                        "occurred_at": envelope.event.occurred_at.isoformat(), "applied_at": applied_at.isoformat(),
+                        **({"entered_by": envelope.entered_by} if envelope.sender and envelope.entered_by else {})})
     return out
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sinergi.domain import limits
 from sinergi.domain.case import CaseState
 from sinergi.domain.events import INTERNAL_EVENT_TYPES
 
@@ -188,22 +189,30 @@ def already_applied(s: CaseState, sender: Sender | None, event) -> bool | None:
     return None
 
 
-def stale(s: CaseState, sender: Sender | None, sent_at: datetime | None) -> str | None:
-    """Why an event not applied yet is refused as sealed too long ago, or None.
+def stale(s: CaseState, sender: Sender | None, sent_at: datetime | None, now: datetime) -> str | None:
+    """Why an event not applied yet is refused as a copy of a sealed one, or None.
 
-    The case remembers each sender's newest `limits.APPLIED_KEPT_PER_SENDER` event ids; once older ones are
-    forgotten (`limits.compact_log` notes until when in `applied_before`), an event sealed before them could be
-    one of them — a sealed payload copied from the history and sent again by someone who holds no keys. It is
-    refused rather than applied twice: a retry after that long is sent as a new event. The times compared are
-    the sealers' own (the gateway's clock for laptops): a sealer whose clock lags could be refused only after its
-    sender's hundred newer events all came within that lag."""
-    before = s.applied_before.get(sending_office(sender))
-    if before is None:
-        return None
+    A sealed payload copied from a case's history and sent again by someone who holds no keys opens for that
+    case. What the case still remembers answers as a duplicate. Beyond that:
+
+    - it must carry its time of sealing (every sinergi since this check writes one), within
+      `limits.SEALED_MAX_AGE` before the workflow's time and `limits.SEALED_MAX_AHEAD` after it: an old copy is
+      refused whatever the case's state, even one an attacker rolled back, and a sealer's clock cannot run far
+      ahead;
+    - it must be sealed after every id the case forgot from that sender (`applied_before`, noted by
+      `limits.compact_log`): a copy made within the window after a hundred newer events is refused too.
+    """
     if sent_at is None:
-        return "it carries no time of sealing (sent by an older sinergi): update the client"
-    if epoch_ms(sent_at) <= before:
+        return "it carries no time of sealing (sent by an older sinergi): update the sender's sinergi"
+    if sent_at < now - limits.SEALED_MAX_AGE:
+        return (f"it was sealed at {sent_at.isoformat()}, more than {limits.SEALED_MAX_AGE.seconds // 60} minutes "
+                "ago: a copy, or held too long; if it was not applied, send it again")
+    if sent_at > now + limits.SEALED_MAX_AHEAD:
+        return (f"it was sealed at {sent_at.isoformat()}, ahead of the case's time: check the clock of the "
+                "machine that sealed it")
+    before = s.applied_before.get(sending_office(sender))
+    if before is not None and epoch_ms(sent_at) <= before:
         return (f"it was sealed at {sent_at.isoformat()}, before the oldest event the case still remembers from "
-                f"{sending_office(sender)}: it cannot be told from one already applied; send it as a new event "
-                "(a new event id)")
+                f"{sending_office(sender)}: it cannot be told from one already applied; if it was not applied, "
+                "send it again")
     return None

@@ -103,6 +103,12 @@ ENDED_KEPT = 50
 NOTE_MAX = 300  # a timeline entry's text as the case keeps it
 REASON_MAX = 500  # a reason (a decline, an escalation, a manual task) as the case keeps it
 
+# How long a sealed event stays good for its case (`authority.stale`): sealing and applying take seconds (a client
+# retries a refused task at once); anything older is a copy, or held back. How far the sealer's clock (the
+# gateway's, a trusted server's) may run ahead of Temporal's.
+SEALED_MAX_AGE = timedelta(minutes=10)
+SEALED_MAX_AHEAD = timedelta(minutes=5)
+
 EARLIEST_OCCURRED_AT = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_AHEAD = timedelta(days=1)  # clocks drift and zones get confused, but not by more than a day
 

@@ -76,6 +76,28 @@ def sample_codec() -> EncryptionCodec:
 TEST_CONVERTER = data_converter(EncryptionCodec({TEST_KEY_ID: TEST_KEY}, TEST_KEY_ID, sealed_only=True))
 
 
+def server_clock(client: Client):
+    """The time events are sealed at in tests: the time-skipping test server's virtual time, whose workflows
+    judge an event's age by it (`authority.stale`); this machine's on a server without a test service."""
+    from datetime import UTC, datetime
+
+    from google.protobuf.empty_pb2 import Empty
+    from temporalio.service import RPCError
+
+    real = [False]
+
+    async def now() -> datetime:
+        if not real[0]:
+            try:
+                answer = await client.test_service.get_current_time(Empty())
+                return answer.time.ToDatetime(tzinfo=UTC)
+            except RPCError:
+                real[0] = True  # the dev server: real time
+        return datetime.now(UTC)
+
+    return now
+
+
 class Harness:
     """Real workers on a fresh task queue, with an in-process sandbox ledger to inspect."""
 
@@ -85,7 +107,7 @@ class Harness:
         self.policy = policy
         self.registry = registry
         self.ledger = ledger
-        self.cases = Cases(client, self.task_queue, policy)
+        self.cases = Cases(client, self.task_queue, policy, clock=server_clock(client))
 
     async def open(self, **overrides: Any) -> str:
         case_id = f"T-{uuid.uuid4().hex[:10].upper()}"

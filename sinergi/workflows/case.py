@@ -224,7 +224,7 @@ class CaseWorkflow:
         if seen is False:
             raise _reused(event, sender)
         try:
-            if reason := authority.stale(s, sender, envelope.sent_at):
+            if reason := authority.stale(s, sender, envelope.sent_at, workflow.now()):
                 raise lifecycle.EventRefused(f"{event.type} refused: {reason}", lifecycle.accepted_now(s))
             # The limits, as the edges check them: a client that built its event without them is refused here.
             if reason := limits.refusal(event) or limits.occurred_at_refusal(event.occurred_at, workflow.now()):

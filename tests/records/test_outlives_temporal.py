@@ -94,6 +94,17 @@ async def test_backfill_writes_what_the_namespace_holds_and_erase_forgets_the_pe
         await h.send(closed, "case.closed", reason="victim declined further assistance")
         await asyncio.wait_for(dev_env.client.get_workflow_handle(workflow_id(closed)).result(), 30)
         running = await h.open()
+        # The lead office phoned in that the victim cannot be reached; an operator typed it for the office.
+        from sinergi.testing.cases import event
+        from sinergi.testing.waiting import eventually
+
+        async def lead() -> str:
+            office = (await h.cases.why(running)).lead_office
+            assert office is not None
+            return office
+        lead_office = h.registry.offices[await eventually(lead)]
+        await h.cases.send(event(running, "case.contact_lost"), sender=lead_office.sender,
+                           entered_by="operator:siti.rahma")
         await h.send(running, "identification.screening_completed", outcome="presumed_victim")
         write_config(config, dev_env, h.task_queue, keys, url, tmp_path / "state")
         query = f"WorkflowType = 'CaseWorkflow' AND TaskQueue = '{h.task_queue}'"
@@ -121,8 +132,11 @@ async def test_backfill_writes_what_the_namespace_holds_and_erase_forgets_the_pe
             import sqlalchemy as sa
 
             events = conn.execute(sa.text("SELECT type FROM events WHERE case_id = :c"), {"c": closed}).scalars().all()
+            typed = conn.execute(sa.text("SELECT sender, entered_by FROM events WHERE case_id = :c AND type = "
+                                         "'case.contact_lost'"), {"c": running}).all()
             stage = conn.execute(sa.text("SELECT stage FROM cases WHERE case_id = :c"), {"c": closed}).scalar()
         assert "case.closed" in events and stage == "closed"  # the report facts stay
+        assert [tuple(row) for row in typed] == [(lead_office.id, "operator:siti.rahma")]  # who typed it, kept
     finally:
         record.close()
 

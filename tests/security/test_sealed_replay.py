@@ -76,3 +76,38 @@ async def test_a_sealed_event_copied_from_the_history_never_applies_twice(dev_en
         # The operator's own retry of that old event (a fresh seal) is taken as the new event it now is.
         again = await h.cases.send(first)
         assert again.duplicate is False
+
+
+async def test_a_case_restarted_from_its_old_sealed_input_takes_no_old_copy(skipping_env):
+    """Someone who may start and terminate workflows (but holds no keys) restarts a case from the sealed input of
+    its first run, which remembers none of its events, and sends an old sealed event again: refused as too old.
+    On the time-skipping test server, whose clock the harness seals with."""
+    from datetime import timedelta
+
+    from temporalio.common import WorkflowIDReusePolicy
+
+    from sinergi.domain import limits
+
+    env = skipping_env
+    async with harness(env.client) as h:
+        case_id = await h.open()
+        await h.cases.send(event(case_id, "identification.screening_completed", outcome="needs_more_info"))
+        [copied] = await sealed_update_inputs(h, case_id)
+        handle = h.cases.handle(case_id)
+        first = [e async for e in handle.fetch_history_events()][0]
+        old_input = first.workflow_execution_started_event_attributes.input.payloads[0]
+
+        await env.sleep(limits.SEALED_MAX_AGE + timedelta(minutes=1))
+        plain = await Client.connect(env.client.service_client.config.target_host, namespace=env.client.namespace,
+                                     data_converter=dataclasses.replace(
+                                         env.client.data_converter,
+                                         payload_codec=_SendsAsIsReadsWithKeys(env.client.data_converter)))
+        await plain.get_workflow_handle(handle.id).terminate("attacker")
+        await plain.start_workflow("CaseWorkflow", RawValue(old_input), id=handle.id, task_queue=h.task_queue,
+                                   id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+        restarted = plain.get_workflow_handle(handle.id)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await restarted.execute_update("apply_event", RawValue(copied))
+        assert "a copy, or held too long" in str(refused.value.cause)
+        assert (await h.cases.status(case_id)).stage == "identification"  # the copy changed nothing
+        await restarted.terminate("test finished")

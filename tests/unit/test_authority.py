@@ -6,6 +6,8 @@ Each test drives the pure domain as the workflow's validator and handler do: `au
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from casebook import CASE_ID, CHILD_DOB, DOMESTIC, POLICY, REGISTRY, Case
 from pydantic import ValidationError
@@ -175,19 +177,34 @@ def test_an_event_sealed_before_the_ids_a_case_forgot_is_refused_not_applied_twi
     office, t0 = sender("uptd_ppa_banjar"), case.now.replace(microsecond=500_700)  # marks keep milliseconds
     first = event(CASE_ID, "protection.shelter_admitted", event_id="e0", facility="RPTC")
     lifecycle.apply(case.s, POLICY, first, case.now, office, sent_at=t0)
-    assert authority.stale(case.s, office, t0) is None  # nothing forgotten yet: its id still answers
-    for n in range(1, limits.APPLIED_KEPT_PER_SENDER + 1):
+    assert authority.stale(case.s, office, t0, t0) is None  # nothing forgotten yet: its id still answers
+    for n in range(1, limits.APPLIED_KEPT_PER_SENDER + 1):  # a hundred more within the minute
         e = event(CASE_ID, "protection.shelter_admitted", event_id=f"e{n}", facility="RPTC")
-        lifecycle.apply(case.s, POLICY, e, case.now, office, sent_at=t0 + timedelta(minutes=10 * n))
+        lifecycle.apply(case.s, POLICY, e, case.now, office, sent_at=t0 + timedelta(milliseconds=500 * n))
+    now = t0 + timedelta(minutes=1)
     assert authority.already_applied(case.s, office, first) is None  # its id is forgotten...
     assert case.s.applied_before == {"uptd_ppa_banjar": authority.epoch_ms(t0)}
-    reason = authority.stale(case.s, office, t0)  # ...so the copy is refused
-    assert reason and "new event id" in reason
-    assert "no time of sealing" in authority.stale(case.s, office, None)
-    assert authority.stale(case.s, office, t0 - timedelta(days=1))  # sealed even earlier: refused too
-    assert authority.stale(case.s, office, t0 + timedelta(milliseconds=1)) is None  # sealed since: taken
-    assert authority.stale(case.s, sender("bp3mi_kalsel"), t0) is None  # another sender forgot nothing
-    assert authority.stale(case.s, None, None) is None  # nor did the operators
+    reason = authority.stale(case.s, office, t0, now)  # ...so the copy is refused
+    assert reason and "cannot be told from one already applied" in reason
+    assert authority.stale(case.s, office, t0 - timedelta(seconds=30), now)  # sealed even earlier: refused too
+    assert authority.stale(case.s, office, t0 + timedelta(milliseconds=1), now) is None  # sealed since: taken
+    assert authority.stale(case.s, sender("bp3mi_kalsel"), t0, now) is None  # another sender forgot nothing
+    assert authority.stale(case.s, None, t0, now) is None  # nor did the operators
+
+
+def test_an_event_must_be_sealed_lately_and_not_ahead_of_the_cases_time() -> None:
+    """Whatever the case remembers (a case rolled back to an old state remembers little): an old copy, one sealed
+    by an older sinergi (no time), or one from a clock far ahead is refused."""
+    case = opened()
+    now = case.now
+    assert authority.stale(case.s, None, now - limits.SEALED_MAX_AGE, now) is None
+    assert authority.stale(case.s, None, now + limits.SEALED_MAX_AHEAD, now) is None
+    old = authority.stale(case.s, None, now - limits.SEALED_MAX_AGE - timedelta(seconds=1), now)
+    assert old and "a copy, or held too long" in old
+    ahead = authority.stale(case.s, sender("uptd_ppa_banjar"), now + limits.SEALED_MAX_AHEAD + timedelta(seconds=1),
+                            now)
+    assert ahead and "check the clock" in ahead
+    assert "no time of sealing" in authority.stale(case.s, None, None, now)
 
 
 def test_a_timeline_note_and_a_kept_reason_are_clipped() -> None:

@@ -188,11 +188,10 @@ def test_the_root_listing_and_completion_speak_the_language_asked_for() -> None:
      "referral.accepted ditolak: rujukan R1 berstatus terkirim, seharusnya dikonfirmasi atau diterima"),
     ("protection.shelter_admitted refused: something the CLI does not know",
      "protection.shelter_admitted ditolak: something the CLI does not know"),
-    ("case.closed refused: it was sealed at 2026-12-01T08:00:00+00:00, before the oldest event the case still "
-     "remembers from operator: it cannot be told from one already applied; send it as a new event (a new event id)",
-     "case.closed ditolak: peristiwa ini disegel pada 2026-12-01T08:00:00+00:00, sebelum peristiwa tertua dari "
-     "operator yang masih diingat kasus: peristiwa ini tidak dapat dibedakan dari yang sudah diterapkan; kirim "
-     "sebagai peristiwa baru (dengan id peristiwa baru)"),
+    ("case.closed refused: it was sealed at 2026-12-01T08:00:00+00:00, more than 10 minutes ago: a copy, or held "
+     "too long; if it was not applied, send it again",
+     "case.closed ditolak: peristiwa ini disegel pada 2026-12-01T08:00:00+00:00, lebih dari 10 menit yang lalu: "
+     "salinan, atau tertahan terlalu lama; jika belum diterapkan, kirim sekali lagi"),
     ("a message of no known form", "a message of no known form"),
 ])
 def test_the_cases_own_words_are_told_in_the_readers_language(message, indonesian) -> None:
