@@ -1,7 +1,8 @@
 """Bulk intake for a mass rescue: hundreds of victims at once, from a JSON Lines file.
 
 Each line gets a case id derived from its content with a keyed hash (HMAC-SHA256 under the codec key), so
-running the same file again opens nothing twice, and the id reveals nothing about the person.
+running the same file again opens nothing twice, and the id reveals nothing about the person. A CLI with the keys
+derives it itself; a laptop without them asks the gateway (`POST /codec/case-ids`, `remote_suffixes`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -28,11 +29,23 @@ class BulkResult:
     rejected: list[dict] = field(default_factory=list)
 
 
-def line_case_id(intake: Intake, line: str, key: bytes) -> str:
-    canonical = json.dumps(json.loads(line), sort_keys=True, separators=(",", ":")).encode()
-    digest = int.from_bytes(hmac.new(key, canonical, hashlib.sha256).digest()[:5], "big")
-    suffix = "".join(CROCKFORD[(digest >> (5 * i)) & 31] for i in reversed(range(8)))
+def canonical(line: str) -> bytes:
+    """A line as its case id is derived from: the JSON object with sorted keys and no spaces."""
+    return json.dumps(json.loads(line), sort_keys=True, separators=(",", ":")).encode()
+
+
+def suffix_of(mac: bytes) -> str:
+    """A case id's last part from a line's keyed hash: its first 40 bits in Crockford base 32."""
+    digest = int.from_bytes(mac[:5], "big")
+    return "".join(CROCKFORD[(digest >> (5 * i)) & 31] for i in reversed(range(8)))
+
+
+def case_id_for(intake: Intake, suffix: str) -> str:
     return f"{intake.province}-{intake.received_at.year}-{suffix}"
+
+
+def line_case_id(intake: Intake, line: str, key: bytes) -> str:
+    return case_id_for(intake, suffix_of(hmac.new(key, canonical(line), hashlib.sha256).digest()))
 
 
 def parse_lines(text: str) -> tuple[list[tuple[int, str, Intake]], list[dict]]:
@@ -59,14 +72,18 @@ def parse_lines(text: str) -> tuple[list[tuple[int, str, Intake]], list[dict]]:
     return good, bad
 
 
-async def open_all(cases: Cases, items: list[tuple[int, str, Intake]], key: bytes,
-                   progress: Callable[[int], None] = lambda n: None, concurrency: int = 16) -> BulkResult:
+async def open_all(cases: Cases, items: list[tuple[int, str, Intake]], key: bytes | None = None,
+                   progress: Callable[[int], None] = lambda n: None, concurrency: int = 16, *,
+                   suffixes: Sequence[str] | None = None) -> BulkResult:
+    """Open a case per item, its id from `key` (the codec key), or from `suffixes` (one per item, in order: the
+    gateway's, `remote_suffixes`)."""
     result = BulkResult()
     gate = asyncio.Semaphore(concurrency)
+    given = dict(zip((number for number, _line, _intake in items), suffixes, strict=True)) if suffixes else {}
 
     async def one(number: int, line: str, intake: Intake) -> None:
         async with gate:
-            case_id = line_case_id(intake, line, key)
+            case_id = case_id_for(intake, given[number]) if given else line_case_id(intake, line, key)
             try:
                 await cases.open(intake, case_id=case_id)
                 result.opened.append(case_id)

@@ -417,13 +417,20 @@ def _open_bulk(app: App, file: Path) -> None:
     items, rejected = parse_lines(text)
     for _line, _key, intake in items:
         remember_person(intake.person.full_name)
-    key = load_keys(app.settings.codec.keys_file)[app.settings.codec.key_id]
+    # Each line's case id is keyed with the codec key: derived here with the keys file, or by the gateway on a
+    # laptop that codes through it (`[codec] endpoint`), so the same file opens nothing twice from anywhere.
+    remote = bool(app.settings.codec.endpoint)
+    key = None if remote else load_keys(app.settings.codec.keys_file)[app.settings.codec.key_id]
 
     async def go():
         async with cases_for(app.settings) as cases:
+            suffixes = None
+            if remote and items:
+                suffixes = await cases.client.data_converter.payload_codec.case_id_suffixes(
+                    [line for _number, line, _intake in items])
             with click.progressbar(length=len(items), label=_("opening cases"), file=click.get_text_stream("stderr"),
                                    show_pos=True) as bar:
-                return await open_all(cases, items, key, progress=bar.update)
+                return await open_all(cases, items, key, progress=bar.update, suffixes=suffixes)
 
     result = run(go())
     result.rejected = sorted(rejected + result.rejected, key=lambda r: r["line"])

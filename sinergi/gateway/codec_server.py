@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from urllib.parse import unquote
 
 import structlog
@@ -25,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import WorkflowSerializationContext
 
+from sinergi.domain.limits import DOCUMENT_MAX_BYTES
 from sinergi.gateway import devlogin, stamping
 from sinergi.gateway.body import decode_utf8, parse_object, read_capped, require_json
 from sinergi.gateway.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unavailable, error_response
@@ -33,6 +35,7 @@ from sinergi.gateway.masking import mask_payload
 from sinergi.gateway.principals import LEAST_PRIVILEGE, Principal, may_see_personal
 from sinergi.gateway.resources import RESOURCES, SETTINGS
 from sinergi.platform.codec import sealed_for
+from sinergi.platform.remote_codec import CASE_ID_LINES_MAX
 
 log = structlog.get_logger("sinergi.gateway.codec")
 
@@ -49,7 +52,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def codec_app() -> web.Application:
     """The codec endpoints as a sub-application, mounted under `/codec`."""
     app = web.Application(middlewares=[_cors])
-    for name, handler in (("encode", encode), ("decode", decode)):
+    for name, handler in (("encode", encode), ("decode", decode), ("case-ids", case_ids)):
         app.router.add_post(f"/{name}", handler)
         app.router.add_route("OPTIONS", f"/{name}", _preflight)
     return app
@@ -123,6 +126,33 @@ async def decode(request: web.Request) -> web.Response:
     await _audit(resources, who, principal, masked, bound)
     log.info("codec_decode", count=len(decoded), role=principal.role, masked=masked, **who)
     return _reply(decoded)
+
+
+async def case_ids(request: web.Request) -> web.Response:
+    """`sinergi case open --bulk` on a laptop without keys: each line's case-id suffix, derived under the codec key
+    (`sinergi.bulk`), so a file opened again, from any laptop, opens nothing twice. Named operators who enter cases
+    only; the lines (an intake each) are read, never kept or logged."""
+    from sinergi.bulk import canonical, suffix_of
+
+    settings = request.config_dict[SETTINGS]
+    resources = request.config_dict[RESOURCES]
+    principal = await _authorize(request)
+    try:
+        stamping.may_enter(principal)
+    except stamping.MayNotEnter as exc:
+        raise Forbidden(str(exc), code="may_not_enter") from None
+    require_json(request)
+    body = await read_capped(request, settings.codec_max_body_bytes, settings.read_timeout_seconds)
+    try:
+        lines = CaseIdLines.model_validate(parse_object(decode_utf8(body))).lines
+        derived = [suffix_of(resources.codec.mac(canonical(line))) for line in lines]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"expected {{\"lines\": [...]}}: {problems}") from None
+    except ValueError as exc:  # a line that is not JSON (the CLI sends only lines it parsed)
+        raise BadRequest(f"a line is not JSON: {exc}") from None
+    log.info("case_ids_derived", count=len(derived), who=principal.name, role=principal.role)
+    return web.json_response({"suffixes": derived})
 
 
 async def _audit(resources, who: dict[str, str | None], principal: Principal, masked: bool,
@@ -247,6 +277,19 @@ class CodecPayload(BaseModel):
 
     metadata: dict[str, str] = Field(default_factory=dict, description="e.g. `encoding`: base64 of `json/plain`")
     data: str = Field(default="", description="base64 of the payload bytes")
+
+
+class CaseIdLines(BaseModel):
+    """`POST /codec/case-ids`: bulk-intake lines (one JSON intake each), as `sinergi case open --bulk` read them."""
+
+    lines: list[Annotated[str, Field(max_length=DOCUMENT_MAX_BYTES)]] = Field(
+        max_length=CASE_ID_LINES_MAX, description=f"at most {CASE_ID_LINES_MAX} lines, each a JSON object")
+
+
+class CaseIdSuffixes(BaseModel):
+    """Each line's case-id suffix, in order (the case id is `<PROVINCE>-<YEAR>-<suffix>`)."""
+
+    suffixes: list[str]
 
 
 class CodecPayloads(BaseModel):

@@ -16,14 +16,15 @@ from pydantic.json_schema import models_json_schema
 from sinergi import __version__
 from sinergi.domain.events import EVENT_ADAPTER, EVENT_CLASSES, INTERNAL_EVENT_TYPES
 from sinergi.gateway import devlogin
-from sinergi.gateway.codec_server import ALLOWED_HEADERS, ALLOWED_METHODS, CodecPayloads
+from sinergi.gateway.codec_server import ALLOWED_HEADERS, ALLOWED_METHODS, CaseIdLines, CaseIdSuffixes, CodecPayloads
 from sinergi.gateway.errors import EVENT_STATUSES, PROTOCOL_STATUSES, ErrorBody, FieldError, Refusal, RetryAdvice
 from sinergi.gateway.health import Health
 from sinergi.gateway.resources import OPENAPI, READY_CACHE_SECONDS
 from sinergi.workflows.messages import EventOutcome
 
 _REF = "#/components/schemas/{model}"
-_MODELS: list[type[BaseModel]] = [EventOutcome, ErrorBody, FieldError, Refusal, RetryAdvice, Health, CodecPayloads]
+_MODELS: list[type[BaseModel]] = [EventOutcome, ErrorBody, FieldError, Refusal, RetryAdvice, Health, CodecPayloads,
+                                   CaseIdLines, CaseIdSuffixes]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -174,6 +175,35 @@ def _codec_endpoint(action: str) -> dict[str, Any]:
     }
 
 
+def _case_ids_endpoint() -> dict[str, Any]:
+    return {"post": {
+        "operationId": "codecCaseIds",
+        "summary": "bulk intake on a laptop without keys: each line's case-id suffix, keyed with the codec key",
+        "description": ("`sinergi case open --bulk` sends the lines it read (an intake each, as JSON); the answer is "
+                        "each line's suffix in order (case id `<PROVINCE>-<YEAR>-<suffix>`), the same a key holder "
+                        "derives, so a file opened again from any laptop opens nothing twice. A named operator's "
+                        "token in a role that enters cases (caseworker, supervisor) only. The lines are neither kept "
+                        "nor logged."),
+        "parameters": [{"name": "X-Namespace", "in": "header", "required": False,
+                        "description": "Temporal namespace; must be the one this gateway serves",
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CaseIdLines")}}},
+        "responses": _with_protocol_errors({
+            "200": _json(_ref("CaseIdSuffixes"), "each line's case-id suffix, in order"),
+            "400": _json(_ref("ErrorBody"), "`invalid_body`: not `{\"lines\": [...]}`, too many lines, or a line "
+                                            "that is not JSON (never quoted back)"),
+            "401": _json(_ref("ErrorBody"), "`unauthorized`: no valid bearer token"),
+            "403": _json(_ref("ErrorBody"), "`may_not_enter`: the token is not a named operator's who enters cases; "
+                                            "`origin_not_allowed`, `namespace_not_allowed` as for `/codec/encode`"),
+            "408": _json(_ref("ErrorBody"), "the body did not arrive within `gateway.read_timeout_seconds`"),
+            "413": _json(_ref("ErrorBody"), "body larger than `gateway.codec_max_body_bytes`"),
+            "415": _json(_ref("ErrorBody"), "content type is not `application/json`"),
+            "503": _json(_ref("ErrorBody"), "`record_unavailable` or `busy`: operators cannot be checked now",
+                         _RETRY_AFTER)}),
+        "security": [{"codecToken": []}],
+    }}
+
+
 def openapi_document(base_url: str) -> dict[str, Any]:
     """The whole document, for a gateway reachable at `base_url`."""
     health = _ref("Health")
@@ -209,6 +239,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                                          "polls", _RETRY_AFTER)})}},
             "/codec/encode": _codec_endpoint("encode"),
             "/codec/decode": _codec_endpoint("decode"),
+            "/codec/case-ids": _case_ids_endpoint(),
         },
         "components": {
             "schemas": _schemas(),

@@ -46,14 +46,19 @@ def _event_envelope(value: Any) -> dict | None:
     return None
 
 
-def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistry | None) -> list[Payload]:
-    """The payloads to seal for `principal`: events carry its verified name. `MayNotEnter` if it reads only."""
-    if not payloads:
-        return payloads
+def may_enter(principal: Principal) -> None:
+    """`MayNotEnter` unless `principal` is a named operator in a role that enters cases (sees personal data)."""
     if principal.via != "operator" or not may_see_personal(principal.role):
         reason = ("engineers read cases, they enter nothing" if principal.role == "engineer"
                   else "only a named operator's token (SINERGI_TOKEN) seals what goes to a case")
         raise MayNotEnter(f"{principal.name}: {reason}")
+
+
+def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistry | None) -> list[Payload]:
+    """The payloads to seal for `principal`: events carry its verified name. `MayNotEnter` if it reads only."""
+    if not payloads:
+        return payloads
+    may_enter(principal)
     out = []
     for payload in payloads:
         value = _json(payload)

@@ -10,6 +10,8 @@ import base64
 import binascii
 import copy
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -47,12 +49,17 @@ class EncryptionCodec(temporalio.converter.PayloadCodec, temporalio.converter.Wi
             if len(key) != KEY_BYTES:
                 raise ValueError(f"key {key_id!r}: expected {KEY_BYTES} bytes, got {len(key)}")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self._current_key = keys[current_key_id]
         self.current_key_id = current_key_id
         # The worker's: a payload that was not sealed by a key holder (a client that went around the gateway's
         # codec endpoint, say to enter an event under someone else's name) decodes to one no converter reads,
         # so an update carrying it is rejected before it reaches the case (docs/operators.md).
         self.sealed_only = sealed_only
         self.workflow_id: str | None = None  # from the serialization context (`with_context`)
+
+    def mac(self, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` under the current key: what `sinergi.bulk` derives a line's case id from."""
+        return hmac.new(self._current_key, data, hashlib.sha256).digest()
 
     def with_context(self, context: temporalio.converter.SerializationContext) -> EncryptionCodec:
         bound = copy.copy(self)

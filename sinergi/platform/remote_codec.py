@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,8 @@ from temporalio.api.common.v1 import Payload
 # The workflow the payloads being coded belong to: set around each client call by `Cases`.
 _WORKFLOW: contextvars.ContextVar[str | None] = contextvars.ContextVar("sinergi_codec_workflow", default=None)
 TIMEOUT_SECONDS = 15.0
+CASE_ID_LINES_MAX = 500  # bulk-intake lines per `case-ids` request (the gateway takes at most this many)
+CASE_ID_BYTES_MAX = 2 * 1024 * 1024  # ... and about this many bytes (the gateway's `codec_max_body_bytes`: 4 MiB)
 
 
 class RemoteCodecError(Exception):
@@ -69,16 +72,34 @@ class RemoteCodec(temporalio.converter.PayloadCodec, temporalio.converter.WithSe
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return await self._call("decode", payloads)
 
-    async def _call(self, action: str, payloads: Sequence[Payload]) -> list[Payload]:
-        if not payloads:
-            return []
+    async def case_id_suffixes(self, lines: Sequence[str]) -> list[str]:
+        """The case-id suffix the gateway derives for each bulk-intake line under the codec key (`sinergi.bulk`),
+        in order, `CASE_ID_LINES_MAX` lines a request."""
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for line in lines:  # at most CASE_ID_LINES_MAX lines and CASE_ID_BYTES_MAX bytes of JSON a request
+            encoded = len(json.dumps(line)) + 2
+            if chunks[-1] and (len(chunks[-1]) == CASE_ID_LINES_MAX or size + encoded > CASE_ID_BYTES_MAX):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(line)
+            size += encoded
+        out: list[str] = []
+        for chunk in chunks if lines else []:
+            answer = await self._post("case-ids", {"lines": chunk}, "suffixes", "derive case ids")
+            if len(answer["suffixes"]) != len(chunk) or not all(isinstance(s, str) for s in answer["suffixes"]):
+                raise RemoteCodecError(f"the codec endpoint answered {len(answer['suffixes'])} case ids for "
+                                       f"{len(chunk)} lines")
+            out += answer["suffixes"]
+        return out
+
+    async def _post(self, action: str, body: dict[str, Any], wanted: str, doing: str) -> dict[str, Any]:
+        """POST `body` to `{endpoint}/{action}` with the token; the answer, which must hold a list `wanted`."""
         if not self._token:
             raise RemoteCodecError("no operator token: set SINERGI_TOKEN (or `token` in your profile) to the token "
                                    "`sinergi admin operator add` printed for you", status=401, code="no_token")
         import aiohttp
-        from google.protobuf import json_format
 
-        body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
         headers = {"Authorization": f"Bearer {self._token}", "X-Namespace": self._namespace}
         workflow_id = self._workflow_id or _WORKFLOW.get()
         if workflow_id:
@@ -91,11 +112,20 @@ class RemoteCodec(temporalio.converter.PayloadCodec, temporalio.converter.WithSe
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise RemoteCodecError(f"cannot reach the codec endpoint {url}: {type(exc).__name__}: {exc}") from None
-        if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("payloads"), list):
+        if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get(wanted), list):
             code = answer.get("error", "codec_refused") if isinstance(answer, dict) else "codec_refused"
             message = answer.get("message", "") if isinstance(answer, dict) else ""
-            raise RemoteCodecError(f"the codec endpoint refused to {action} ({status} {code}): {message}".rstrip(": "),
+            raise RemoteCodecError(f"the codec endpoint refused to {doing} ({status} {code}): {message}".rstrip(": "),
                                    status=status, code=code)
+        return answer
+
+    async def _call(self, action: str, payloads: Sequence[Payload]) -> list[Payload]:
+        if not payloads:
+            return []
+        from google.protobuf import json_format
+
+        answer = await self._post(action, {"payloads": [json_format.MessageToDict(p) for p in payloads]}, "payloads",
+                                  action)
         out = []
         for item in answer["payloads"]:
             payload = Payload()

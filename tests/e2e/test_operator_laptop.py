@@ -110,6 +110,26 @@ async def test_an_event_typed_for_an_office_names_the_office_and_the_verified_op
     assert any(e["text"].endswith("by bp3mi_kalsel (entered by operator:siti.rahma)") for e in timeline["entries"])
 
 
+async def test_a_mass_rescue_is_opened_in_bulk_from_a_laptop_without_keys(laptop, home, gateway):
+    """`case open --bulk`: the gateway derives each line's case id under the codec key, so the ids are the ones a
+    key holder derives, and the same file opened again (from any laptop) opens nothing twice."""
+    from sinergi.bulk import line_case_id, parse_lines
+    from sinergi.testing.cases import TEST_KEY
+
+    lines = [json.dumps(intake_dict()) for _ in range(3)]
+    rescue = home / "work" / "rescue.jsonl"
+    rescue.write_text("\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
+    first = await laptop("case", "open", "--bulk", str(rescue), "--json")
+    assert first.code == 0, first
+    expected = sorted(line_case_id(intake, line, TEST_KEY) for _n, line, intake in parse_lines(rescue.read_text())[0])
+    assert first.json()["opened"] == expected and [r["line"] for r in first.json()["rejected"]] == [2]
+    again = await laptop("case", "open", "--bulk", str(rescue), "--json")
+    assert (again.json()["opened"], again.json()["existing"]) == ([], expected)
+
+    engineer = laptop.with_env(SINERGI_TOKEN=gateway["tokens"]["eko.dev"])
+    assert_json_error(await engineer("case", "open", "--bulk", str(rescue), "--json"), 1, "may_not_enter")
+
+
 def worker_of(laptop):
     return laptop.worker
 

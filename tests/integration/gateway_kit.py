@@ -104,6 +104,17 @@ class GatewayKit:
         raise AssertionError(f"case {case_id} did not settle within {timeout} s")
 
 
+async def ready_answer(client: ClientSession, within: float = 30.0) -> ClientResponse:
+    """`/readyz`, asked again each second until 200 or `within` seconds: on CI's loaded two cores one health check
+    once outlasted its 2 s deadline (`temporal: false`), which a load balancer would simply ask again."""
+    deadline = time.monotonic() + within
+    ready = await client.get("/readyz")
+    while ready.status != 200 and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        ready = await client.get("/readyz")
+    return ready
+
+
 def dev_secrets(folder: Path) -> tuple[Path, dict[str, str]]:
     """A dev secrets file for the sandbox registry's offices, and the inbound secrets it holds."""
     registry = load_registry("sandbox")

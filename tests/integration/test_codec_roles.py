@@ -251,3 +251,27 @@ async def test_a_flood_of_made_up_operator_tokens_stops_before_the_database(worl
             refused.append(exc.reason)
     assert len(asked) == 5  # the rest never reached the database
     assert refused.count("unknown_operator") == 5 and refused.count("too_many_lookups") == 15
+
+
+async def test_bulk_case_ids_are_derived_for_operators_who_enter_cases_only(world):
+    """`POST /codec/case-ids` (a keyless laptop's `case open --bulk`): the key holder's derivation, for a named
+    operator who enters cases; an engineer, a revoked or missing token, and malformed or oversized bodies are
+    refused before any line is read."""
+    from sinergi.bulk import canonical, suffix_of
+    from sinergi.platform.remote_codec import CASE_ID_LINES_MAX
+    from sinergi.testing.cases import sample_codec
+
+    lines = ['{"province": "KALSEL", "person": {"full_name": "A"}}', '{"person":{"full_name":"B"},"province":"KALSEL"}']
+    answer = await post(world, "case-ids", {"lines": lines}, world["tokens"]["siti.rahma"])
+    assert answer.status == 200, await answer.text()
+    assert (await answer.json())["suffixes"] == [suffix_of(sample_codec().mac(canonical(line))) for line in lines]
+
+    for token, status, code in ((world["tokens"]["eko.dev"], 403, "may_not_enter"),
+                                (world["tokens"]["gone.person"], 401, "unauthorized"), (None, 401, "unauthorized")):
+        refused = await post(world, "case-ids", {"lines": lines}, token)
+        assert (refused.status, (await refused.json())["error"]) == (status, code)
+    token = world["tokens"]["budi.s"]
+    for body in ({"lines": ["{not json"]}, {"lines": "x"}, {}, {"lines": ["{}"] * (CASE_ID_LINES_MAX + 1)}):
+        refused = await post(world, "case-ids", body, token)
+        assert refused.status == 400, (body, await refused.text())
+        assert "{not json" not in await refused.text()  # no line is quoted back

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from gateway_kit import PROVINCE_OFFICE, GatewayKit, dev_secrets, envelope, gateway_for, resources_for, serve_app
+from gateway_kit import (
+    PROVINCE_OFFICE,
+    GatewayKit,
+    dev_secrets,
+    envelope,
+    gateway_for,
+    ready_answer,
+    resources_for,
+    serve_app,
+)
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from temporalio.client import Client
@@ -32,7 +41,7 @@ async def test_the_openapi_document_describes_every_endpoint_status_and_header(k
     doc = await response.json()
     validate_openapi(doc)  # raises on anything that is not valid OpenAPI 3.1
     assert set(doc["paths"]) == {"/v1/agencies/{office}/events", "/v1/openapi.json", "/healthz", "/readyz",
-                                 "/codec/encode", "/codec/decode"}
+                                 "/codec/encode", "/codec/decode", "/codec/case-ids"}
     post = doc["paths"]["/v1/agencies/{office}/events"]["post"]
     assert set(post["responses"]) == {"200", "202", *map(str, EVENT_STATUSES)}
     assert "Retry-After" in post["responses"]["503"]["headers"]
@@ -54,8 +63,8 @@ async def test_the_served_event_schema_accepts_a_real_event_and_rejects_a_bad_on
 
 async def test_healthz_and_readyz_are_200_when_temporal_is_reachable_and_workers_poll(kit):
     assert (await kit.client.get("/healthz")).status == 200
-    ready = await kit.client.get("/readyz")
-    assert ready.status == 200
+    ready = await ready_answer(kit.client)
+    assert ready.status == 200, await ready.text()
     assert await ready.json() == {"status": "ready", "checks": {"config": True, "temporal": True, "workers": True},
                                   "no_worker": []}
 
