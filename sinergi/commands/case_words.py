@@ -10,12 +10,9 @@ checks that each form still matches the message the code makes.
 
 from __future__ import annotations
 
-import re
-import string
-from functools import cache
-
 from sinergi.commands.console import STATES, stage_word
 from sinergi.commands.language import N_, _, words
+from sinergi.commands.model_words import MODEL_FORMS, told
 
 # Most specific first: the first form that matches the whole message wins.
 FORMS = (
@@ -48,17 +45,8 @@ FORMS = (
     N_("it was sealed at {sealed_at}, ahead of the case's time: check the clock of the machine that sealed it"),
     N_("it was sealed at {sealed_at}, before the oldest event the case still remembers from {office}: it cannot be "
        "told from one already applied; if it was not applied, send it again"),
+    *MODEL_FORMS,
 )
-
-
-@cache
-def _pattern(form: str) -> re.Pattern[str]:
-    parts = []
-    for literal, field, _spec, _conversion in string.Formatter().parse(form):
-        parts.append(re.escape(literal))
-        if field:
-            parts.append(f"(?P<{field}>.+?)")
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def _alternatives(text: str, word) -> str:
@@ -82,8 +70,4 @@ def _value(field: str, value: str) -> str:
 
 def translated(message: str) -> str:
     """`message` in the run's language if it has one of the known `FORMS`, else as it is."""
-    for form in FORMS:
-        found = _pattern(form).fullmatch(message)
-        if found:
-            return _(form).format(**{k: _value(k, v) for k, v in found.groupdict().items()})
-    return message
+    return told(FORMS, message, _value)

@@ -154,6 +154,10 @@ PROBLEMS = {
 
 def problem(err: Mapping[str, Any]) -> str:
     """A pydantic error's message in the run's language, where the catalog has its words."""
+    if err["type"] == "value_error":  # a model's own check (a place, a date): pydantic's prefix off, in our words
+        from sinergi.commands.model_words import translated
+
+        return translated(str(err["msg"]).removeprefix("Value error, "))
     template = PROBLEMS.get(err["type"])
     said = _(template) if template else None
     if said is None or said == template:

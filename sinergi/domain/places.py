@@ -140,11 +140,10 @@ def regency(text: str | Regency, province: str | Province | None = None) -> Rege
     candidates = [r for r in places.regency_keys.get(key, ()) if kind is None or r.kind == kind]
     if not candidates and whole != key:  # "Kota Baru" written for Kabupaten Kotabaru
         candidates = list(places.regency_keys.get(whole, ()))
-    elsewhere = ""
+    outside: list[Regency] = []
     if scope is not None:
         outside = [r for r in candidates if r.province_code != scope.code]
         candidates = [r for r in candidates if r.province_code == scope.code]
-        elsewhere = f" (elsewhere: {', '.join(_regency_label(r, national=True) for r in outside)})" if outside else ""
     if len(candidates) == 1:
         return candidates[0]
     where = "Indonesia" if scope is None else scope.name
@@ -152,13 +151,19 @@ def regency(text: str | Regency, province: str | Province | None = None) -> Rege
         listed = ", ".join(_regency_label(r, national=scope is None) for r in candidates)
         several_provinces = len({r.province_code for r in candidates}) > 1
         names = " or ".join(repr(r.name) for r in candidates)
-        hint = "give its province too" if several_provinces else f"write {names}"
-        raise AmbiguousPlace(f"{raw!r} is ambiguous in {where}: {listed}; {hint}", text=raw,
+        if several_provinces:
+            raise AmbiguousPlace(f"{raw!r} is ambiguous in {where}: {listed}; give its province too", text=raw,
+                                 candidates=tuple(candidates))
+        raise AmbiguousPlace(f"{raw!r} is ambiguous in {where}: {listed}; write {names}", text=raw,
                              candidates=tuple(candidates))
     pool = places.regency_keys if scope is None else places.regency_keys_by_province[scope.code]
     nearest = _nearest(key, pool, tuple)
     listed = ", ".join(_regency_label(r, national=scope is None, code=False) for r in nearest)
-    raise UnknownPlace(f"no regency {raw!r} in {where}{elsewhere}; nearest: {listed}", text=raw, nearest=nearest)
+    if outside:
+        elsewhere = ", ".join(_regency_label(r, national=True) for r in outside)
+        raise UnknownPlace(f"no regency {raw!r} in {where} (elsewhere: {elsewhere}); nearest: {listed}", text=raw,
+                           nearest=nearest)
+    raise UnknownPlace(f"no regency {raw!r} in {where}; nearest: {listed}", text=raw, nearest=nearest)
 
 
 def regency_anywhere(text: str | Regency) -> Regency:

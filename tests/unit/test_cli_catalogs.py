@@ -192,6 +192,11 @@ def test_the_root_listing_and_completion_speak_the_language_asked_for() -> None:
      "too long; if it was not applied, send it again",
      "case.closed ditolak: peristiwa ini disegel pada 2026-12-01T08:00:00+00:00, lebih dari 10 menit yang lalu: "
      "salinan, atau tertahan terlalu lama; jika belum diterapkan, kirim sekali lagi"),
+    ("no regency 'Banjr' in Kalimantan Selatan; nearest: Kabupaten Banjar, Kota Banjarbaru",
+     "tidak ada kabupaten/kota 'Banjr' di Kalimantan Selatan; yang terdekat: Kabupaten Banjar, Kota Banjarbaru"),
+    ("no regency 'Kota Surabaya' in Jawa Barat (elsewhere: Kota Surabaya (35.78, Jawa Timur)); nearest: Kota Bogor",
+     "tidak ada kabupaten/kota 'Kota Surabaya' di Jawa Barat (di tempat lain: Kota Surabaya (35.78, Jawa Timur)); "
+     "yang terdekat: Kota Bogor"),
     ("a message of no known form", "a message of no known form"),
 ])
 def test_the_cases_own_words_are_told_in_the_readers_language(message, indonesian) -> None:
@@ -304,3 +309,27 @@ def test_no_module_speaking_through_the_catalog_rebinds_its_underscore():
         rebound += [f"{path.name}:{n.lineno}" for n in ast.walk(tree)
                     if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)]
     assert not rebound, rebound
+
+
+def test_a_place_an_intake_names_wrongly_is_refused_in_the_readers_language(tmp_path) -> None:
+    """An intake file with a mistyped regency, under `--lang id`: the refusal and its nearest names in Bahasa
+    Indonesia, without pydantic's English prefix; under `--lang en` as the places module says it."""
+    import json
+
+    from sinergi.testing.cases import intake
+
+    raw = json.loads(intake().model_dump_json())
+    raw["regency"] = "Banjr"
+    path = tmp_path / "intake.json"
+    path.write_text(json.dumps(raw))
+    said = {}
+    for language in ("id", "en"):
+        result = CliRunner().invoke(cli, ["--lang", language, "case", "open", str(path), "--json"],
+                                    env={"SINERGI_CONFIG": str(tmp_path / "none.toml")})
+        said[language] = json.loads(result.output)
+        assert result.exit_code == 2, result.output
+    [indonesian] = [d["message"] for d in said["id"]["details"] if d["field"] == "regency"]
+    [english] = [d["message"] for d in said["en"]["details"] if d["field"] == "regency"]
+    assert indonesian.startswith("tidak ada kabupaten/kota 'Banjr' di Kalimantan Selatan; yang terdekat: ")
+    assert english.startswith("no regency 'Banjr' in Kalimantan Selatan; nearest: ")
+    assert "Value error" not in indonesian + english
