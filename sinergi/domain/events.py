@@ -119,6 +119,19 @@ class ReferralData(_Data):
         "why: for a decline the reason, otherwise a note"))
 
 
+# Why an office declines, as a code the coordination meeting can count (`report offices`: `decline_reasons`); the
+# reason in words may name the victim, so it is sealed and never counted.
+DeclineReason = Literal["no_capacity", "outside_jurisdiction", "not_our_service", "not_eligible", "victim_declined",
+                        "other"]
+
+
+class DeclineData(ReferralData):
+    reason_code: DeclineReason | None = Field(default=None, description=(
+        "why, as a code reports count: no_capacity (no place or staff now), outside_jurisdiction (not our area), "
+        "not_our_service (we do not give this service), not_eligible (the victim does not meet our criteria), "
+        "victim_declined (the victim refused the service), other; none: not coded"))
+
+
 class ConsentData(_Data):
     scope: ConsentScope = Field(description=(
         "what the consent is for: services, sharing data with offices, or the legal process"))
@@ -334,7 +347,7 @@ class ReferralAccepted(_Event):
 
 class ReferralDeclined(_Event):
     type: Literal["referral.declined"]
-    data: ReferralData
+    data: DeclineData
     effect: ClassVar[str] = "re-routes or escalates"
 
 class ReferralCompleted(_Event):

@@ -104,10 +104,11 @@ def event(state: CaseState, event: Event, sender: Sender | None, now: datetime,
     referral = state.referrals.get(getattr(event.data, "referral_id", "") or "") if step else None
     if referral is not None:
         reason = getattr(event.data, "reason", None)
+        code = getattr(event.data, "reason_code", None)
         out.append({"kind": "ReferralStep", "case_id": state.case_id, "referral_id": referral.referral_id,
                     "service": referral.service, "kind_": referral.kind, "office": referral.office, "state": step,
                     "at": _iso(now), "due_at": _iso(referral.due_at), "mandated_by": referral.mandated_by,
-                    **({"sealed": {"reason": reason}} if reason else {})})
+                    **({"reason_code": code} if code else {}), **({"sealed": {"reason": reason}} if reason else {})})
     return out
 
 

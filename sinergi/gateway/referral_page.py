@@ -97,6 +97,12 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel's extr
 
 ANSWER_LABELS = {"acknowledge": N_("Acknowledge receipt"), "accept": N_("Accept the referral"),
                  "decline": N_("Decline the referral"), "complete": N_("Report the service completed")}
+# A decline's coded reason (`DeclineReason`), which the coordination meeting's report counts; the words stay sealed.
+DECLINE_REASONS = {
+    "no_capacity": N_("No place or staff for it now"), "outside_jurisdiction": N_("Outside our area"),
+    "not_our_service": N_("We do not give this service"), "not_eligible": N_("The victim does not meet our criteria"),
+    "victim_declined": N_("The victim refused the service"), "other": N_("Another reason"),
+}
 NEXT_STEPS = {
     "acknowledge": N_("Next: accept or decline the referral before the due time."),
     "accept": N_("Next: provide the service. When it is done, report it completed on this page."),
@@ -370,7 +376,10 @@ class _Visit:
 
     def answers(self, view: m.ReferralPage) -> list[dict[str, str]]:
         _ = self.words()
-        return [{"name": name, "label": _(ANSWER_LABELS[name])} for name in ANSWERS_NOW.get(view.status, ())
+        return [{"name": name, "label": _(ANSWER_LABELS[name]),
+                 **({"reasons": [(code, _(label)) for code, label in DECLINE_REASONS.items()]}
+                    if name == "decline" else {})}
+                for name in ANSWERS_NOW.get(view.status, ())
                 if self.office.may_send_type(EVENT_TYPES[name]) and not view.case_closed]
 
 
@@ -619,10 +628,14 @@ async def answer(request: web.Request) -> tuple[Page, Language]:
     if name not in EVENT_TYPES:
         raise _Stop(_error(visit.language, 400, N_("Form not valid"),
                            N_("The form has expired or is not valid. Open the link from the e-mail again.")))
+    code = posted.get("reason_code") if name == "decline" else None
+    if name == "decline" and code not in DECLINE_REASONS:
+        return _referral(visit, view, message=_("Choose why your office declines the referral."),
+                         status=400, session=posted["session"]), visit.language
     if name == "decline" and not text:
         return _referral(visit, view, message=_("A reason is required to decline the referral."),
                          status=400, session=posted["session"]), visit.language
-    event = _event(visit, name, text)
+    event = _event(visit, name, text, code)
     try:
         outcome = await apply_from(request, visit.office, event)
     except (EventRefused, NotAllowed, NotAParty, EventIdReused, ApiError) as refused:
@@ -636,13 +649,14 @@ async def answer(request: web.Request) -> tuple[Page, Language]:
                      status=200, session=posted["session"]), visit.language
 
 
-def _event(visit: _Visit, name: str, text: str | None) -> Event:
+def _event(visit: _Visit, name: str, text: str | None, code: str | None = None) -> Event:
     # The id is derived from the link and the answer: a double click, a resend after a lost reply, or the same
     # answer from two tabs is one event, which the case answers as a duplicate (SPEC "Authority").
     digest = hashlib.sha256(f"{visit.token}\x1f{name}".encode()).hexdigest()[:32]
     raw = {"event_id": f"page-{digest}", "case_id": visit.claims.case_id, "type": EVENT_TYPES[name],
            "occurred_at": visit.now.isoformat(), "source": visit.office.id,
-           "data": {"referral_id": visit.claims.referral_id, "reason": text}}
+           "data": {"referral_id": visit.claims.referral_id, "reason": text,
+                    **({"reason_code": code} if code else {})}}
     try:
         return EVENT_ADAPTER.validate_python(raw, context=limits.STRICT)
     except ValidationError:

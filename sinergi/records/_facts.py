@@ -149,6 +149,7 @@ class ReferralStep(Fact):
     at: AwareDatetime
     due_at: AwareDatetime | None = None
     mandated_by: str | None = None
+    reason_code: str | None = None  # a decline's coded reason (`DeclineReason`); its words are sealed
 
     @property
     def fact_id(self) -> str:

@@ -110,6 +110,7 @@ referral_steps = _fact_table(
     sa.Column("at", Time, nullable=False),
     sa.Column("due_at", Time),
     sa.Column("mandated_by", sa.String),
+    sa.Column("reason_code", sa.String),  # a decline's coded reason (0004)
 )
 
 deliveries = _fact_table(

@@ -25,8 +25,8 @@ from sinergi.records import _schema as t
 from sinergi.reports._query import Bind, Scope, connected, hours, percentile
 
 ENDING = ("cancelled", "failed")
-# Decline reasons are free text, sealed with the victim's data: reports count declines by a coded reason only,
-# and the record holds none yet, so every decline is counted here.
+# Decline reasons in words are sealed with the victim's data: reports count declines by their code
+# (`referral.declined` `reason_code`); a decline sent without one counts here.
 NOT_CODED = "not_coded"
 
 
@@ -70,7 +70,8 @@ def offices(bind: Bind, since: datetime | None = None, until: datetime | None = 
     start = sa.func.coalesce(first(rs.c.at, "sent"), sa.func.min(rs.c.at))
     query = (sa.select(rs.c.office, sa.func.min(rs.c.kind), start, first(rs.c.due_at, "sent"),
                        first(rs.c.at, "acknowledged"), first(rs.c.due_at, "acknowledged"), first(rs.c.at, "accepted"),
-                       first(rs.c.at, "declined"), first(rs.c.at, "completed"), first(rs.c.at, *ENDING))
+                       first(rs.c.at, "declined"), first(rs.c.at, "completed"), first(rs.c.at, *ENDING),
+                       first(rs.c.reason_code, "declined"))
              .select_from(source).where(rs.c.office.is_not(None), *conditions)
              .group_by(rs.c.case_id, rs.c.referral_id, rs.c.office).having(*scope.within(start)))
     by_office: dict[str, list[_Referral]] = {}
@@ -92,13 +93,15 @@ class _Referral(NamedTuple):
     declined: datetime | None
     completed: datetime | None
     ended: datetime | None  # cancelled or failed
+    decline_code: str | None  # the decline's coded reason
 
 
 def _row(office: str, referrals: list[_Referral], committed: timedelta | None, scope: Scope) -> OfficeRow:
     ack_hours, accept_hours, answer_hours = [], [], []
     late_ack = late_answer = declined = completed = 0
+    reasons: dict[str, int] = {}
     as_of = scope.as_of
-    for _kind, start, ack_due, acknowledged, answer_due, accepted, refused, done, ended in referrals:
+    for _kind, start, ack_due, acknowledged, answer_due, accepted, refused, done, ended, code in referrals:
         answers = [at for at in (accepted, refused) if at is not None]
         answered = min(answers) if answers else None
         # An answer proves the office received the referral (rule S3): the first of the three acknowledges.
@@ -110,6 +113,8 @@ def _row(office: str, referrals: list[_Referral], committed: timedelta | None, s
         if answered is not None:
             answer_hours.append(hours(answered - start))
         declined += refused is not None
+        if refused is not None:
+            reasons[code or NOT_CODED] = reasons.get(code or NOT_CODED, 0) + 1
         completed += done is not None
         if ack_due is None and committed is not None:
             ack_due = start + committed
@@ -127,7 +132,7 @@ def _row(office: str, referrals: list[_Referral], committed: timedelta | None, s
         acknowledged=len(ack_hours), accepted=len(accept_hours), declined=declined, completed=completed,
         ack_hours_p50=percentile(ack_hours, 0.5), ack_hours_p90=percentile(ack_hours, 0.9),
         accept_hours_p50=percentile(accept_hours, 0.5), late_ack=late_ack, late_answer=late_answer,
-        decline_reasons={NOT_CODED: declined} if declined else {}, answer_hours_p50=percentile(answer_hours, 0.5),
+        decline_reasons=dict(sorted(reasons.items())), answer_hours_p50=percentile(answer_hours, 0.5),
         committed_hours=None if committed is None else round(hours(committed), 2),
     )
 

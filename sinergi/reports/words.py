@@ -102,6 +102,12 @@ VALUES = {
     "child": N_("child"),
     "adult": N_("adult"),
     "not_coded": N_("not coded"),
+    # why an office declined (`referral.declined` `reason_code`)
+    "no_capacity": N_("no capacity now"),
+    "outside_jurisdiction": N_("outside its area"),
+    "not_our_service": N_("not its service"),
+    "not_eligible": N_("victim not eligible"),
+    "victim_declined": N_("victim refused the service"),
     "not_recorded": N_("not recorded"),
     # forms of exploitation (the intake's vocabulary; docs/reports.md)
     "forced_labour": N_("forced labour"),

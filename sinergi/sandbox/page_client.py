@@ -33,7 +33,7 @@ class Forms(HTMLParser):
         named = dict(attrs)
         if tag == "form":
             self.forms.append({})
-        elif tag in ("input", "textarea") and self.forms and named.get("name"):
+        elif tag in ("input", "textarea", "select") and self.forms and named.get("name"):
             self.forms[-1][named["name"] or ""] = named.get("value") or ""
 
     def answer(self, name: str) -> dict[str, str] | None:
@@ -67,9 +67,10 @@ class ReferralPageClient:
                                         what="unlock")
         return self.page
 
-    async def answer(self, event_type: str, text: str | None = None) -> Forms:
-        """Post the answer that becomes `event_type`; unlocks first (and again once, should the form have
-        expired). PageRefused when the page refuses it; a duplicate is a 200 like the first answer."""
+    async def answer(self, event_type: str, text: str | None = None, **chosen: str) -> Forms:
+        """Post the answer that becomes `event_type` (with `chosen` fields: a decline's `reason_code`); unlocks
+        first (and again once, should the form have expired). PageRefused when the page refuses it; a duplicate
+        is a 200 like the first answer."""
         name = ANSWERS[event_type]
         for fresh in (False, True):
             if self.page is None or fresh:
@@ -81,7 +82,8 @@ class ReferralPageClient:
                     raise PageRefused(409, f"the page does not offer {name!r} now")
                 continue
             try:
-                self.page = await self._request("POST", self.link, {**form, "text": text or ""}, what="answer")
+                self.page = await self._request("POST", self.link, {**form, "text": text or "", **chosen},
+                                                what="answer")
                 return self.page
             except PageRefused as refused:
                 if fresh or refused.status not in (400, 403):  # 400/403: an expired form, unlock again

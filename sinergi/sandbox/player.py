@@ -182,7 +182,8 @@ class Player:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, self.options.retry_max_interval)
             try:
-                await page.answer(event_type, data.get("reason") or data.get("note"))
+                await page.answer(event_type, data.get("reason") or data.get("note"),
+                                  **({"reason_code": data["reason_code"]} if data.get("reason_code") else {}))
             except PageRefused as refused:
                 self._refused(refused.status, event_type, f"page: {refused}")
                 if refused.status in (429, 503) or refused.status >= 500:

@@ -152,7 +152,7 @@ def storyline(service: str, referral_id: str, *, declined: str | None = None, fo
     ref = {"referral_id": referral_id}
     steps = [Step("referral.acknowledged", ref)]
     if declined:
-        return [*steps, Step("referral.declined", {**ref, "reason": declined})]
+        return [*steps, Step("referral.declined", {**ref, "reason": declined, "reason_code": "no_capacity"})]
     events, closing = PLOTS.get(service, lambda rid, n: ([], []))(referral_id, followups)
     # A screening's outcome completes its referral in the case itself (rules v2): no separate completion.
     completion = [] if service in COMPLETED_BY_OUTCOME else [Step("referral.completed", ref)]

@@ -42,7 +42,7 @@ class Forms(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append({"action": attrs.get("action"), "method": attrs.get("method"), "fields": {}})
-        elif tag in ("input", "textarea") and self.forms and attrs.get("name"):
+        elif tag in ("input", "textarea", "select") and self.forms and attrs.get("name"):
             self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
 
     def answer(self, name: str) -> dict:
@@ -225,10 +225,17 @@ async def test_a_decline_needs_a_reason_and_with_one_re_routes_the_referral(kit,
     case_id, referral_id, token = referral
     _, _, forms = await unlock(kit, token)
     before = await kit.settle(case_id)
-    status, html, _ = await give(kit, token, forms, "decline", text="   ")
+    assert forms.answer("decline")["fields"]["reason_code"] == ""  # a select: nothing chosen yet
+    status, html, _ = await give(kit, token, forms, "decline", text="   ", reason_code="no_capacity")
     assert status == 400 and "Alasan wajib diisi" in html
-    assert await kit.history_length(case_id) == before
     status, html, _ = await give(kit, token, forms, "decline", text="Tidak ada petugas di lokasi")
+    assert status == 400 and "Pilih jenis alasan" in html
+    status, html, _ = await give(kit, token, forms, "decline", text="Tidak ada petugas di lokasi",
+                                 reason_code="because")
+    assert status == 400 and "Pilih jenis alasan" in html
+    assert await kit.history_length(case_id) == before
+    status, html, _ = await give(kit, token, forms, "decline", text="Tidak ada petugas di lokasi",
+                                 reason_code="no_capacity")
     assert status == 200
     assert await referral_status(kit, case_id, referral_id) == "declined"
 

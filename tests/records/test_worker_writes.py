@@ -145,3 +145,36 @@ def test_a_fact_the_record_refuses_is_named_without_its_values():
                 m.RecordBatch(case_id="KALSEL-2026-7Q2M9XKD", facts=[fact])))
         assert refused.value.type == "FactRefused" and refused.value.non_retryable
         assert SAMPLE_NAME not in str(refused.value) and SAMPLE_PHONE not in str(refused.value)
+
+
+async def test_a_declines_coded_reason_reaches_the_record_and_the_offices_report(skipping_env, record):
+    from sinergi.reports import offices
+    from sinergi.testing.cases import event
+    from sinergi.testing.waiting import eventually
+
+    async with harness(skipping_env.client, record=AsyncCaseRecord(record)) as h:
+        case_id = await h.open()
+
+        async def routed():
+            status = await h.cases.status(case_id)
+            sent = [r for r in status.referrals if r.agency and r.status == "sent"]
+            assert sent
+            return sent[0]
+
+        referral = await eventually(routed)
+        office = h.registry.offices[referral.agency]
+        await h.cases.send(event(case_id, "referral.declined", referral_id=referral.referral_id,
+                                 reason="tidak ada petugas minggu ini", reason_code="no_capacity"),
+                           sender=office.sender)
+        await skipping_env.sleep(timedelta(seconds=31))  # what is new is sent within RECORD_DELAY
+
+        async def recorded():
+            steps = rows(record, "referral_steps", case_id)
+            assert [(s["office"], s["reason_code"]) for s in steps if s["state"] == "declined"] == [
+                (office.id, "no_capacity")]
+            [row] = [r for r in offices(record.engine) if r.office == office.id]
+            assert row.decline_reasons.get("no_capacity", 0) >= 1
+
+        await eventually(recorded)
+        await h.cases.send(event(case_id, "case.closed", reason="test finished"))
+        await skipping_env.client.get_workflow_handle(workflow_id(case_id)).result()

@@ -80,3 +80,19 @@ def test_a_referral_cancelled_before_its_due_time_was_never_late(empty_record):
     found = offices(empty_record.engine, now=NOW)[0]
 
     assert (found.referrals, found.acknowledged, found.late_ack, found.late_answer) == (1, 0, 0, 0)
+
+
+def test_declines_are_counted_by_their_coded_reason_and_an_uncoded_one_apart(empty_record):
+    sent = day(11, 2)
+    steps = []
+    for n, code in enumerate(("no_capacity", "no_capacity", "outside_jurisdiction", None)):
+        step = dict(case_id=f"KALSEL-2026-D{n}", referral_id="R1", service="shelter", kind="dinsos",
+                    office="dinsos_kalsel")
+        steps += [ReferralStep(**step, state="sent", at=sent),
+                  ReferralStep(**step, state="declined", at=sent + timedelta(hours=3), reason_code=code)]
+    empty_record.write(steps)
+
+    found = offices(empty_record.engine, now=NOW)[0]
+
+    assert found.declined == 4
+    assert found.decline_reasons == {"no_capacity": 2, "not_coded": 1, "outside_jurisdiction": 1}
