@@ -78,7 +78,24 @@ async def test_a_sealed_event_copied_from_the_history_never_applies_twice(dev_en
         assert again.duplicate is False
 
 
-async def test_a_case_restarted_from_its_old_sealed_input_takes_no_old_copy(skipping_env):
+@pytest.fixture
+async def own_skipping_env():
+    """A time-skipping test server of this test's own: the attacker terminates a case mid-task, which would hold
+    the session's server's virtual time still for every later test."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from sinergi.platform.binaries import temporal_test_server
+    from sinergi.platform.temporal import ensure_search_attributes
+    from sinergi.testing.cases import TEST_CONVERTER
+
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(),
+                                                       data_converter=TEST_CONVERTER)
+    await ensure_search_attributes(env.client, env.client.namespace)
+    yield env
+    await env.shutdown()
+
+
+async def test_a_case_restarted_from_its_old_sealed_input_takes_no_old_copy(own_skipping_env):
     """Someone who may start and terminate workflows (but holds no keys) restarts a case from the sealed input of
     its first run, which remembers none of its events, and sends an old sealed event again: refused as too old.
     On the time-skipping test server, whose clock the harness seals with."""
@@ -88,7 +105,7 @@ async def test_a_case_restarted_from_its_old_sealed_input_takes_no_old_copy(skip
 
     from sinergi.domain import limits
 
-    env = skipping_env
+    env = own_skipping_env
     async with harness(env.client) as h:
         case_id = await h.open()
         await h.cases.send(event(case_id, "identification.screening_completed", outcome="needs_more_info"))
