@@ -76,8 +76,9 @@ LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 # A link stays usable for 30 days after its referral closes (SPEC).
 CLOSED_FOR = timedelta(days=30)
-# The token's own limit: a referral open longer than a year needs a fresh link (a new e-mail).
-TOKEN_MAX_AGE = timedelta(days=366)
+# The token's own limit: none. A link works as long as its referral is open, however long (a reintegration's
+# follow-ups last a year and more), then `CLOSED_FOR` (SPEC); the passcode guards it meanwhile.
+TOKEN_MAX_AGE: timedelta | None = None
 # How long an unlock lets the office answer before it enters the code again; also the passcode form's life.
 SESSION_FOR = timedelta(minutes=30)
 FORM_READ_SECONDS = 10.0

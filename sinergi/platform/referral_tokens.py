@@ -83,8 +83,9 @@ class ReferralTokens:
         payload = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
         return f"{payload}.{_b64(self._mac(self.current_key_id, payload))}"
 
-    def verify(self, token: str, *, now: datetime, max_age: timedelta) -> ReferralToken:
-        """The token's claims, if it is ours, intact, and issued no longer than `max_age` before `now`."""
+    def verify(self, token: str, *, now: datetime, max_age: timedelta | None) -> ReferralToken:
+        """The token's claims, if it is ours, intact, and issued no longer than `max_age` before `now` (None: any
+        time before)."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
             raise InvalidReferralToken("not a referral token")
         payload, mac = token.split(".")
@@ -103,7 +104,7 @@ class ReferralTokens:
         issued = datetime.fromtimestamp(claims["t"], UTC)
         if issued - now > CLOCK_SKEW:
             raise InvalidReferralToken("issued in the future")
-        if now - issued > max_age:
+        if max_age is not None and now - issued > max_age:
             raise InvalidReferralToken("expired")
         return ReferralToken(office=claims["o"], referral_id=claims["r"], case_id=claims["c"], issued_at=issued,
                              key_id=key_id)

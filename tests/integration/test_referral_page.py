@@ -317,8 +317,6 @@ async def test_forged_garbled_expired_and_misdirected_tokens_are_the_same_bare_4
     bad = [
         "nonsense", token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"), f"{payload}.{mac[::-1]}",
         forger.issue(office=OFFICE, referral_id=referral_id, case_id=case_id, now=datetime.now(UTC)),
-        kit.pages.tokens.issue(office=OFFICE, referral_id=referral_id, case_id=case_id,
-                               now=datetime.now(UTC) - timedelta(days=400)),  # older than any link lives
         # Signed, but for an office the referral was not sent to, a referral the case lacks, an unknown office:
         kit.pages.tokens.issue(office="polda_kalsel", referral_id=referral_id, case_id=case_id, now=datetime.now(UTC)),
         kit.pages.tokens.issue(office=OFFICE, referral_id=f"{case_id}-R999", case_id=case_id, now=datetime.now(UTC)),
@@ -336,6 +334,15 @@ async def test_forged_garbled_expired_and_misdirected_tokens_are_the_same_bare_4
             bodies.add(re.sub(r"\s+", " ", html))
     assert len(bodies) == 1  # no detail tells one cause from another
     assert "Halaman tidak ditemukan" in bodies.pop()
+
+
+async def test_a_link_works_as_long_as_its_referral_is_open_however_long(kit, referral):
+    case_id, referral_id, _ = referral
+    old_link = kit.pages.tokens.issue(office=OFFICE, referral_id=referral_id, case_id=case_id,
+                                      now=datetime.now(UTC) - timedelta(days=800))  # followed up for two years
+    assert (await gate(kit, old_link))[0] == 200
+    status, _, forms = await unlock(kit, old_link)
+    assert status == 200 and "acknowledge" in forms.answers()
 
 
 async def test_a_link_stops_working_30_days_after_its_referral_closed(kit, referral):

@@ -152,3 +152,10 @@ def test_a_second_spelling_of_the_same_signature_is_refused() -> None:
     assert _b64(base64.urlsafe_b64decode(twin + "=")) == mac  # the same bytes...
     with pytest.raises(InvalidReferralToken):
         _tokens().verify(f"{payload}.{twin}", now=NOW, max_age=MONTH)  # ...yet not ours
+
+
+def test_without_a_maximum_age_a_token_of_any_age_is_ours_if_intact() -> None:
+    # The page decides a link's life from its referral (open, or closed less than 30 days ago), not its age.
+    assert _tokens().verify(_issue(), now=NOW + timedelta(days=3 * 365), max_age=None).issued_at == NOW
+    with pytest.raises(InvalidReferralToken):
+        _tokens().verify(_issue()[:-2] + "xx", now=NOW + timedelta(days=3 * 365), max_age=None)
