@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sinergi.commands.console import BAD_INPUT, UserError, field_problems, print_json, validation_lines
-from sinergi.commands.kit import App, common, run
+from sinergi.commands.kit import POLICY_OPTION, App, common, run
 from sinergi.commands.language import Group, _, ngettext
 from sinergi.commands.params import CASE_ID, complete_event_type, normalise_case_id
 
@@ -91,8 +91,9 @@ def read_intake(path: Path) -> Intake:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "case_id", help="Use this case id instead of a generated one (A-Z, 0-9 and '-').")
 @click.option("--bulk", is_flag=True, help="FILE is JSON Lines: one intake per line (a mass rescue).")
+@POLICY_OPTION
 @common
-def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
+def open_case(app: App, file: Path, case_id: str | None, bulk: bool, policy: str | None = None) -> None:
     """Open a case from an intake FILE (JSON or YAML); prints the case id.
 
     With --bulk, FILE holds one intake per line: a progress bar, then a summary of the opened cases and
@@ -103,7 +104,9 @@ def open_case(app: App, file: Path, case_id: str | None, bulk: bool) -> None:
       sinergi case open examples/intake-pmi-malaysia.json
       sinergi case open intake.yaml --id KALSEL-2026-DEMO0001 --json
       sinergi case open --bulk examples/mass-rescue.jsonl
+      sinergi case open examples/intake-pmi-malaysia.json --policy demo
     """
+    app.use_policy(policy)
     if bulk:
         if case_id:
             raise UserError(_("--id cannot be used with --bulk: each line gets its own id"))

@@ -33,7 +33,7 @@ from typing import Any
 import click
 
 from sinergi.commands.console import BAD_INPUT, REFUSED, UserError, print_json
-from sinergi.commands.kit import App, common
+from sinergi.commands.kit import POLICY_OPTION, App, common
 from sinergi.commands.language import LANGUAGES, MONTHS, N_, Command, _, local_datetime
 
 SECTIONS = ("source", "person", "situation", "consent", "flags")
@@ -249,8 +249,9 @@ class Refused(ValueError):
 @click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the intake here (default: intake-<timestamp>.json in the current folder).")
 @click.option("--no-open", is_flag=True, help="Write the intake file only; open it later with `case open FILE`.")
+@POLICY_OPTION
 @common(output=False)
-def new(app: App, output_file: Path | None, no_open: bool) -> None:
+def new(app: App, output_file: Path | None, no_open: bool, policy: str | None = None) -> None:
     """Open a case by answering questions: the intake, field by field, with a summary to confirm.
 
     Each answer is checked as it is given (a place not known shows the nearest names); nothing is written
@@ -290,7 +291,8 @@ def new(app: App, output_file: Path | None, no_open: bool) -> None:
         raise RuntimeError("`case new` is registered outside the `case` group: it opens with `case open`")
     try:
         ctx.invoke(
-            open_case, file=path, case_id=None, bulk=False, config_path=app.config_path, profile=app.profile,
+            open_case, file=path, case_id=None, bulk=False, policy=policy, config_path=app.config_path,
+            profile=app.profile,
             as_json=app.as_json, output=None, color={True: "always", False: "never"}.get(app.color), lang=app.lang)
     except click.ClickException:
         say.echo(say.text("open_later", path=path))

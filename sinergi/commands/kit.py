@@ -80,6 +80,18 @@ class App:
             self._settings = settings_for(self.config_path, self.profile)
         return self._settings
 
+    def use_policy(self, policy: str | None) -> None:
+        """`--policy`: the policy new cases open under, over `[policy] file` (SPEC "Configuration")."""
+        if policy is not None:
+            settings = self.settings
+            self._settings = settings.model_copy(update={"policy": settings.policy.model_copy(
+                update={"file": policy})})
+
+
+# `--policy` of the commands that open cases (`case open`, `case new`).
+POLICY_OPTION = click.option("--policy", "policy", default=None, metavar="FILE|default|demo",
+                             help="The policy new cases open under (default: [policy] file, SINERGI_POLICY_FILE).")
+
 
 def output_options(command: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
     """The options every command and the root share: --config, --profile, --json, --output, --color, --lang."""

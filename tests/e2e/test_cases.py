@@ -293,3 +293,21 @@ async def test_bulk_intake_reports_bad_lines_and_a_second_run_opens_nothing_twic
     assert [r["line"] for r in second["rejected"]] == [2, 4, 6]
     assert all({"line", "error"} <= set(r) and r["error"] for r in second["rejected"])
     assert "person.date_of_birth" in second["rejected"][1]["error"]
+
+
+async def test_policy_chooses_the_clocks_a_new_case_opens_under(cli: Cli, home: Path):
+    """`case open --policy demo`: the demo policy's clocks (seconds for days) over `[policy] file`'s default; an
+    unknown policy is refused before anything opens."""
+    intake = write_intake(home / "work", "intake.json", intake_dict())
+    default, demo, unknown = await gather(cli("case", "open", str(intake), "--json"),
+                                          cli("case", "open", str(intake), "--policy", "demo", "--json"),
+                                          cli("case", "open", str(intake), "--policy", "no-such-policy", "--json"))
+    soonest = {}
+    for name, opened in (("default", default), ("demo", demo)):
+        case_id = ok(opened, as_json=True)["case_id"]
+        status = ok(await cli("case", "status", case_id, "--json"), as_json=True)
+        due = [datetime.fromisoformat(c["due_at"]) for c in status["clocks"] if c.get("due_at")]
+        soonest[name] = min(due) - datetime.fromisoformat(status["opened_at"]) if due else None
+    assert soonest["demo"] is not None and soonest["demo"].total_seconds() < 3600, soonest
+    assert soonest["default"] is not None and soonest["default"].total_seconds() >= 3600, soonest
+    assert unknown.code == 2 and "no-such-policy" in unknown.stdout, unknown
