@@ -73,9 +73,17 @@ class ServiceData(_Data):
 
 
 class RehabilitationCompletedData(_Data):
-    return_to: str | None = Field(default=None, max_length=100, description="the regency the victim returns to")
+    return_to: str | None = Field(default=None, max_length=PLACE_MAX, description=(
+        "the regency the victim returns to: a name (Kabupaten Banjar) or a Kemendagri code (63.03), in any "
+        "province, kept as the code"))
     needs_repatriation: bool = Field(description=(
         "true: the victim is to be brought home (repatriation) before reintegration"))
+
+    @field_validator("return_to")
+    @classmethod
+    def _regency_by_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Where the event enters (`STRICT`), as an intake's home regency (SPEC "Places"); older histories as written.
+        return places.regency_anywhere(value).code if value is not None and is_strict(info) else value
 
 
 class RiskAssessedData(_Data):

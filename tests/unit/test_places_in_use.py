@@ -177,10 +177,18 @@ def test_an_arrival_home_keeps_its_regency_by_code_and_refuses_an_unknown_one() 
     assert "Kota Banjar (32.79" in event_refused("repatriation.arrived_home", regency="Banjar")["data.regency"]
 
 
+def test_the_regency_a_victim_returns_to_is_kept_by_code_and_an_unknown_one_refused() -> None:
+    done = {"needs_repatriation": False}
+    assert parse_event(envelope("rehabilitation.completed", **done, return_to="kab. banjar")).data.return_to == "63.03"
+    assert parse_event(envelope("rehabilitation.completed", **done)).data.return_to is None
+    assert "nearest" in event_refused("rehabilitation.completed", **done, return_to="Banjr")["data.return_to"]
+
+
 def test_events_stored_with_free_text_places_load_unchanged() -> None:
     for type_, data in (("case.transferred", {"province": "JATIM", "regency": "Kota Surabaya"}),
                         ("case.transferred", {"province": "XXX", "regency": "nowhere"}),
-                        ("repatriation.arrived_home", {"regency": "home regency (not shared with this office)"})):
+                        ("repatriation.arrived_home", {"regency": "home regency (not shared with this office)"}),
+                        ("rehabilitation.completed", {"needs_repatriation": True, "return_to": "kampung halaman"})):
         stored = EVENT_ADAPTER.validate_python(envelope(type_, **data))
         assert stored.data.model_dump(exclude_none=True) == data
 
