@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from sinergi.domain import places
+from sinergi.domain import limits, places
 from sinergi.domain.ids import EVENT_ID_PATTERN
 from sinergi.domain.limits import NAME_MAX, PLACE_MAX, STRICT, Id, Items, OfficeId, Text, Timestamp, is_strict
 
@@ -122,8 +122,10 @@ class FollowupData(_Data):
 
 
 class ReferralData(_Data):
-    referral_id: str = Field(min_length=1, max_length=128, description="the referral answered, by its id")
-    reason: str | None = Field(default=None, max_length=1000, description=(
+    referral_id: Annotated[str, limits.at_most(limits.ID_MAX)] = Field(
+        min_length=1, max_length=128, json_schema_extra={"maxLength": limits.ID_MAX},
+        description="the referral answered, by its id")
+    reason: str | None = Field(default=None, max_length=limits.TEXT_MAX, description=(
         "why: for a decline the reason, otherwise a note"))
 
 
@@ -175,13 +177,16 @@ class TransferData(_Data):
 
 
 class ClosedData(_Data):
-    reason: str = Field(min_length=1, max_length=500, description="why the case is closed (kept in its timeline)")
+    reason: str = Field(min_length=1, max_length=limits.TEXT_MAX, description=(
+        "why the case is closed (kept in its timeline)"))
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(pattern=EVENT_ID_PATTERN)
+    # Ids of up to 128 characters were once taken: histories holding one still load; entering, at most ID_MAX.
+    event_id: Annotated[str, limits.at_most(limits.ID_MAX)] = Field(
+        pattern=EVENT_ID_PATTERN, json_schema_extra={"maxLength": limits.ID_MAX})
     case_id: str = Field(min_length=3, max_length=64)
     # An RFC 3339 string (a number is refused), not before 1990; "not in the future" needs a clock, so the
     # case's validator checks it against its own (`limits.check_occurred_at`).

@@ -63,6 +63,11 @@ def _max_length(limit: int):
     return AfterValidator(check)
 
 
+def at_most(limit: int) -> Any:
+    """At most `limit` characters or items where input enters (`STRICT`); a stored model read back as written."""
+    return _max_length(limit)
+
+
 def _matches(pattern: str):
     compiled = re.compile(pattern)
 

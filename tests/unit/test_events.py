@@ -26,7 +26,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "rehabilitation.first_aid_provided": {},
     "rehabilitation.service_started": {"service": "health"},
     "rehabilitation.service_completed": {"service": "social"},
-    "rehabilitation.completed": {"return_to": "Kabupaten Banjar", "needs_repatriation": True},
+    "rehabilitation.completed": {"return_to": "63.03", "needs_repatriation": True},  # kept by code, as the next
     "repatriation.risk_assessed": {"safe": True},
     "repatriation.best_interest_determined": {"caregiver_confirmed": True, "return_in_best_interest": True},
     "repatriation.travel_document_issued": {},
@@ -188,3 +188,24 @@ def test_event_types_are_grouped_by_lifecycle_stage_or_topic() -> None:
     prefixes = {t.split(".")[0] for t in EVENT_TYPES}
     assert prefixes == {"case", "identification", "protection", "rehabilitation", "repatriation",
                         "reintegration", "referral", "consent", "legal"}
+
+
+def test_ids_and_free_text_follow_the_spec_limits_where_they_enter_and_older_ids_still_load() -> None:
+    """SPEC "Limits": ids 100, free text 2,000. An id of up to 128 characters was once taken: a history holding
+    one loads as written."""
+    from pydantic import ValidationError
+
+    from sinergi.domain.events import EVENT_ADAPTER
+    from sinergi.domain.limits import ID_MAX, TEXT_MAX
+
+    closed = envelope("case.closed", {"reason": "x" * TEXT_MAX})
+    assert parse_event({**closed, "event_id": "e" * ID_MAX}).data.reason == "x" * TEXT_MAX
+    with pytest.raises(ValidationError, match="at most 100 characters"):
+        parse_event({**closed, "event_id": "e" * (ID_MAX + 1)})
+    with pytest.raises(ValidationError, match="at most 2000 characters"):
+        parse_event(envelope("case.closed", {"reason": "x" * (TEXT_MAX + 1)}))
+    declined = envelope("referral.declined", {"referral_id": "R" * (ID_MAX + 1), "reason": "y" * TEXT_MAX})
+    with pytest.raises(ValidationError, match="at most 100 characters"):
+        parse_event(declined)
+    assert EVENT_ADAPTER.validate_python({**closed, "event_id": "e" * 128}).event_id == "e" * 128
+    assert EVENT_ADAPTER.validate_python(declined).data.referral_id == "R" * (ID_MAX + 1)
