@@ -234,6 +234,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 # What a referral, a clock or a case is in, as people read it (the codes stay in JSON).
+CONSENT = {"services": N_("services"), "data_sharing": N_("data sharing"), "legal": N_("legal proceedings")}
 STATES = {
     "pending": N_("pending"), "held": N_("held"), "sent": N_("sent"), "acknowledged": N_("acknowledged"),
     "accepted": N_("accepted"), "declined": N_("declined"), "completed": N_("completed"),

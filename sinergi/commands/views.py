@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sinergi.commands.console import local_time, stage_word, state_colour, table
+from sinergi.commands.console import CONSENT, local_time, stage_word, state_colour, table
 from sinergi.commands.language import N_, _, words
 
 if TYPE_CHECKING:
     from sinergi.domain.views import CaseStatus, CaseTimeline, CaseWhy, Waiting
 
-CONSENT = {"services": N_("services"), "data_sharing": N_("data sharing"), "legal": N_("legal proceedings")}
 FLAGS = {
     "police_report": N_("police report made"), "in_shelter": N_("in a shelter"),
     "lpsk_pending": N_("LPSK decision pending"), "first_aid_pending": N_("first aid pending"),
@@ -121,9 +120,11 @@ def _local_times_in(text: str, province: str) -> str:
 
 
 def timeline_text(t: CaseTimeline, province: str) -> str:
+    from sinergi.commands.timeline_words import entry_words
+
     return table([_("at"), _("what"), _("entry")],
-                 [[local_time(e.at, province), words(ENTRY_KINDS, e.kind), _local_times_in(e.text, province)]
-                  for e in t.entries])
+                 [[local_time(e.at, province), words(ENTRY_KINDS, e.kind),
+                   _local_times_in(entry_words(e.text), province)] for e in t.entries])
 
 
 def waiting_text(item: Waiting) -> str:

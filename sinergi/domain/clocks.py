@@ -178,8 +178,9 @@ def expired(state: CaseState, policy: Policy, key: str, now: datetime) -> list[E
     # rule: T1, T2, T3, T11, T12, T6, T21 (breach); T4, T15, S1, S2, S3, S4, T23 (warning)
     kind = "breach" if rule.kind == "statutory" else "warning"
     state.breaches.append(Breach(clock=rule.id, source=rule.source, at=now, context=clock.context, kind=kind))
-    state.note(now, "breach", f"{_label(rule, clock)} missed ({'breach' if kind == 'breach' else 'SLA warning'})",
-               key)
+    # Two whole sentences, as the CLI tells them in the reader's language (`commands.timeline_words`).
+    state.note(now, "breach", f"{_label(rule, clock)} missed (breach)" if kind == "breach"
+               else f"{_label(rule, clock)} missed (SLA warning)", key)
     return []
 
 

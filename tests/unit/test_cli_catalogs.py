@@ -216,11 +216,13 @@ def _skeleton(form: str) -> re.Pattern[str]:
 def test_every_form_of_the_cases_words_is_still_written_so_in_the_code() -> None:
     # A form no message has any more would leave that message in English: each must still be in the code that
     # makes it (an f-string: `{...}` where the form has a field).
+    from sinergi.commands.timeline_words import TIMELINE_FORMS
+
     root = Path(cli_catalogs.ROOT)
     code = "\n".join(p.read_text("utf-8") for p in (root / "cases.py", root / "commands" / "session.py",
                                                     *sorted((root / "domain").rglob("*.py"))))
     code = re.sub(r'"\s*\n\s*f?"', "", code)  # implicit concatenation: one string, as Python reads it
-    gone = [form for form in case_words.FORMS if not _skeleton(form).search(code)]
+    gone = [form for form in (*case_words.FORMS, *TIMELINE_FORMS) if not _skeleton(form).search(code)]
     assert not gone
 
 
@@ -333,3 +335,25 @@ def test_a_place_an_intake_names_wrongly_is_refused_in_the_readers_language(tmp_
     assert indonesian.startswith("tidak ada kabupaten/kota 'Banjr' di Kalimantan Selatan; yang terdekat: ")
     assert english.startswith("no regency 'Banjr' in Kalimantan Selatan; nearest: ")
     assert "Value error" not in indonesian + english
+
+
+@pytest.mark.parametrize(("entry", "indonesian", "english"), [
+    ("S3 sinergi default (no statute): agency acknowledges a referral (R001) started, due 2026-12-08T00:50:00+00:00",
+     "S3 bawaan sinergi (tanpa dasar undang-undang): instansi mengonfirmasi penerimaan rujukan (R001) dimulai, "
+     "jatuh tempo 2026-12-08T00:50:00+00:00", None),
+    ("T1:R002 paused: contact_lost", "T1:R002 dijeda: kontak dengan korban terputus",
+     "T1:R002 paused: contact with the victim lost"),  # a code, in words in both
+    ("S4:R003 cancelled: case closed", "S4:R003 dibatalkan: kasus ditutup", None),
+    ("consent withdrawn: data_sharing for polda_kalsel", "persetujuan dicabut: berbagi data untuk polda_kalsel",
+     "consent withdrawn: data sharing for polda_kalsel"),
+    ("stage: protection", "tahap: pelindungan", None),
+    ("identification.screening_completed outcome=presumed_victim by operator:siti",
+     "identification.screening_completed outcome=presumed_victim by operator:siti", None),  # an event: as written
+])
+def test_a_timeline_entry_is_told_in_the_readers_language(entry, indonesian, english) -> None:
+    from sinergi.commands.timeline_words import entry_words
+
+    with speaking("id"):
+        assert entry_words(entry) == indonesian
+    with speaking("en"):
+        assert entry_words(entry) == (english or entry)

@@ -55,7 +55,7 @@ def consent_withdrawn(s: CaseState, p: Policy, e: ConsentWithdrawn, now: datetim
         setattr(s.consent, scope, False)
     elif agency not in s.consent.withheld_from:
         s.consent.withheld_from.append(agency)  # later referrals to it stay held too
-    s.note(now, "consent", f"consent withdrawn: {scope}" + (f" for {agency}" if agency else ""))
+    s.note(now, "consent", f"consent withdrawn: {scope} for {agency}" if agency else f"consent withdrawn: {scope}")
     effects: list[Effect] = []
     if scope == "legal":
         s.note(now, "consent", f"legally mandated police processes continue ({ART_26})")
