@@ -74,6 +74,8 @@ class Situation(_Strict):
     procedural: bool | None = None
     placement_company: Text(NAME_MAX) | None = None
     destination_country: Country | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    # Who recruited the victim, by relation (HTCDS's recruiter relation, for the CTDC export); none: not asked.
+    recruiter_relation: Literal["intimate_partner", "friend", "family", "other", "unknown"] | None = None
 
 
 class Consent(_Strict):

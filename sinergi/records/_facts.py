@@ -71,6 +71,7 @@ class CaseOpened(Fact):
     means_of_control: list[str] = Field(default_factory=list)
     is_pmi: bool = False
     procedural: bool | None = None
+    recruiter_relation: str | None = None
     source_agency: str | None = None
     source_channel: str | None = None
     rules_version: int | None = None
@@ -100,7 +101,8 @@ class CaseOpened(Fact):
             age_is_estimate=person.date_of_birth is None and person.age_estimate is not None,
             citizenship=person.nationality, country_of_exploitation=situation.location_country,
             exploitation=list(situation.exploitation), means_of_control=list(situation.means_of_control),
-            is_pmi=situation.is_pmi, procedural=situation.procedural, source_agency=intake.source.agency,
+            is_pmi=situation.is_pmi, procedural=situation.procedural,
+            recruiter_relation=situation.recruiter_relation, source_agency=intake.source.agency,
             source_channel=intake.source.channel, rules_version=rules_version,
             sealed={"intake": intake.model_dump(mode="json")},
         )

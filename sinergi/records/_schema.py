@@ -73,6 +73,7 @@ cases = sa.Table(
     sa.Column("means_of_control", Json, nullable=False),
     sa.Column("is_pmi", sa.Boolean, nullable=False),
     sa.Column("procedural", sa.Boolean),
+    sa.Column("recruiter_relation", sa.String),  # (0005)
     sa.Column("source_agency", sa.String),
     sa.Column("source_channel", sa.String),
     sa.Column("rules_version", sa.Integer),

@@ -95,12 +95,17 @@ LADDERS = (
     Ladder("isPMI", ("migrant worker",), lambda r, n: _flag(r.is_pmi)),
 )
 QUASI_IDENTIFIERS = tuple(ladder.column for ladder in LADDERS)
+# The intake's recruiter relation (`situation.recruiter_relation`) -> its HTCDS column.
+RECRUITER_RELATIONS = {
+    "intimate_partner": "recruiterRelationIntimatePartner", "friend": "recruiterRelationFriend",
+    "family": "recruiterRelationFamily", "other": "recruiterRelationOther", "unknown": "recruiterRelationUnknown",
+}
 COLUMNS = [
     "yearOfRegistration", "gender", "ageBroad", "majorityStatus", "citizenship", "CountryOfExploitation", "isPMI",
     "isProcedural", "typeOfExploitConcatenated", *sorted({column for column, _ in EXPLOITATION.values()}),
     "isSexAndLabour", "meansOfControlConcatenated",
     *(f"meansOfControl{suffix}" for suffix in MEANS_OF_CONTROL.values()), "meansOfControlNotSpecified",
-    "recruiterRelationUnknown",
+    *RECRUITER_RELATIONS.values(),
 ]
 
 
@@ -131,7 +136,8 @@ def ctdc(bind: Bind, k: int = DEFAULT_K) -> CtdcExport:
         raise ValueError("k must be at least 2: k = 1 protects no one")
     c = t.cases
     query = sa.select(c.c.year, c.c.gender, c.c.age_at_intake, c.c.citizenship, c.c.country_of_exploitation,
-                      c.c.is_pmi, c.c.procedural, c.c.exploitation, c.c.means_of_control).order_by(c.c.case_id)
+                      c.c.is_pmi, c.c.procedural, c.c.exploitation, c.c.means_of_control,
+                      c.c.recruiter_relation).order_by(c.c.case_id)
     with connected(bind) as conn:
         cases = conn.execute(query).all()
     unmapped: Counter[str] = Counter()
@@ -184,8 +190,10 @@ def _least_loss(ladder_values: list[list[tuple[str, ...]]], k: int) -> tuple[int
 
 def _attributes(case: Any, unmapped: Counter[str]) -> dict[str, str]:
     """The columns that are not quasi-identifiers: procedural, forms of exploitation, means of control."""
-    row = {column: "0" for column in COLUMNS if column.startswith(("is", "meansOfControl"))}
-    row |= {"isProcedural": _flag(case.procedural), "recruiterRelationUnknown": "1"}
+    row = {column: "0" for column in COLUMNS if column.startswith(("is", "meansOfControl", "recruiterRelation"))}
+    # Not asked at intake (older cases), or asked and not known: HTCDS's "unknown".
+    row |= {"isProcedural": _flag(case.procedural),
+            RECRUITER_RELATIONS.get(case.recruiter_relation or "unknown", "recruiterRelationUnknown"): "1"}
     forms = []
     for value in sorted(set(case.exploitation or [])):
         if value not in EXPLOITATION:

@@ -85,8 +85,25 @@ def test_values_are_mapped_from_the_intake_vocabulary_to_htcds(empty_record):
     assert row["typeOfExploitConcatenated"] == "Forced labour; Other; Sexual exploitation"
     assert (row["meansOfControlDebtBondage"], row["meansOfControlOther"], row["meansOfControlNotSpecified"]) == (
         "1", "1", "0")
-    assert row["recruiterRelationUnknown"] == "1"
+    assert (row["recruiterRelationUnknown"], row["recruiterRelationFamily"]) == ("1", "0")  # not asked: unknown
     assert export.unmapped == {"exploitation:begging": 3, "means_of_control:confiscated_phone": 3}
+
+
+def test_the_recruiter_relation_the_intake_gives_is_its_htcds_column(empty_record):
+    from sinergi.reports._ctdc import RECRUITER_RELATIONS
+
+    opened_at = datetime(2026, 5, 1, tzinfo=UTC)
+    relations = ["family", "family", "friend", "intimate_partner", "other", "unknown", None]
+    empty_record.write([opened(f"KALSEL-2026-R{i}", opened_at, "KALSEL", "Kota Banjarbaru", 30,
+                               recruiter_relation=relation) for i, relation in enumerate(relations)])
+
+    rows = ctdc(empty_record.engine, 2).rows
+
+    assert len(rows) == len(relations)
+    assert all(sum(row[column] == "1" for column in RECRUITER_RELATIONS.values()) == 1 for row in rows)
+    counts = {column: sum(row[column] == "1" for row in rows) for column in RECRUITER_RELATIONS.values()}
+    assert counts == {"recruiterRelationIntimatePartner": 1, "recruiterRelationFriend": 1,
+                      "recruiterRelationFamily": 2, "recruiterRelationOther": 1, "recruiterRelationUnknown": 2}
 
 
 def test_fewer_cases_than_k_export_nothing(empty_record):
