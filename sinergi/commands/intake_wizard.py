@@ -67,6 +67,7 @@ TEXTS: dict[str, str] = {
     "situation.location_country": N_("Country the person is in"),
     "situation.exploitation": N_("Forms of exploitation"),
     "situation.means_of_control": N_("Means of control"),
+    "situation.recruiter_relation": N_("Who recruited the person"),
     "situation.is_pmi": N_("Indonesian migrant worker"),
     "consent.services": N_("Consent to services"),
     "consent.data_sharing": N_("Consent to data sharing"),
@@ -177,6 +178,13 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "withholds_documents": N_("withholds documents"),
         "other": N_("other"),
     },
+    "situation.recruiter_relation": {
+        "intimate_partner": N_("a partner or spouse"),
+        "friend": N_("a friend or acquaintance"),
+        "family": N_("a family member"),
+        "other": N_("someone else (an agent, a sponsor, a stranger)"),
+        "unknown": N_("not known"),
+    },
 }
 
 # Yes and no as operators type them, in either language.
@@ -228,6 +236,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("situation.location_country", "country", "situation", hint="hint.country"),
     Question("situation.exploitation", "multi", "situation"),
     Question("situation.means_of_control", "multi", "situation"),
+    Question("situation.recruiter_relation", "choice", "situation"),
     Question("situation.is_pmi", "yesno", "situation"),
     Question("consent.services", "yesno", "consent", explicit=True),
     Question("consent.data_sharing", "yesno", "consent", explicit=True),

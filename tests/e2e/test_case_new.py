@@ -43,6 +43,7 @@ SESSION_ID = [
     ("Negara tempat korban berada", "Malaysia"),
     ("Bentuk eksploitasi", "1"),
     ("Cara pengendalian", "debt_bondage, 16"),
+    ("Yang merekrut korban", "2"),
     ("Pekerja Migran Indonesia", ""),
     ("Persetujuan layanan", "ya"),
     ("Persetujuan berbagi data", "ya"),
@@ -57,7 +58,8 @@ EXPECTED_ID = {
     "person": {"full_name": "Siti Contoh", "sex": "F", "date_of_birth": "2001-03-14", "nationality": "ID",
                "phone": "+62 812 0000 0000", "home_regency": "Kabupaten Banjar"},
     "situation": {"location_country": "MY", "exploitation": ["forced_labour"],
-                  "means_of_control": ["debt_bondage", "withholds_documents"], "is_pmi": True},
+                  "means_of_control": ["debt_bondage", "withholds_documents"], "recruiter_relation": "friend",
+                  "is_pmi": True},
     "consent": {"services": True, "data_sharing": True, "legal": False, "recorded_by": "officer-17"},
     "flags": {"sexual_exploitation": False, "urgent_medical": False},
 }
@@ -228,7 +230,8 @@ def test_english_with_lang_en(work) -> None:
     session.answers([
         ("Estimated age in years", "16"), ("Nationality", "id"), ("Phone number", ""), ("Home regency/city", ""),
         ("Country the person is in", ""), ("Forms of exploitation", "sexual_exploitation"),
-        ("Means of control", ""), ("Indonesian migrant worker", ""), ("Consent to services", "yes"),
+        ("Means of control", ""), ("Who recruited the person", ""), ("Indonesian migrant worker", ""),
+        ("Consent to services", "yes"),
         ("Consent to data sharing", "no"), ("Consent to legal proceedings", "no"), ("Recorded by officer", "officer-3"),
     ])
     session.child.expect(r"\nSexual exploitation \(yes/no\) \[yes\]: ")  # the exploitation named says yes
