@@ -173,7 +173,8 @@ async def gateway_resources(settings: Settings, cases: Cases | None = None) -> A
     try:
         yield Resources(verifiers=Verifiers(offices, inbound_secret), temporal=temporal, codec=codec,
                         codec_token=token, namespace=settings.temporal.namespace, agency_queues=agency_queues,
-                        referral_pages=referral_pages(settings, offices), record=record, oidc=oidc)
+                        referral_pages=referral_pages(settings, offices), record=record, oidc=oidc,
+                        policy=new_cases_policy)
     finally:
         await record.close()
 

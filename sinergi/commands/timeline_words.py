@@ -13,6 +13,15 @@ from sinergi.commands.console import CONSENT, STATES, stage_word
 from sinergi.commands.language import N_, _, words
 from sinergi.commands.model_words import told
 
+# Reasons the case gives inside the entries below (`{why}`).
+REASON_FORMS = (
+    N_("case closed"),
+    N_("case transferred"),
+    N_("consent withdrawn"),
+    N_("referral completed"),
+    N_("referral declined"),
+    N_("screening completed"),
+)
 # Most specific first: the first form that matches the whole entry wins.
 TIMELINE_FORMS = (
     # clocks (`sinergi.domain.clocks`)
@@ -51,13 +60,7 @@ TIMELINE_FORMS = (
     N_("consent withdrawn: {scope}"),
     N_("legally mandated police processes continue ({law})"),
     N_("restriction notices sent to {offices}"),
-    # reasons the case gives inside the entries above
-    N_("case closed"),
-    N_("case transferred"),
-    N_("consent withdrawn"),
-    N_("referral completed"),
-    N_("referral declined"),
-    N_("screening completed"),
+    *REASON_FORMS,
 )
 
 
@@ -90,8 +93,8 @@ def _value(field: str, value: str) -> str:
         return words(STATES, value)
     if field == "scope":
         return words(CONSENT, value)
-    if field == "why":
-        return _(PAUSES[value]) if value in PAUSES else entry_words(value)
+    if field == "why":  # a reason the case gave (its own words only: a reason a person typed stays as typed)
+        return _(PAUSES[value]) if value in PAUSES else told(REASON_FORMS, value)
     return value
 
 

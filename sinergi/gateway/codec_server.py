@@ -35,11 +35,12 @@ from sinergi.gateway.masking import mask_payload
 from sinergi.gateway.principals import LEAST_PRIVILEGE, Principal, may_see_personal
 from sinergi.gateway.resources import RESOURCES, SETTINGS
 from sinergi.platform.codec import sealed_for
-from sinergi.platform.remote_codec import CASE_ID_LINES_MAX
+from sinergi.platform.remote_codec import CASE_ID_BYTES_MAX, CASE_ID_LINES_MAX
 
 log = structlog.get_logger("sinergi.gateway.codec")
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
+CASE_ID_BODY_MAX = CASE_ID_BYTES_MAX + 64 * 1024  # what the CLI sends at most, and the object around it
 ALLOWED_METHODS = "POST, OPTIONS"
 MAX_TOKEN_CHARS = 8192  # an access token is a few KB at most: a longer one is refused before anything reads it
 LOOPBACK = ("127.0.0.1", "::1")
@@ -94,7 +95,7 @@ async def encode(request: web.Request) -> web.Response:
     resources = request.config_dict[RESOURCES]
     payloads, who, principal = await _payloads(request)
     try:
-        stamped = stamping.stamp(list(payloads.payloads), principal, resources.verifiers.registry)
+        stamped = stamping.stamp(list(payloads.payloads), principal, resources.verifiers.registry, resources.policy)
     except stamping.MayNotEnter as exc:
         log.warning("codec_encode_refused", problem="may_not_enter", role=principal.role, **who)
         raise Forbidden(str(exc), code="may_not_enter") from None
@@ -142,15 +143,22 @@ async def case_ids(request: web.Request) -> web.Response:
     except stamping.MayNotEnter as exc:
         raise Forbidden(str(exc), code="may_not_enter") from None
     require_json(request)
-    body = await read_capped(request, settings.codec_max_body_bytes, settings.read_timeout_seconds)
+    # A bulk file of 500 intakes fits in about 1 MiB: a smaller cap than the codec's keeps the work per request
+    # (parsing and hashing, on the event loop) short beside the offices' events.
+    cap = min(settings.codec_max_body_bytes, CASE_ID_BODY_MAX)
+    body = await read_capped(request, cap, settings.read_timeout_seconds)
     try:
         lines = CaseIdLines.model_validate(parse_object(decode_utf8(body))).lines
-        derived = [suffix_of(resources.codec.mac(canonical(line))) for line in lines]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         raise BadRequest(f"expected {{\"lines\": [...]}}: {problems}") from None
-    except ValueError as exc:  # a line that is not JSON (the CLI sends only lines it parsed)
-        raise BadRequest(f"a line is not JSON: {exc}") from None
+    derived = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            parse_object(line)  # bounded as any body: depth, digits, no NaN, an object (the CLI sends intakes)
+        except BadRequest as bad:
+            raise BadRequest(f"line {number}: {bad.message.replace('body', 'line')}") from None
+        derived.append(suffix_of(resources.codec.mac(canonical(line))))
     log.info("case_ids_derived", count=len(derived), who=principal.name, role=principal.role)
     return web.json_response({"suffixes": derived})
 

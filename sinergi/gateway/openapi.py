@@ -196,7 +196,8 @@ def _case_ids_endpoint() -> dict[str, Any]:
             "403": _json(_ref("ErrorBody"), "`may_not_enter`: the token is not a named operator's who enters cases; "
                                             "`origin_not_allowed`, `namespace_not_allowed` as for `/codec/encode`"),
             "408": _json(_ref("ErrorBody"), "the body did not arrive within `gateway.read_timeout_seconds`"),
-            "413": _json(_ref("ErrorBody"), "body larger than `gateway.codec_max_body_bytes`"),
+            "413": _json(_ref("ErrorBody"), "body larger than about 2 MiB (or `gateway.codec_max_body_bytes`, if "
+                                            "smaller): the CLI sends at most 500 lines and 2 MiB a request"),
             "415": _json(_ref("ErrorBody"), "content type is not `application/json`"),
             "503": _json(_ref("ErrorBody"), "`record_unavailable` or `busy`: operators cannot be checked now",
                          _RETRY_AFTER)}),

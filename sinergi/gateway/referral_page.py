@@ -83,7 +83,7 @@ TOKEN_MAX_AGE: timedelta | None = None
 SESSION_FOR = timedelta(minutes=30)
 FORM_READ_SECONDS = 10.0
 READS_PER_MINUTE = 30  # a person reads a page a few times a minute at most; a scanner fetches it once
-MAX_FORM_BYTES = 8 * 1024
+MAX_FORM_BYTES = 16 * 1024  # a reason of 2,000 characters, each URL-encoded to up to 12 bytes, must still arrive
 # Answers, by status: what `domain/lifecycle/referrals.py` accepts (a pending referral has been routed and is
 # being delivered: the office holding the link received it, and an answer proves receipt, rules v3).
 ANSWERS_NOW = {"pending": ("acknowledge", "accept", "decline"), "sent": ("acknowledge", "accept", "decline"),
@@ -141,6 +141,7 @@ FIELDS = {
     "situation.means_of_control": N_("Means of control"), "situation.is_pmi": N_("Indonesian migrant worker"),
     "situation.procedural": N_("Placed through official procedure"),
     "situation.placement_company": N_("Placement company"), "situation.destination_country": N_("Destination country"),
+    "situation.recruiter_relation": N_("Who recruited the person"),
     "flags.sexual_exploitation": N_("Sexual exploitation"), "flags.urgent_medical": N_("Needs urgent medical care"),
     "source.agency": N_("Office that received the report"), "source.channel": N_("Reporting channel"),
     "province": N_("Province"), "regency": N_("Regency or city"), "received_at": N_("Report received"),

@@ -188,6 +188,9 @@ class Resources:
     record: Any | None = None
     # The identity provider's token verifier (`oidc.OidcVerifier`), when `[auth] issuer` is set.
     oidc: Any | None = None
+    # The policy this deployment opens cases under (`[policy] file`): a laptop's new case is sealed only under it
+    # (`stamping.stamp`). None: not checked (tests that build their own resources).
+    policy: Any | None = None
     # Who a bearer token names (`identities.Identities`): built from `codec_token`, `record` and `oidc`.
     identities: Any = field(init=False, repr=False, compare=False)
 

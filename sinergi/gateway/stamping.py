@@ -12,6 +12,8 @@ the identity itself:
 - every event gets `sent_at` from the gateway's clock: the case refuses an event sealed before the oldest one it
   still remembers from that sender (`authority.stale`), so a sealed event copied from a history cannot apply
   twice, and a laptop's clock cannot stretch that window;
+- a new case opens under the deployment's policy only (`[policy] file`): not the demo's clocks, not a file of the
+  laptop's own;
 - only a named operator (a `sinergi admin operator` token) in a role that sees personal data seals anything.
   An engineer, the shared codec token, the dev UI session and the identity provider's users (the Temporal UI,
   which is read-only) read; they seal nothing, since a sealed payload of any shape — a page unlock, an
@@ -30,6 +32,7 @@ import structlog
 from temporalio.api.common.v1 import Payload
 
 from sinergi.domain.agencies import AgencyRegistry
+from sinergi.domain.policy import Policy
 from sinergi.gateway.principals import Principal, may_see_personal
 
 log = structlog.get_logger("sinergi.gateway.stamping")
@@ -54,14 +57,36 @@ def may_enter(principal: Principal) -> None:
         raise MayNotEnter(f"{principal.name}: {reason}")
 
 
-def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistry | None) -> list[Payload]:
-    """The payloads to seal for `principal`: events carry its verified name. `MayNotEnter` if it reads only."""
+def _opens_a_case(value: Any) -> bool:
+    """A case's first input (`CaseInput` at opening): its intake and the policy it will run under."""
+    return (isinstance(value, dict) and isinstance(value.get("intake"), dict) and isinstance(value.get("policy"), dict)
+            and "case_id" in value and value.get("state") is None)
+
+
+def _check_policy(value: dict, policy: Policy | None) -> None:
+    """A laptop opens a case under the deployment's policy only: another one (`--policy demo`, a file of its own)
+    would run a real case's legal deadlines on clocks of its choosing — the demo's seconds — and breach and escalate
+    against real offices. Compared by name and clocks (the days off are resolved per year where each loads it)."""
+    if policy is None:
+        return
+    given = value["policy"]
+    if given.get("name") != policy.name or given.get("clocks") != policy.model_dump(mode="json")["clocks"]:
+        raise MayNotEnter(f"cases open under this deployment's policy ({policy.name}) only, not "
+                          f"{str(given.get('name'))[:40]!r}: drop --policy (or [policy] file) on this machine")
+
+
+def stamp(payloads: list[Payload], principal: Principal, registry: AgencyRegistry | None,
+          policy: Policy | None = None) -> list[Payload]:
+    """The payloads to seal for `principal`: events carry its verified name; a new case runs under `policy`.
+    `MayNotEnter` if it reads only, or asks for another policy."""
     if not payloads:
         return payloads
     may_enter(principal)
     out = []
     for payload in payloads:
         value = _json(payload)
+        if _opens_a_case(value):
+            _check_policy(value, policy)
         envelope = _event_envelope(value)
         if envelope is None:
             out.append(payload)

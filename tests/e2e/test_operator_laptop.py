@@ -22,6 +22,7 @@ from sinergi.gateway.auth import Verifiers
 from sinergi.gateway.resources import Resources, TemporalLink
 from sinergi.gateway.serve import gateway_runner
 from sinergi.platform.config import GatewaySettings
+from sinergi.policies import load_policy
 from sinergi.records import AsyncCaseRecord, CaseRecord, Operators
 from sinergi.testing.cases import sample_codec
 
@@ -36,7 +37,8 @@ async def gateway(worker, tmp_path_factory):
               for name, role in (("siti.rahma", "caseworker"), ("eko.dev", "engineer"))}
     resources = Resources(verifiers=Verifiers(load_registry("sandbox"), lambda office: "unused"),
                           temporal=TemporalLink.to(worker.cases), codec=sample_codec(), codec_token=None,
-                          namespace=worker.cases.client.namespace, record=AsyncCaseRecord(record))
+                          namespace=worker.cases.client.namespace, record=AsyncCaseRecord(record),
+                          policy=load_policy("default"))
     runner = gateway_runner(create_app(GatewaySettings(), lambda: nullcontext(resources)))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -128,6 +130,17 @@ async def test_a_mass_rescue_is_opened_in_bulk_from_a_laptop_without_keys(laptop
 
     engineer = laptop.with_env(SINERGI_TOKEN=gateway["tokens"]["eko.dev"])
     assert_json_error(await engineer("case", "open", "--bulk", str(rescue), "--json"), 1, "may_not_enter")
+
+
+async def test_a_laptop_opens_cases_under_the_deployments_policy_only(laptop, home, gateway):
+    """`--policy demo` on a laptop would run a real case's legal deadlines on the demo's seconds, breaching and
+    escalating against real offices: the gateway seals a new case under the deployment's policy only."""
+    intake = home / "work" / "intake.json"
+    intake.write_text(json.dumps(intake_dict()))
+    told = assert_json_error(await laptop("case", "open", str(intake), "--policy", "demo", "--json"), 1,
+                             "may_not_enter")
+    assert "policy (default) only" in told["details"]["reason"], told
+    assert (await laptop("case", "open", str(intake), "--policy", "default", "--json")).code == 0
 
 
 def worker_of(laptop):

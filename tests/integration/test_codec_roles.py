@@ -271,7 +271,10 @@ async def test_bulk_case_ids_are_derived_for_operators_who_enter_cases_only(worl
         refused = await post(world, "case-ids", {"lines": lines}, token)
         assert (refused.status, (await refused.json())["error"]) == (status, code)
     token = world["tokens"]["budi.s"]
-    for body in ({"lines": ["{not json"]}, {"lines": "x"}, {}, {"lines": ["{}"] * (CASE_ID_LINES_MAX + 1)}):
+    for body in ({"lines": ["{not json"]}, {"lines": "x"}, {}, {"lines": ["{}"] * (CASE_ID_LINES_MAX + 1)},
+                 {"lines": ["[" * 5000]}, {"lines": ['{"a": ' + "9" * 5000 + "}"]}, {"lines": ['{"a": NaN}']},
+                 {"lines": ["[1, 2]"]}):
         refused = await post(world, "case-ids", body, token)
-        assert refused.status == 400, (body, await refused.text())
-        assert "{not json" not in await refused.text()  # no line is quoted back
+        said = await refused.text()
+        assert refused.status == 400, (str(body)[:80], said)  # never a 500, whatever a line holds
+        assert "{not json" not in said and "set_int_max_str_digits" not in said  # nothing quoted, no Python

@@ -22,7 +22,8 @@ FULL = intake(
             "home_regency": "Kabupaten Banjar", "identity_document": "6303010101010001"},
     situation={"location_country": "MY", "location_province": "Johor", "exploitation": ["forced_labour"],
                "sector": "domestic_work", "means_of_control": ["debt_bondage"], "is_pmi": True,
-               "procedural": False, "placement_company": "PT Contoh", "destination_country": "MY"},
+               "procedural": False, "placement_company": "PT Contoh", "destination_country": "MY",
+               "recruiter_relation": "friend"},
     flags={"sexual_exploitation": True, "urgent_medical": True},
 )
 
