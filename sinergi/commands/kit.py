@@ -90,7 +90,8 @@ class App:
 
 # `--policy` of the commands that open cases (`case open`, `case new`).
 POLICY_OPTION = click.option("--policy", "policy", default=None, metavar="FILE|default|demo",
-                             help="The policy new cases open under (default: [policy] file, SINERGI_POLICY_FILE).")
+                             help="The policy new cases open under (default: [policy] file, SINERGI_POLICY_FILE); "
+                                  "through a gateway's codec, only the deployment's own.")
 
 
 def output_options(command: Callable[..., Any], *, output: bool = True) -> Callable[..., Any]:
