@@ -13,8 +13,15 @@ from sinergi.commands.console import CONSENT, STATES, stage_word
 from sinergi.commands.language import N_, _, words
 from sinergi.commands.model_words import told
 
-# Reasons the case gives inside the entries below (`{why}`).
+# Reasons the case gives inside the entries below (`{why}`); a manual task's reason (`case status`, `case why`).
 REASON_FORMS = (
+    N_("{office}'s system is unreachable ({error}): deliver {service} by phone or paper; sinergi keeps retrying and "
+       "will not send it twice"),
+    N_("{service}: {why}. Correct it with the agency and refer again by phone or letter"),
+    N_("{office} rejected the referral: {error}"),
+    N_("{service}: {why}; no other agency is available: arrange it by phone or letter"),
+    N_("declined by {office}: {reason}"),
+    N_("no {kind} office covers {place}"),
     N_("case closed"),
     N_("case transferred"),
     N_("consent withdrawn"),
@@ -35,6 +42,10 @@ TIMELINE_FORMS = (
     N_("{label} stopped"),
     N_("{label} ended"),
     # referrals and deliveries (`sinergi.domain.delivery`, `lifecycle.helpers`, `lifecycle.referrals`)
+    N_("{office} unreachable for referral {referral_id}; manual task {task}"),
+    N_("referral {referral_id} rejected by {office}: {error}; manual task {task}"),
+    N_("referral {referral_id} ({service}) {why}; manual task {task}"),
+    N_("{referral_id} {why}; re-routed to {kind}"),
     N_("{referral_id} delivered to {office} ({count} fields)"),
     N_("{referral_id} reached {office} after it was {status}"),
     N_("{referral_id} withdrawn while being delivered to {office}: restriction notice sent"),
@@ -94,10 +105,17 @@ def _value(field: str, value: str) -> str:
     if field == "scope":
         return words(CONSENT, value)
     if field == "why":  # a reason the case gave (its own words only: a reason a person typed stays as typed)
-        return _(PAUSES[value]) if value in PAUSES else told(REASON_FORMS, value)
+        return _(PAUSES[value]) if value in PAUSES else told(REASON_FORMS, value, _value)
+    if field == "service":
+        return _(value)  # a service as `routing.describe` words it: the catalog has each
     return value
 
 
 def entry_words(text: str) -> str:
     """A timeline entry in the run's language where its form is known, else as the case wrote it."""
     return told(TIMELINE_FORMS, text, _value)
+
+
+def reason_words(text: str) -> str:
+    """A manual task's reason, or another reason the case gave, in the run's language where its form is known."""
+    return told(REASON_FORMS, text, _value)

@@ -46,6 +46,13 @@ REFERRAL_STEPS = {
 }
 
 
+def reason_words(text: str) -> str:
+    """A manual task's reason in the run's language where its form is known (`timeline_words`)."""
+    from sinergi.commands.timeline_words import reason_words as told
+
+    return told(text)
+
+
 def yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
@@ -101,7 +108,8 @@ def status_text(s: CaseStatus) -> str:
             [[e.clock, e.rung, f"{_(e.role)} ({e.agency})", t(e.at)] for e in s.escalations]))
     if s.manual_tasks:
         parts.append(_("MANUAL TASKS") + "\n" + table([_("id"), _("agency"), _("what to do")],
-                                                      [[m.id, m.agency, m.reason] for m in s.manual_tasks]))
+                                                      [[m.id, m.agency, reason_words(m.reason)]
+                                                       for m in s.manual_tasks]))
     return "\n\n".join(parts)
 
 
@@ -166,7 +174,7 @@ def why_text(w: CaseWhy, province: str) -> str:
         lines.append("\n" + _("Last delivery error: {error}").format(error=click.style(w.last_error, fg="red")))
     if w.open_manual_tasks:
         lines.append("\n" + _("Manual tasks for you:"))
-        lines += [f"  - {t.id} ({t.agency}): {t.reason}" for t in w.open_manual_tasks]
+        lines += [f"  - {t.id} ({t.agency}): {reason_words(t.reason)}" for t in w.open_manual_tasks]
     lines += _accepted_text(w.accepted_events)
     return "\n".join(lines)
 

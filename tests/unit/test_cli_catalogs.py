@@ -357,3 +357,16 @@ def test_a_timeline_entry_is_told_in_the_readers_language(entry, indonesian, eng
         assert entry_words(entry) == indonesian
     with speaking("en"):
         assert entry_words(entry) == (english or entry)
+
+
+def test_a_manual_tasks_reason_is_told_in_the_readers_language_and_what_an_office_typed_stays() -> None:
+    from sinergi.commands.timeline_words import reason_words
+
+    reason = ("shelter placement: declined by dinsos_kalsel: penuh minggu ini; no other agency is available: "
+              "arrange it by phone or letter")
+    with speaking("id"):
+        assert reason_words(reason) == ("penempatan di rumah aman: ditolak oleh dinsos_kalsel: penuh minggu ini; "
+                                        "tidak ada instansi lain yang tersedia: atur melalui telepon atau surat")
+        assert reason_words("call the family first") == "call the family first"  # not the case's words
+    with speaking("en"):
+        assert reason_words(reason) == reason
