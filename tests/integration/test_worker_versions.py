@@ -81,6 +81,21 @@ def names() -> tuple[str, str]:
     return f"test-{tag}", f"sinergi-test-{tag}"
 
 
+def deploy_cli(client: Client, deployment: str):
+    """`sinergi admin deploy ... --json` against `deployment` on the session's server: (exit code, document)."""
+    env = {"SINERGI_CONFIG": None, "SINERGI_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+           "SINERGI_TEMPORAL_NAMESPACE": client.namespace, "SINERGI_TEMPORAL_DEPLOYMENT_NAME": deployment}
+
+    async def admin(*args: str):
+        # In a thread: the command runs its own event loop, as `sinergi admin deploy` does in its process.
+        result = await asyncio.to_thread(CliRunner().invoke, deploy, [*args, "--json"], env=env)
+        # The document, after any log line the workers (this process) wrote meanwhile to the captured stdout.
+        text = result.output
+        return result.exit_code, json.loads(text[0 if text.startswith("{") else text.index("\n{") + 1:])
+
+    return admin
+
+
 async def test_a_running_case_moves_to_the_new_build_and_new_cases_start_there(dev_env):
     client = dev_env.client
     queue, deployment = names()
@@ -152,15 +167,7 @@ async def test_manual_rollout_with_the_deploy_commands(dev_env):
     client = dev_env.client
     queue, deployment = names()
     build = WorkerVersion(deployment, "0.3.0-dddddddddddd", Promote.NEVER)
-    env = {"SINERGI_CONFIG": None, "SINERGI_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-           "SINERGI_TEMPORAL_NAMESPACE": client.namespace, "SINERGI_TEMPORAL_DEPLOYMENT_NAME": deployment}
-
-    async def admin(*args: str):
-        # In a thread: the command runs its own event loop, as `sinergi admin deploy` does in its process.
-        result = await asyncio.to_thread(CliRunner().invoke, deploy, [*args, "--json"], env=env)
-        # The document, after any log line the workers (this process) wrote meanwhile to the captured stdout.
-        text = result.output
-        return result.exit_code, json.loads(text[0 if text.startswith("{") else text.index("\n{") + 1:])
+    admin = deploy_cli(client, deployment)
 
     code, before = await admin("status")
     assert code == 0, before
@@ -198,13 +205,7 @@ async def test_a_ramped_build_takes_its_share_of_the_cases_until_the_ramp_stops(
     v1 = WorkerVersion(deployment, "0.4.0-eeeeeeeeeeee", Promote.NEW)
     v2 = WorkerVersion(deployment, "0.5.0-ffffffffffff", Promote.NEVER)
     cases = Cases(client, queue, load_policy("default"))
-    env = {"SINERGI_CONFIG": None, "SINERGI_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-           "SINERGI_TEMPORAL_NAMESPACE": client.namespace, "SINERGI_TEMPORAL_DEPLOYMENT_NAME": deployment}
-
-    async def admin(*args: str):
-        result = await asyncio.to_thread(CliRunner().invoke, deploy, [*args, "--json"], env=env)
-        text = result.output
-        return result.exit_code, json.loads(text[0 if text.startswith("{") else text.index("\n{") + 1:])
+    admin = deploy_cli(client, deployment)
 
     async def opened() -> str:
         case_id = f"V-{uuid.uuid4().hex[:10].upper()}"

@@ -24,6 +24,19 @@ def rows(record, table: str, case_id: str) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(sa.select(t).where(t.c.case_id == case_id))]
 
 
+async def sent_referral(h, case_id: str):
+    """The case's first referral sent to an office, once routing and delivery have done so."""
+    from sinergi.testing.waiting import eventually
+
+    async def routed():
+        status = await h.cases.status(case_id)
+        sent = [r for r in status.referrals if r.agency and r.status == "sent"]
+        assert sent
+        return sent[0]
+
+    return await eventually(routed)
+
+
 async def test_a_case_driven_to_its_end_is_in_the_record_each_fact_once(skipping_env, record):
     await drive_and_check(skipping_env, record)
 
@@ -86,13 +99,7 @@ async def test_an_offices_answer_is_recorded_under_that_office(skipping_env, rec
     async with harness(skipping_env.client, record=AsyncCaseRecord(record)) as h:
         case_id = await h.open()
 
-        async def routed():
-            status = await h.cases.status(case_id)
-            sent = [r for r in status.referrals if r.agency and r.status == "sent"]
-            assert sent
-            return sent[0]
-
-        referral = await eventually(routed)
+        referral = await sent_referral(h, case_id)
         office = h.registry.offices[referral.agency]
         await h.cases.send(event(case_id, "referral.acknowledged", referral_id=referral.referral_id),
                            sender=office.sender)
@@ -155,13 +162,7 @@ async def test_a_declines_coded_reason_reaches_the_record_and_the_offices_report
     async with harness(skipping_env.client, record=AsyncCaseRecord(record)) as h:
         case_id = await h.open()
 
-        async def routed():
-            status = await h.cases.status(case_id)
-            sent = [r for r in status.referrals if r.agency and r.status == "sent"]
-            assert sent
-            return sent[0]
-
-        referral = await eventually(routed)
+        referral = await sent_referral(h, case_id)
         office = h.registry.offices[referral.agency]
         await h.cases.send(event(case_id, "referral.declined", referral_id=referral.referral_id,
                                  reason="tidak ada petugas minggu ini", reason_code="no_capacity"),
