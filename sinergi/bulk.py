@@ -31,7 +31,12 @@ class BulkResult:
 
 def canonical(line: str) -> bytes:
     """A line as its case id is derived from: the JSON object with sorted keys and no spaces."""
-    return json.dumps(json.loads(line), sort_keys=True, separators=(",", ":")).encode()
+    return canonical_of(json.loads(line))
+
+
+def canonical_of(value: object) -> bytes:
+    """`canonical` of a line already parsed (the gateway parses each line with its bounds first)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def suffix_of(mac: bytes) -> str:

@@ -133,7 +133,7 @@ async def case_ids(request: web.Request) -> web.Response:
     """`sinergi case open --bulk` on a laptop without keys: each line's case-id suffix, derived under the codec key
     (`sinergi.bulk`), so a file opened again, from any laptop, opens nothing twice. Named operators who enter cases
     only; the lines (an intake each) are read, never kept or logged."""
-    from sinergi.bulk import canonical, suffix_of
+    from sinergi.bulk import canonical_of, suffix_of
 
     settings = request.config_dict[SETTINGS]
     resources = request.config_dict[RESOURCES]
@@ -155,10 +155,10 @@ async def case_ids(request: web.Request) -> web.Response:
     derived = []
     for number, line in enumerate(lines, start=1):
         try:
-            parse_object(line)  # bounded as any body: depth, digits, no NaN, an object (the CLI sends intakes)
+            value = parse_object(line)  # bounded as any body: depth, digits, no NaN, an object (the CLI sends intakes)
         except BadRequest as bad:
             raise BadRequest(f"line {number}: {bad.message.replace('body', 'line')}") from None
-        derived.append(suffix_of(resources.codec.mac(canonical(line))))
+        derived.append(suffix_of(resources.codec.mac(canonical_of(value))))
     log.info("case_ids_derived", count=len(derived), who=principal.name, role=principal.role)
     return web.json_response({"suffixes": derived})
 
