@@ -46,6 +46,9 @@ TIMELINE_FORMS = (
     N_("referral {referral_id} rejected by {office}: {error}; manual task {task}"),
     N_("referral {referral_id} ({service}) {why}; manual task {task}"),
     N_("{referral_id} {why}; re-routed to {kind}"),
+    N_("{referral} held: no consent for sharing"),
+    N_("{referral_id}: {service} → {kind} (mandated: {law})"),
+    N_("{referral_id}: {service} → {kind}"),
     N_("{referral_id} delivered to {office} ({count} fields)"),
     N_("{referral_id} reached {office} after it was {status}"),
     N_("{referral_id} withdrawn while being delivered to {office}: restriction notice sent"),
@@ -106,6 +109,8 @@ def _value(field: str, value: str) -> str:
         return words(CONSENT, value)
     if field == "why":  # a reason the case gave (its own words only: a reason a person typed stays as typed)
         return _(PAUSES[value]) if value in PAUSES else told(REASON_FORMS, value, _value)
+    if field == "referral":  # a referral's own line, held
+        return entry_words(value)
     if field == "service":
         return _(value)  # a service as `routing.describe` words it: the catalog has each
     return value

@@ -347,6 +347,9 @@ def test_a_place_an_intake_names_wrongly_is_refused_in_the_readers_language(tmp_
     ("consent withdrawn: data_sharing for polda_kalsel", "persetujuan dicabut: berbagi data untuk polda_kalsel",
      "consent withdrawn: data sharing for polda_kalsel"),
     ("stage: protection", "tahap: pelindungan", None),
+    ("T-1-R003: police report and investigation → polri (mandated: UU 12/2022 Art. 41) held: no consent for "
+     "sharing", "T-1-R003: laporan polisi dan penyidikan → polri (diwajibkan: UU 12/2022 Art. 41) ditahan: belum "
+     "ada persetujuan berbagi data", None),
     ("identification.screening_completed outcome=presumed_victim by operator:siti",
      "identification.screening_completed outcome=presumed_victim by operator:siti", None),  # an event: as written
 ])

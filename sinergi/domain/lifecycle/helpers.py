@@ -123,9 +123,9 @@ def refer(s: CaseState, service: str, now: datetime, *, mandated_by: str | None 
         returns_to_source=returns_to_source,
     )
     s.referrals[referral.referral_id] = referral
-    label = f"{referral.referral_id}: {routing.describe(service)} → {referral.kind}"
-    if mandated_by:
-        label += f" (mandated: {mandated_by})"
+    # Whole sentences (the same text as ever), as the CLI tells them in the reader's language (`timeline_words`).
+    label = (f"{referral.referral_id}: {routing.describe(service)} → {referral.kind} (mandated: {mandated_by})"
+             if mandated_by else f"{referral.referral_id}: {routing.describe(service)} → {referral.kind}")
     if not may_share(s, referral):
         referral.status = "held"
         s.note(now, "referral", f"{label} held: no consent for sharing", referral.referral_id)
